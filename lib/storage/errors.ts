@@ -23,3 +23,24 @@ export class InvalidKeyError extends Error {
     this.name = "InvalidKeyError";
   }
 }
+
+/**
+ * A store could not be reached or refused an operation for a reason other than a missing
+ * object (credentials, a missing bucket, a full disk). Names the operation and the URI so
+ * the message alone says where to look; the backend's own error is the `cause`.
+ */
+export class StoreAccessError extends Error {
+  constructor(readonly operation: string, readonly uri: string, options: { cause: unknown }) {
+    const detail = options.cause instanceof Error ? options.cause.message || options.cause.name : String(options.cause);
+    super(`${operation} ${uri} failed: ${detail}`, options);
+    this.name = "StoreAccessError";
+  }
+}
+
+/**
+ * The URI of `key` under `baseUri`, as error messages and reports name an object. The
+ * base may or may not end in '/'; the key is joined with exactly one.
+ */
+export function objectUri(baseUri: string, key: string): string {
+  return key === "" ? baseUri : `${baseUri.replace(/\/+$/, "")}/${key}`;
+}

@@ -1,0 +1,32 @@
+/**
+ * Opens the store a base URI names, so callers (manifest checks, the worker, promotion)
+ * never branch on the scheme themselves.
+ */
+import type { S3Client } from "@aws-sdk/client-s3";
+import { FileStore } from "./file.ts";
+import { S3Store, type S3Settings, type S3StoreOptions } from "./s3.ts";
+import type { ObjectStore } from "./types.ts";
+
+/** Extras for S3 URIs beyond the settings. */
+export interface OpenStoreOptions extends S3StoreOptions {
+  /** A client to use instead of building one from the settings (tests, a shared pool). */
+  s3Client?: S3Client;
+}
+
+const ALLOWED_FORMS = '"file:///absolute/folder" or "s3://bucket/optional/prefix"';
+
+/**
+ * The store for `baseUri`: a `FileStore` for `file:///...`, an `S3Store` for `s3://...`
+ * reached with `settings` (the SDK's defaults from the environment when absent). Any other
+ * URI is refused with a message naming it and the allowed forms.
+ */
+export function openStore(baseUri: string, settings?: S3Settings, options: OpenStoreOptions = {}): ObjectStore {
+  if (baseUri.startsWith("file:")) return new FileStore(baseUri);
+  if (baseUri.startsWith("s3:")) {
+    const storeOptions: S3StoreOptions = { pageSize: options.pageSize };
+    return options.s3Client
+      ? new S3Store(baseUri, options.s3Client, storeOptions)
+      : S3Store.fromSettings(baseUri, settings, storeOptions);
+  }
+  throw new Error(`cannot open a store for "${baseUri}": use ${ALLOWED_FORMS}`);
+}
