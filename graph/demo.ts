@@ -1,0 +1,121 @@
+/**
+ * `npm run demo`: the pipeline's main job on the embedded default (no cloud, no keys),
+ * three scenarios through the real graph in a scratch git repository of its own under
+ * `.mlops/demo/` (never the user's repository):
+ *   1. a first model: bootstrap, proposed as a draft for review;
+ *   2. the demo plays the reviewer and merges it; new good data arrives: the candidate is
+ *      judged against production and a decision (and, unless rejected, a promotion
+ *      branch) comes out;
+ *   3. a bad batch: the data gate fails and a person is alerted.
+ * Prints a table of the scenarios, their decisions and their reports.
+ */
+import { execFile } from "node:child_process";
+import { cp, mkdir, rm, writeFile } from "node:fs/promises";
+import { join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { loadConfig } from "../lib/config.ts";
+import { stringifyManifest, type Manifest } from "../lib/manifest.ts";
+import { synthesizeBadBatch } from "../synth/bad-batch.ts";
+import { synthesizeDataset } from "../synth/dataset.ts";
+import { runPipeline, type RunResult } from "./run.ts";
+
+const exec = promisify(execFile);
+const projectDir = resolve(fileURLToPath(import.meta.url), "../..");
+
+/** Demo size knobs (env), so CI can run a smaller demo than a person does. */
+const PER_CLASS = Number(process.env.DEMO_PER_CLASS ?? 48);
+const EVAL_PER_CLASS = Number(process.env.DEMO_EVAL_PER_CLASS ?? 24);
+const EPOCHS = process.env.MLOPS_EPOCHS ?? "10";
+
+async function git(repo: string, ...args: string[]): Promise<string> {
+  const { stdout } = await exec("git", args, {
+    cwd: repo,
+    env: { ...process.env, GIT_AUTHOR_NAME: "demo contributor", GIT_AUTHOR_EMAIL: "demo@example.com", GIT_COMMITTER_NAME: "demo contributor", GIT_COMMITTER_EMAIL: "demo@example.com" },
+  });
+  return stdout.trim();
+}
+
+async function commitManifest(repo: string, path: string, manifest: Manifest, message: string): Promise<void> {
+  await mkdir(join(repo, path, ".."), { recursive: true });
+  await writeFile(join(repo, path), stringifyManifest(manifest));
+  await git(repo, "add", path);
+  await git(repo, "commit", "-q", "-m", message);
+}
+
+/** One row of the demo's table. */
+interface Row {
+  scenario: string;
+  result: RunResult;
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const workspace = resolve(process.env.DEMO_DIR ?? join(projectDir, ".mlops", "demo"));
+  const repo = join(workspace, "repo");
+  const bucket = join(workspace, "bucket");
+  await rm(workspace, { recursive: true, force: true });
+  await mkdir(repo, { recursive: true });
+  await mkdir(bucket, { recursive: true });
+  process.env.MLOPS_EPOCHS = EPOCHS;
+  console.log(`demo workspace: ${workspace} (a scratch git repository and a local folder bucket)`);
+
+  await git(repo, "init", "-q", "-b", "main");
+  await cp(join(projectDir, "mlops.config.json"), join(repo, "mlops.config.json"));
+  await cp(join(projectDir, "mlops.config.schema.json"), join(repo, "mlops.config.schema.json")).catch(() => undefined);
+  await writeFile(join(repo, ".gitignore"), ".mlops/\n");
+  const config = loadConfig(join(repo, "mlops.config.json"));
+  const evalSet = await synthesizeDataset({ outDir: bucket, prefix: "eval/frozen-v1", datasetId: "mango-eval-v1", kind: "evaluation", perClass: EVAL_PER_CLASS, seed: 1001 });
+  await commitManifest(repo, config.paths.eval_manifest, evalSet, "Frozen evaluation set v1");
+  await git(repo, "add", "-A");
+  await git(repo, "commit", "-q", "-m", "Pipeline configuration");
+
+  const rows: Row[] = [];
+  const run = async (scenario: string) => {
+    console.log(`\n=== ${scenario}`);
+    const result = await runPipeline({ repoDir: repo, config: loadConfig(join(repo, "mlops.config.json")) });
+    console.log(`--> ${result.outcome}`);
+    rows.push({ scenario, result });
+    return result;
+  };
+
+  // 1. First data, first model: bootstrap goes to a person.
+  const batchA = await synthesizeDataset({ outDir: bucket, prefix: "batches/farm-a-2026-11", datasetId: "farm-a-2026-11", kind: "training", perClass: PER_CLASS, seed: 2001 });
+  await commitManifest(repo, `${config.paths.manifests}/farm-a-2026-11.json`, batchA, "Add farm A's November photos");
+  const first = await run("1. first model (bootstrap)");
+
+  // 2. The reviewer merges the proposal; new good data arrives.
+  if (first.state.promotion) {
+    await git(repo, "merge", "-q", "--no-ff", "-m", `Merge ${first.state.promotion.branch} (reviewed)`, first.state.promotion.branch);
+    console.log(`reviewer merged ${first.state.promotion.branch}: production is now ${first.state.model_version}`);
+  }
+  const batchB = await synthesizeDataset({ outDir: bucket, prefix: "batches/farm-b-2026-11", datasetId: "farm-b-2026-11", kind: "training", perClass: PER_CLASS, seed: 3001 });
+  await commitManifest(repo, `${config.paths.manifests}/farm-b-2026-11.json`, batchB, "Add farm B's November photos");
+  await run("2. new good data (candidate vs production)");
+
+  // 3. A bad batch: the data gate stops it.
+  const bad = await synthesizeBadBatch({ outDir: bucket, prefix: "batches/farm-c-bad", datasetId: "farm-c-bad", perClass: 8, seed: 4001 });
+  await commitManifest(repo, `${config.paths.manifests}/farm-c-bad.json`, bad.manifest, "Add farm C's photos");
+  await run("3. bad batch (data gate)");
+
+  const seconds = (Date.now() - started) / 1000;
+  console.log("\n| scenario | manifest | quality | decision | outcome | report |");
+  console.log("| --- | --- | ---: | --- | --- | --- |");
+  for (const { scenario, result } of rows) {
+    const s = result.state;
+    console.log(`| ${scenario} | ${s.new_data_path ?? "–"} | ${s.quality_score?.toFixed(1) ?? "–"} | ${s.deployment_decision ?? "–"} | ${result.outcome}${s.promotion ? ` (${s.promotion.branch})` : ""} | ${relative(process.cwd(), join(result.runDir, "report.md"))} |`);
+  }
+  console.log(`\ndemo wall time: ${seconds.toFixed(0)} s`);
+
+  const expected = [/human review/, /proposed|rejected/, /data gate failed/];
+  const wrong = rows.filter((r, i) => !expected[i]!.test(r.result.outcome));
+  if (wrong.length) {
+    console.error(`unexpected outcomes: ${wrong.map((w) => `${w.scenario}: ${w.result.outcome}`).join("; ")}`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch((err: Error) => {
+  console.error(`demo failed: ${err.message}`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,73 @@
+/**
+ * check_for_new_data: finds the training manifests under `data-manifests/` that no
+ * merged or pending model version has learned from yet (the registry's lineage records
+ * each manifest's path and sha256, so an edited manifest counts as new).
+ */
+import { existsSync } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
+import { join, relative, resolve } from "node:path";
+import { manifestSha256 } from "../../lib/manifest.ts";
+import { type NodeConfig, servicesOf } from "../services.ts";
+import { type MLOpsStateType, type MLOpsUpdate, step } from "../state.ts";
+
+async function listJson(dir: string): Promise<string[]> {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await listJson(path)));
+    else if (entry.name.endsWith(".json") && !entry.name.endsWith(".schema.json")) out.push(path);
+  }
+  return out;
+}
+
+/** True for files that declare themselves evaluation manifests (never trained on). */
+async function isEvaluationManifest(path: string): Promise<boolean> {
+  try {
+    return (JSON.parse(await readFile(path, "utf8")) as { kind?: unknown }).kind === "evaluation";
+  } catch {
+    // Unparseable: it is still a contribution, and validate_data will say what is wrong.
+    return false;
+  }
+}
+
+/** Repo-relative paths of training manifests not yet trained on, sorted by path. */
+export async function findUntrainedManifests(repoDir: string, manifestsDir: string, evalManifest: string, trained: Set<string>): Promise<Array<{ path: string; sha256: string }>> {
+  const evalAbs = resolve(repoDir, evalManifest);
+  const found: Array<{ path: string; sha256: string }> = [];
+  for (const abs of (await listJson(resolve(repoDir, manifestsDir))).sort()) {
+    if (abs === evalAbs || (await isEvaluationManifest(abs))) continue;
+    const path = relative(repoDir, abs);
+    const sha256 = await manifestSha256(abs);
+    if (!trained.has(`${path}@${sha256}`)) found.push({ path, sha256 });
+  }
+  return found;
+}
+
+/** The node. */
+export async function checkForNewData(state: MLOpsStateType, config: NodeConfig): Promise<MLOpsUpdate> {
+  const { repoDir, config: cfg, registry, log } = servicesOf(config);
+  if (state.requested_manifest) {
+    const abs = resolve(repoDir, state.requested_manifest);
+    if (!existsSync(abs)) {
+      throw new Error(`--manifest ${state.requested_manifest}: no such file in ${repoDir} (fix: give a path relative to the repository, e.g. data-manifests/batch.json)`);
+    }
+    const path = relative(repoDir, abs);
+    log(`check_for_new_data: training on the requested manifest ${path}`);
+    return { new_data_path: path, manifest_sha256: await manifestSha256(abs), steps: step("check_for_new_data", `requested ${path}`) };
+  }
+  const trained = await registry.trainedManifests();
+  const untrained = await findUntrainedManifests(repoDir, cfg.paths.manifests, cfg.paths.eval_manifest, new Set(trained.keys()));
+  if (!untrained.length) {
+    log(`check_for_new_data: every manifest under ${cfg.paths.manifests}/ is already trained on (or in review); nothing to do.`);
+    return { new_data_path: null, steps: step("check_for_new_data", "no new data") };
+  }
+  const [first, ...rest] = untrained;
+  log(`check_for_new_data: new manifest ${first!.path}${rest.length ? ` (${rest.length} more wait for later runs: ${rest.map((r) => r.path).join(", ")})` : ""}`);
+  return {
+    new_data_path: first!.path,
+    manifest_sha256: first!.sha256,
+    pending_manifests: rest.map((r) => r.path),
+    steps: step("check_for_new_data", `new: ${first!.path}`),
+  };
+}

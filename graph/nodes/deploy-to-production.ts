@@ -1,0 +1,67 @@
+/**
+ * deploy_to_production: proposes the candidate. The artifact goes to the artifact store
+ * under content-addressed keys first; then one commit on `mlops/<model>-vN` adds the
+ * registry entry and moves the production pointer, and the pull request's body is
+ * written to the run folder. Nothing ships until a person (or the promote workflow after
+ * a merge) acts: the user's branch and working tree are never touched.
+ */
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { publishModelFolder } from "../../lib/artifacts.ts";
+import { artifactsUri } from "../../lib/config.ts";
+import { commitToBranch } from "../../lib/git.ts";
+import { manifestSha256 } from "../../lib/manifest.ts";
+import { promotionBranch, registryPaths, type ProductionPointer } from "../../lib/registry.ts";
+import { renderModelCard, renderPullRequestBody } from "../render.ts";
+import { type NodeConfig, servicesOf } from "../services.ts";
+import { type MLOpsStateType, type MLOpsUpdate, step } from "../state.ts";
+
+const json = (x: unknown) => JSON.stringify(x, null, 2) + "\n";
+
+/** The node. */
+export async function deployToProduction(state: MLOpsStateType, config: NodeConfig): Promise<MLOpsUpdate> {
+  const services = servicesOf(config);
+  const { repoDir, config: cfg, log } = services;
+  const version = state.model_version!;
+  const decision = state.deployment_decision!;
+  const store = services.openStore(artifactsUri(repoDir, cfg));
+  const artifact = await publishModelFolder(store, cfg.model_name, state.candidate_model_path!, {
+    inputSize: cfg.training.input_size,
+    labels: cfg.labels,
+  });
+  const paths = registryPaths(cfg.paths.registry, cfg.model_name);
+  const v = paths.version(version);
+  const t = state.training_summary!;
+  const pointer: ProductionPointer = {
+    model: cfg.model_name,
+    version,
+    artifact,
+    decided: decision === "APPROVE" ? "APPROVE" : "HUMAN_REVIEW",
+    reason: state.decision_reason!,
+    proposed_at: new Date().toISOString(),
+  };
+  const evaluation = { path: cfg.paths.eval_manifest, images: t.eval_images };
+  const files = [
+    { path: v.metrics, content: json({ version, run_id: state.run_id, evaluation, ...state.candidate_metrics, production_version: state.production_version, production: state.production_metrics }) },
+    { path: v.artifact, content: json(artifact) },
+    { path: v.lineage, content: json({ manifests: t.manifests, eval_manifest: { ...evaluation, sha256: await manifestSha256(join(repoDir, cfg.paths.eval_manifest)) }, run_id: state.run_id }) },
+    { path: v.card, content: renderModelCard(state, cfg, artifact) },
+    { path: paths.production, content: json(pointer) },
+  ];
+  const branch = promotionBranch(cfg.model_name, version);
+  const title = `${decision === "HUMAN_REVIEW" ? "[review] " : ""}Promote ${cfg.model_name} ${version}`;
+  const body = renderPullRequestBody(state, cfg, artifact);
+  const { commit, base } = await commitToBranch(repoDir, {
+    baseRef: cfg.git.base_branch,
+    branch,
+    files,
+    message: `${title}\n\n${state.decision_reason}\n\nRun: ${state.run_id}\n`,
+  });
+  const prBodyPath = join(services.runDir(state.run_id), "pull-request.md");
+  await writeFile(prBodyPath, `# ${title}\n\n${body}`);
+  log(`deploy_to_production: ${decision === "HUMAN_REVIEW" ? "draft " : ""}proposal on branch ${branch} (${commit.slice(0, 10)}); pull request body: ${prBodyPath}`);
+  return {
+    promotion: { branch, commit, base, draft: decision === "HUMAN_REVIEW", pr_body_path: prBodyPath },
+    steps: step("deploy_to_production", `${branch} ${commit.slice(0, 10)}`),
+  };
+}

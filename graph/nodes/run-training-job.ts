@@ -1,0 +1,83 @@
+/**
+ * run_training_job: trains the candidate on everything production learned from plus the
+ * new manifest (minus the images validate_data refused), and evaluates it on the frozen
+ * evaluation set. The DL worker is a service, so a GPU runner or a remote job can replace it.
+ */
+import { resolve } from "node:path";
+import { manifestSha256, readManifest } from "../../lib/manifest.ts";
+import { materializeManifest } from "../../lib/dataset.ts";
+import type { LabeledImage } from "../../worker/types.ts";
+import { type NodeConfig, type PipelineServices, servicesOf } from "../services.ts";
+import { type MLOpsStateType, type MLOpsUpdate, step, type TrainingSummary } from "../state.ts";
+
+/** The frozen evaluation set, verified and cached locally. */
+export async function loadEvaluationSet(services: PipelineServices): Promise<{ images: LabeledImage[]; path: string; sha256: string }> {
+  const { repoDir, config } = services;
+  const path = config.paths.eval_manifest;
+  const abs = resolve(repoDir, path);
+  const manifest = await readManifest(abs);
+  if (manifest.kind !== "evaluation") {
+    throw new Error(`${path}: $.kind is "${manifest.kind}" but paths.eval_manifest must name an evaluation manifest (fix: point it at data-manifests/eval/<file>.json)`);
+  }
+  const unknown = manifest.labels.filter((l) => !config.labels.includes(l));
+  if (unknown.length) throw new Error(`${path}: $.labels has ${unknown.join(", ")}, not classes of this model (fix: align it with mlops.config.json labels)`);
+  const local = await materializeManifest(manifest, services.openStore(manifest.base_uri), services.cache);
+  return { images: local.eval, path, sha256: await manifestSha256(abs) };
+}
+
+/** Manifests the candidate learns from: production's lineage plus the new one. */
+async function trainingManifests(services: PipelineServices, newPath: string): Promise<string[]> {
+  const production = await services.registry.production();
+  const earlier = production ? (await services.registry.lineage(production.version))?.manifests.map((m) => m.path) ?? [] : [];
+  return [...new Set([...earlier, newPath])];
+}
+
+/** The node. */
+export async function runTrainingJob(state: MLOpsStateType, config: NodeConfig): Promise<MLOpsUpdate> {
+  const services = servicesOf(config);
+  const { repoDir, config: cfg, registry, log } = services;
+  const version = await registry.nextVersion();
+  const rejected = new Set(state.rejected_images);
+  const seen = new Set<string>();
+  const train: LabeledImage[] = [];
+  const val: LabeledImage[] = [];
+  const lineage: TrainingSummary["manifests"] = [];
+  for (const path of await trainingManifests(services, state.new_data_path!)) {
+    const manifest = await readManifest(resolve(repoDir, path));
+    const local = await materializeManifest(manifest, services.openStore(manifest.base_uri), services.cache, {
+      exclude: path === state.new_data_path ? rejected : undefined,
+    });
+    // The same photo in two manifests is one example, not two.
+    for (const [split, into] of [[local.train, train], [local.val, val]] as const) {
+      for (const img of split) if (!seen.has(img.sha256)) { seen.add(img.sha256); into.push(img); }
+    }
+    lineage.push({ path, sha256: await manifestSha256(resolve(repoDir, path)), dataset_id: manifest.dataset_id, images: manifest.images.length });
+  }
+  const evaluation = await loadEvaluationSet(services);
+  const leaked = evaluation.images.filter((i) => seen.has(i.sha256)).length;
+  if (leaked) throw new Error(`${leaked} evaluation images also appear in the training data; the comparison would be meaningless (fix: remove them from the training manifest)`);
+
+  const outDir = resolve(services.runDir(state.run_id), "candidate");
+  log(`run_training_job: training ${cfg.model_name} ${version} on ${train.length} images (val ${val.length}, eval ${evaluation.images.length}) from ${lineage.length} manifest(s)`);
+  const result = await services.trainer.train({
+    train, val, evaluation: evaluation.images, labels: cfg.labels, outDir,
+    onProgress: (p) => log(`  epoch ${p.epoch}: loss ${p.loss.toFixed(3)} acc ${p.accuracy.toFixed(3)} val_loss ${p.val_loss.toFixed(3)} val_acc ${p.val_accuracy.toFixed(3)} ${p.images_per_s.toFixed(0)} img/s ETA ${Math.round(p.eta_s)}s`),
+  });
+  log(`run_training_job: ${version} accuracy ${(result.metrics.accuracy * 100).toFixed(1)}%, macro-F1 ${(result.metrics.macro_f1 * 100).toFixed(1)}% on the evaluation set (best epoch ${result.bestEpoch})`);
+  return {
+    model_version: version,
+    candidate_model_path: result.modelDir,
+    candidate_metrics: result.metrics,
+    training_summary: {
+      best_epoch: result.bestEpoch,
+      epochs_run: result.history.length,
+      train_seconds: result.trainSeconds,
+      train_images: train.length,
+      val_images: val.length,
+      eval_images: evaluation.images.length,
+      excluded_images: rejected.size,
+      manifests: lineage,
+    },
+    steps: step("run_training_job", `${version}: accuracy ${result.metrics.accuracy.toFixed(3)}`),
+  };
+}

@@ -1,0 +1,143 @@
+/**
+ * Pure renderers of what people read: the promotion pull request's body, the model card,
+ * and the run report. No IO here, so each is tested on plain data.
+ */
+import type { MlopsConfig } from "../lib/config.ts";
+import type { ModelArtifact } from "../lib/registry.ts";
+import type { ClassificationMetrics } from "../worker/types.ts";
+import type { MLOpsStateType } from "./state.ts";
+
+const pct = (x: number | undefined) => (x === undefined ? "–" : `${(x * 100).toFixed(1)}%`);
+const signed = (x: number) => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)}`;
+
+/** Markdown table of per-class precision/recall/F1/support. */
+export function perClassTable(m: ClassificationMetrics): string {
+  const rows = Object.entries(m.per_class).map(([label, c]) => `| ${label} | ${pct(c.precision)} | ${pct(c.recall)} | ${pct(c.f1)} | ${c.support} |`);
+  return ["| class | precision | recall | F1 | support |", "| --- | ---: | ---: | ---: | ---: |", ...rows].join("\n");
+}
+
+/** Markdown confusion matrix (rows: true class, columns: predicted). */
+export function confusionTable(m: ClassificationMetrics): string {
+  const { labels, matrix } = m.confusion_matrix;
+  return [
+    `| true \\ predicted | ${labels.join(" | ")} |`,
+    `| --- |${labels.map(() => " ---: |").join("")}`,
+    ...matrix.map((row, i) => `| **${labels[i]}** | ${row.join(" | ")} |`),
+  ].join("\n");
+}
+
+function comparisonTable(state: MLOpsStateType): string {
+  if (!state.metric_deltas.length) return "_No production model to compare with: this is the first version._";
+  return [
+    `| metric | production ${state.production_version} | candidate ${state.model_version} | change (pts) |`,
+    "| --- | ---: | ---: | ---: |",
+    ...state.metric_deltas.map((d) => `| ${d.metric} | ${pct(d.production)} | ${pct(d.candidate)} | ${signed(d.delta)} |`),
+  ].join("\n");
+}
+
+function verdictList(state: MLOpsStateType): string {
+  if (!state.policy_verdicts.length) return "_No policy checks ran._";
+  return state.policy_verdicts.map((v) => `- ${v.passed ? "✅" : "❌"} \`${v.check}\`: ${v.detail}`).join("\n");
+}
+
+function lineageList(state: MLOpsStateType): string {
+  const t = state.training_summary;
+  if (!t) return "";
+  return t.manifests.map((m) => `- \`${m.path}\` (${m.dataset_id}, ${m.images} images, sha256 \`${m.sha256.slice(0, 12)}…\`)`).join("\n");
+}
+
+/** The promotion pull request's body: the analysis a reviewer needs to merge or not. */
+export function renderPullRequestBody(state: MLOpsStateType, cfg: MlopsConfig, artifact: ModelArtifact): string {
+  const m = state.candidate_metrics!;
+  const t = state.training_summary!;
+  const draft = state.deployment_decision === "HUMAN_REVIEW";
+  return `${draft ? "> **Needs a human review** before it ships: merge only if you agree with the analysis below.\n\n" : ""}## ${cfg.model_name} ${state.model_version}: ${state.deployment_decision}
+
+**Why:** ${state.decision_reason}
+
+Merging this pull request moves \`${cfg.paths.registry}/${cfg.model_name}/production.json\` to ${state.model_version}; the promote workflow then publishes the verified artifact. Reverting the merge rolls production back.
+
+### Evaluation (frozen evaluation set, ${t.eval_images} images)
+${comparisonTable(state)}
+
+Candidate: accuracy **${pct(m.accuracy)}**, macro-F1 **${pct(m.macro_f1)}**, ${cfg.policy.critical_class} F1 **${pct(m.per_class[cfg.policy.critical_class]?.f1)}**.
+
+${perClassTable(m)}
+
+<details><summary>Confusion matrix</summary>
+
+${confusionTable(m)}
+
+</details>
+
+### Policy checks (analyst: ${state.analyst})
+${verdictList(state)}
+
+### Data
+Quality score of the new batch: **${state.quality_score?.toFixed(1)} / 10** (gate ${cfg.quality.threshold}); ${t.excluded_images} refused image(s) left out of training.
+Trained on ${t.train_images} images (val ${t.val_images}), best epoch ${t.best_epoch} of ${t.epochs_run}, ${t.train_seconds.toFixed(0)} s:
+${lineageList(state)}
+
+### Artifact
+${artifact.files.map((f) => `- \`${f.name}\` ${f.bytes} bytes, sha256 \`${f.sha256}\` at \`${f.uri}\``).join("\n")}
+
+<sub>Run \`${state.run_id}\` of mango-mlops.</sub>
+`;
+}
+
+/** `model-card.md` of a version. */
+export function renderModelCard(state: MLOpsStateType, cfg: MlopsConfig, artifact: ModelArtifact): string {
+  const m = state.candidate_metrics!;
+  const t = state.training_summary!;
+  const tr = cfg.training;
+  return `# Model card: ${cfg.model_name} ${state.model_version}
+
+Classifies a photo of a mango (or a mango leaf) into ${cfg.labels.join(", ")} for the growers' app.
+
+## Data
+${lineageList(state)}
+
+Evaluation: the frozen evaluation set \`${cfg.paths.eval_manifest}\` (${t.eval_images} images).
+
+## Training
+MobileNetV2 (width ${tr.alpha}, input ${tr.input_size}x${tr.input_size}), trained from scratch in TensorFlow.js: batch ${tr.batch_size}, up to ${tr.epochs} epochs (stopped at ${t.epochs_run}, best ${t.best_epoch}), Adam lr ${tr.learning_rate}, early-stopping patience ${tr.patience}, seed ${tr.seed}. ${t.train_images} training and ${t.val_images} validation images.
+
+## Metrics on the evaluation set
+Accuracy ${pct(m.accuracy)}, macro-F1 ${pct(m.macro_f1)}.
+
+${perClassTable(m)}
+
+## Artifact
+Format ${artifact.format}; ${artifact.files.map((f) => `\`${f.name}\` (${f.bytes} bytes, sha256 \`${f.sha256}\`)`).join(", ")}.
+
+## Known limits
+- Trained from scratch (no pretrained weights are available offline): accuracy depends heavily on how much data the manifests hold.
+- Judged only on the evaluation set above; photos unlike it (other cultivars, lighting, cameras) may score lower.
+- The app needs the .tflite export, which this version does not carry yet.
+`;
+}
+
+/** The run report (`report.md`): what happened, node by node, and where the evidence is. */
+export function renderRunReport(state: MLOpsStateType, cfg: MlopsConfig, outcome: string): string {
+  const lines = [
+    `# Run ${state.run_id}: ${outcome}`,
+    "",
+    `- Manifest: ${state.new_data_path ?? "none (no new data)"}`,
+    state.quality_score !== null ? `- Data quality: ${state.quality_score.toFixed(1)} / 10 (gate ${cfg.quality.threshold}); report: \`${state.quality_report_path}\`` : "",
+    state.model_version ? `- Candidate: ${cfg.model_name} ${state.model_version}, accuracy ${pct(state.candidate_metrics?.accuracy)}, macro-F1 ${pct(state.candidate_metrics?.macro_f1)}` : "",
+    state.production_version ? `- Production: ${state.production_version}, accuracy ${pct(state.production_metrics?.accuracy)}` : "",
+    state.deployment_decision ? `- Decision: **${state.deployment_decision}**: ${state.decision_reason}` : "",
+    state.promotion ? `- Promotion: branch \`${state.promotion.branch}\` at ${state.promotion.commit.slice(0, 10)}${state.promotion.draft ? " (draft, needs review)" : ""}; pull request body: \`${state.promotion.pr_body_path}\`` : "",
+    ...state.alerts.map((a) => `- Alert (${a.channel}): ${a.reason}: \`${a.location}\``),
+    state.pending_manifests.length ? `- Waiting for later runs: ${state.pending_manifests.join(", ")}` : "",
+    "",
+    state.failure_analysis_report ? `## What went wrong\n\n${state.failure_analysis_report}\n` : "",
+    state.metric_deltas.length ? `## Candidate vs production\n\n${comparisonTable(state)}\n` : "",
+    state.policy_verdicts.length ? `## Policy checks\n\n${verdictList(state)}\n` : "",
+    "## Steps",
+    "",
+    ...state.steps.map((s) => `- ${s.at} \`${s.node}\`: ${s.note}`),
+    "",
+  ];
+  return lines.filter((l, i, all) => l !== "" || all[i - 1] !== "").join("\n");
+}

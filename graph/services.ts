@@ -1,0 +1,125 @@
+/**
+ * The services nodes use, handed to the graph as its run context (`config.context`), so a
+ * test or a GitHub Action swaps one (a trainer, a notifier, a store) without touching the
+ * graph. `createServices` builds the embedded defaults: local git, local folders, tfjs-node.
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { Annotation, type Runtime } from "@langchain/langgraph";
+import { type MlopsConfig, resolveIn } from "../lib/config.ts";
+import { Registry } from "../lib/registry.ts";
+import { HashCache, openStore, type ObjectStore } from "../lib/storage/index.ts";
+import type { ClassificationMetrics, LabeledImage, TrainResult } from "../worker/types.ts";
+import type { ProgressLine } from "../worker/train.ts";
+import type { AlertRef } from "./state.ts";
+
+/** Trains candidates and re-evaluates saved models: the DL worker behind run_training_job. */
+export interface Trainer {
+  train(job: {
+    train: LabeledImage[];
+    val: LabeledImage[];
+    evaluation: LabeledImage[];
+    labels: string[];
+    outDir: string;
+    onProgress?: (line: ProgressLine) => void;
+  }): Promise<TrainResult>;
+  evaluate(modelDir: string, images: LabeledImage[], labels: string[]): Promise<{ metrics: ClassificationMetrics; predictions: number[] }>;
+}
+
+/** An alert for a person: what happened, the evidence, and what to do next. */
+export interface AlertMessage {
+  runId: string;
+  title: string;
+  severity: "error" | "warning" | "info";
+  body: string;
+}
+
+/** Sends alerts; the embedded default writes them to the console and the run folder. */
+export interface Notifier {
+  notify(alert: AlertMessage, runDir: string): Promise<AlertRef[]>;
+}
+
+/** Everything a node may use besides the state. */
+export interface PipelineServices {
+  repoDir: string;
+  config: MlopsConfig;
+  registry: Registry;
+  cache: HashCache;
+  /** Opens the store of a manifest's base URI or of the artifact store. */
+  openStore(uri: string): ObjectStore;
+  trainer: Trainer;
+  notifier: Notifier;
+  /** Folder of a run: `<runs>/<run_id>`. */
+  runDir(runId: string): string;
+  log(message: string): void;
+}
+
+/** The graph's context schema: the services of the run. */
+export const PipelineContext = Annotation.Root({ services: Annotation<PipelineServices>() });
+
+/** The runtime as nodes receive it. */
+export type NodeConfig = Runtime<typeof PipelineContext.State>;
+
+/** The services from a node's config; a clear error if the graph was invoked without them. */
+export function servicesOf(config: NodeConfig): PipelineServices {
+  const services = config.context?.services;
+  if (!services) throw new Error("the graph was invoked without services: pass { context: { services } } (see graph/run.ts)");
+  return services;
+}
+
+/** The DL worker in this process: MobileNetV2 on tfjs-node's native backend. */
+export function createLocalTrainer(config: MlopsConfig): Trainer {
+  const t = config.training;
+  return {
+    async train(job) {
+      const { trainModel } = await import("../worker/train.ts");
+      return trainModel({
+        ...job,
+        config: {
+          alpha: t.alpha, inputSize: t.input_size, batchSize: t.batch_size, epochs: t.epochs,
+          learningRate: t.learning_rate, patience: t.patience, seed: t.seed,
+        },
+      });
+    },
+    async evaluate(modelDir, images, labels) {
+      const { evaluateModel } = await import("../worker/evaluate.ts");
+      const out = await evaluateModel(modelDir, images, labels, t.input_size, t.batch_size);
+      return { metrics: out.metrics, predictions: out.predictions };
+    },
+  };
+}
+
+/** Console + `alert.md` in the run folder: the embedded default's alert channel. */
+export function createFileNotifier(log: (m: string) => void): Notifier {
+  return {
+    async notify(alert, runDir) {
+      await mkdir(runDir, { recursive: true });
+      const path = join(runDir, "alert.md");
+      await writeFile(path, `# ${alert.title}\n\n${alert.body}\n`);
+      log(`ALERT [${alert.severity}] ${alert.title}\n${alert.body.split("\n").map((l) => `  | ${l}`).join("\n")}`);
+      return [{ channel: "file", reason: alert.title, location: path }];
+    },
+  };
+}
+
+/** The embedded default services for a repository folder. */
+export function createServices(repoDir: string, config: MlopsConfig, overrides: Partial<PipelineServices> = {}): PipelineServices {
+  const log = overrides.log ?? ((m: string) => console.log(m));
+  const s3 = {
+    region: config.s3.region,
+    endpoint: config.s3.endpoint,
+    forcePathStyle: config.s3.force_path_style,
+  };
+  return {
+    repoDir,
+    config,
+    registry: new Registry(repoDir, config.paths.registry, config.model_name),
+    cache: new HashCache(resolveIn(repoDir, config.paths.cache)),
+    openStore: (uri) => openStore(uri, s3),
+    trainer: createLocalTrainer(config),
+    notifier: createFileNotifier(log),
+    runDir: (runId) => join(resolveIn(repoDir, config.paths.runs), runId),
+    log,
+    ...overrides,
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * The graph's state. Field names of the seed's `MLOpsState` are kept; the rest is what
+ * the nodes hand each other. Only references (paths, versions, URIs) and small JSON live
+ * here, never image bytes or weights: every checkpoint stores the whole state.
+ */
+import { Annotation } from "@langchain/langgraph";
+import type { Analysis, Decision, MetricDelta, PolicyVerdict } from "../lib/analyst/rules.ts";
+import type { ClassificationMetrics } from "../worker/types.ts";
+
+/** Where the promotion proposal went. */
+export interface PromotionRef {
+  branch: string;
+  commit: string;
+  base: string;
+  draft: boolean;
+  pr_body_path: string;
+}
+
+/** One alert sent to a person. */
+export interface AlertRef {
+  channel: string;
+  reason: string;
+  location: string;
+}
+
+/** Small summary of a training run (the full log lives in the run folder). */
+export interface TrainingSummary {
+  best_epoch: number;
+  epochs_run: number;
+  train_seconds: number;
+  train_images: number;
+  val_images: number;
+  eval_images: number;
+  excluded_images: number;
+  manifests: Array<{ path: string; sha256: string; dataset_id: string; images: number }>;
+}
+
+const value = <T>(initial: T) => Annotation<T>({ reducer: (_old, next) => next, default: () => initial });
+
+/** The state of one pipeline run (one LangGraph thread). */
+export const MLOpsState = Annotation.Root({
+  /** The run's id, also the checkpointer's thread id and the run folder's name. */
+  run_id: value<string>(""),
+  /** A manifest the user asked to train on (`--manifest`), bypassing the "already trained" check. */
+  requested_manifest: value<string | null>(null),
+  /** The manifest (repo-relative path) this run trains on; null when there is no new data. */
+  new_data_path: value<string | null>(null),
+  /** sha256 of that manifest's bytes, as the registry's lineage records it. */
+  manifest_sha256: value<string | null>(null),
+  /** Other new manifests waiting for a later run. */
+  pending_manifests: value<string[]>([]),
+  /** validate_data's combined score out of 10. */
+  quality_score: value<number | null>(null),
+  /** Path of quality.json in the run folder. */
+  quality_report_path: value<string | null>(null),
+  /** sha256 of images validate_data refused; training leaves them out. */
+  rejected_images: value<string[]>([]),
+  /** The version the candidate will have in the registry, e.g. "v3". */
+  model_version: value<string | null>(null),
+  /** Folder of the trained candidate (TF.js model) in the run folder. */
+  candidate_model_path: value<string | null>(null),
+  /** Candidate metrics on the frozen evaluation set. */
+  candidate_metrics: value<ClassificationMetrics | null>(null),
+  training_summary: value<TrainingSummary | null>(null),
+  /** The production version compared against, when there is one. */
+  production_version: value<string | null>(null),
+  /** Production metrics on the same evaluation set. */
+  production_metrics: value<ClassificationMetrics | null>(null),
+  /** APPROVE, REJECT or HUMAN_REVIEW, from analyze_performance. */
+  deployment_decision: value<Decision | null>(null),
+  /** Why, in a sentence a reviewer can act on. */
+  decision_reason: value<string | null>(null),
+  policy_verdicts: value<PolicyVerdict[]>([]),
+  metric_deltas: value<MetricDelta[]>([]),
+  analyst: value<Analysis["analyst"] | null>(null),
+  /** What went wrong and what to do, for a halted run. */
+  failure_analysis_report: value<string | null>(null),
+  promotion: value<PromotionRef | null>(null),
+  alerts: Annotation<AlertRef[]>({ reducer: (a, b) => a.concat(b), default: () => [] }),
+  /** Nodes in the order they finished, with timestamps: the run's trace. */
+  steps: Annotation<Array<{ node: string; at: string; note: string }>>({ reducer: (a, b) => a.concat(b), default: () => [] }),
+});
+
+/** A full state value. */
+export type MLOpsStateType = typeof MLOpsState.State;
+/** What a node returns: a partial update. */
+export type MLOpsUpdate = typeof MLOpsState.Update;
+
+/** A trace entry for `steps`. */
+export function step(node: string, note: string): MLOpsUpdate["steps"] {
+  return [{ node, at: new Date().toISOString(), note }];
+}

@@ -1,0 +1,56 @@
+/**
+ * Model artifacts in the artifact store, content-addressed: each file lives at
+ * `<model>/<sha256>/<name>`, so a key never changes meaning and a proposal cannot
+ * overwrite what production serves.
+ */
+import { createHash } from "node:crypto";
+import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { ModelArtifact } from "./registry.ts";
+import { ChecksumMismatchError, objectUri, type ObjectStore } from "./storage/index.ts";
+
+const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+
+/** Uploads every file of a TF.js model folder and describes it for `artifact.json`. */
+export async function publishModelFolder(
+  store: ObjectStore,
+  model: string,
+  modelDir: string,
+  meta: { inputSize: number; labels: string[] },
+): Promise<ModelArtifact> {
+  const names = (await readdir(modelDir)).sort();
+  const files: ModelArtifact["files"] = [];
+  for (const name of names) {
+    const bytes = await readFile(join(modelDir, name));
+    const sha = sha256(bytes);
+    const key = `${model}/${sha}/${name}`;
+    // Content-addressed: an existing object under this key already has these bytes.
+    if (!(await store.head(key))) await store.put(key, bytes);
+    files.push({ name, sha256: sha, bytes: bytes.length, uri: objectUri(store.baseUri, key) });
+  }
+  return { format: "tfjs-layers", input_size: meta.inputSize, labels: meta.labels, files };
+}
+
+/** The store key of an artifact file, from its URI under the store's base. */
+function keyOf(store: ObjectStore, uri: string): string {
+  const base = store.baseUri.replace(/\/$/, "");
+  if (!uri.startsWith(base + "/")) {
+    throw new Error(`artifact ${uri} is not under the artifact store ${store.baseUri} (fix: set artifacts_uri to the store it was published to)`);
+  }
+  return uri.slice(base.length + 1);
+}
+
+/**
+ * Downloads an artifact's files into `destDir` with their names, refusing any whose bytes
+ * do not match the sha256 recorded in the registry.
+ */
+export async function fetchModelFolder(store: ObjectStore, artifact: ModelArtifact, destDir: string): Promise<string> {
+  await mkdir(destDir, { recursive: true });
+  for (const file of artifact.files) {
+    const bytes = await store.get(keyOf(store, file.uri));
+    const actual = sha256(bytes);
+    if (actual !== file.sha256) throw new ChecksumMismatchError(file.uri, file.sha256, actual);
+    await writeFile(join(destDir, file.name), bytes);
+  }
+  return destDir;
+}

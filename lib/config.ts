@@ -1,0 +1,199 @@
+/**
+ * The pipeline's configuration: one JSON file (`mlops.config.json`, schema in
+ * `mlops.config.schema.json`) plus environment variables (a `.env` beside it is read when
+ * present; `.env.example` lists them all). Environment wins over the file. A bad value is
+ * an error that names the file or variable, the field, what was expected and what came.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { z } from "zod";
+import { QualityConfigSchema } from "./quality/config.ts";
+
+const LABEL = /^[a-z][a-z0-9_]*$/;
+
+/** Deterministic promotion policy: the guardrails every candidate is judged under. */
+export const PolicySchema = z.object({
+  /** The class whose errors cost growers most (ripe fruit picked too late or too early). */
+  critical_class: z.string().regex(LABEL).default("maduro"),
+  /** A candidate below this accuracy on the evaluation set is rejected outright. */
+  min_accuracy: z.number().min(0).max(1).default(0.5),
+  /** A candidate whose critical-class F1 is below this is rejected outright. */
+  min_critical_f1: z.number().min(0).max(1).default(0.5),
+  /** Largest allowed fall of overall accuracy against production (absolute, 0.02 = 2 points). */
+  max_accuracy_drop: z.number().min(0).max(1).default(0.02),
+  /** Largest allowed fall of the critical class's F1 against production. */
+  max_critical_f1_drop: z.number().min(0).max(1).default(0.0),
+  /** Largest allowed fall of any other class's F1 against production. */
+  max_class_f1_drop: z.number().min(0).max(1).default(0.1),
+  /** The smallest gain (accuracy, macro-F1 or critical F1) that counts as an improvement. */
+  min_improvement: z.number().min(0).max(1).default(0.005),
+  /** With no production model yet, the first candidate goes to a person (HUMAN_REVIEW). */
+  bootstrap_decision: z.enum(["HUMAN_REVIEW", "APPROVE"]).default("HUMAN_REVIEW"),
+});
+export type Policy = z.infer<typeof PolicySchema>;
+
+/** Hyper-parameters of the DL worker. */
+export const TrainingSchema = z.object({
+  alpha: z.number().positive().max(1.4).default(0.35),
+  input_size: z.number().int().min(32).max(224).default(96),
+  batch_size: z.number().int().min(1).max(512).default(32),
+  epochs: z.number().int().min(1).max(500).default(12),
+  learning_rate: z.number().positive().max(1).default(0.002),
+  patience: z.number().int().min(1).default(3),
+  seed: z.number().int().default(42),
+});
+
+export const S3SettingsSchema = z.object({
+  region: z.string().default("us-east-1"),
+  /** For S3-compatible stores (OCI Object Storage, MinIO): their endpoint URL. */
+  endpoint: z.string().url().optional(),
+  force_path_style: z.boolean().default(false),
+});
+
+export const ConfigSchema = z.object({
+  $schema: z.string().optional(),
+  /** Name of the model in the registry: `models/<model_name>/`. */
+  model_name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/).default("mango-ripeness"),
+  /** Class names, in output order of the classifier. */
+  labels: z.array(z.string().regex(LABEL)).min(2).default(["verde", "pinton", "maduro", "sobremaduro", "hoja"]),
+  paths: z.object({
+    manifests: z.string().default("data-manifests"),
+    /** The frozen evaluation set every model is judged on. */
+    eval_manifest: z.string().default("data-manifests/eval/evaluation.json"),
+    registry: z.string().default("models"),
+    runs: z.string().default(".mlops/runs"),
+    cache: z.string().default(".mlops/cache"),
+    checkpoints: z.string().default(".mlops/checkpoints.sqlite"),
+  }).prefault({}),
+  /** Where candidate artifacts are stored: a relative/absolute folder, file:/// or s3:// URI. */
+  artifacts_uri: z.string().default(".mlops/artifacts"),
+  quality: z.object({
+    /** validate_data's gate: below this quality_score (out of 10) the run halts. */
+    threshold: z.number().min(0).max(10).default(7.0),
+    /** Images checked at once. */
+    concurrency: z.number().int().min(1).max(64).default(4),
+    checks: QualityConfigSchema.prefault({}),
+  }).prefault({}),
+  training: TrainingSchema.prefault({}),
+  policy: PolicySchema.prefault({}),
+  s3: S3SettingsSchema.prefault({}),
+  git: z.object({
+    /** The branch promotion branches start from and are proposed against. */
+    base_branch: z.string().default("main"),
+  }).prefault({}),
+});
+export type MlopsConfig = z.infer<typeof ConfigSchema>;
+
+/** Environment variables that override the file; each names the field it sets. */
+export const ENV_OVERRIDES: Record<string, { field: string; parse: "number" | "string" | "boolean"; doc: string }> = {
+  MLOPS_MODEL_NAME: { field: "model_name", parse: "string", doc: "registry name of the model" },
+  MLOPS_QUALITY_THRESHOLD: { field: "quality.threshold", parse: "number", doc: "data gate threshold out of 10 (default 7.0)" },
+  MLOPS_EVAL_MANIFEST: { field: "paths.eval_manifest", parse: "string", doc: "path of the frozen evaluation manifest" },
+  MLOPS_ARTIFACTS_URI: { field: "artifacts_uri", parse: "string", doc: "where candidate artifacts go (folder, file:/// or s3://)" },
+  MLOPS_RUNS_DIR: { field: "paths.runs", parse: "string", doc: "run folders (report.md, state.json)" },
+  MLOPS_CACHE_DIR: { field: "paths.cache", parse: "string", doc: "content-addressed image cache" },
+  MLOPS_EPOCHS: { field: "training.epochs", parse: "number", doc: "maximum training epochs" },
+  MLOPS_INPUT_SIZE: { field: "training.input_size", parse: "number", doc: "MobileNetV2 input side in pixels" },
+  MLOPS_ALPHA: { field: "training.alpha", parse: "number", doc: "MobileNetV2 width multiplier" },
+  MLOPS_BATCH_SIZE: { field: "training.batch_size", parse: "number", doc: "training batch size" },
+  MLOPS_SEED: { field: "training.seed", parse: "number", doc: "seed for weights, shuffling and splits" },
+  MLOPS_BASE_BRANCH: { field: "git.base_branch", parse: "string", doc: "branch promotions are proposed against" },
+  MLOPS_S3_ENDPOINT: { field: "s3.endpoint", parse: "string", doc: "S3-compatible endpoint URL (OCI, MinIO); empty for AWS" },
+  AWS_REGION: { field: "s3.region", parse: "string", doc: "S3 region" },
+  MLOPS_S3_FORCE_PATH_STYLE: { field: "s3.force_path_style", parse: "boolean", doc: "path-style S3 addressing (true for most S3-compatible stores)" },
+};
+
+/** Thrown for any unusable configuration value. */
+export class ConfigError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "ConfigError";
+  }
+}
+
+function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split(".");
+  let cur = obj;
+  for (const part of parts.slice(0, -1)) {
+    if (typeof cur[part] !== "object" || cur[part] === null) cur[part] = {};
+    cur = cur[part] as Record<string, unknown>;
+  }
+  cur[parts[parts.length - 1]!] = value;
+}
+
+function parseEnvValue(name: string, raw: string, kind: "number" | "string" | "boolean"): unknown {
+  if (kind === "string") return raw;
+  if (kind === "boolean") {
+    if (/^(1|true|yes)$/i.test(raw)) return true;
+    if (/^(0|false|no)$/i.test(raw)) return false;
+    throw new ConfigError(`environment variable ${name}="${raw}" is not a boolean (fix: use true or false)`);
+  }
+  const n = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(n)) {
+    throw new ConfigError(`environment variable ${name}="${raw}" is not a number (fix: e.g. ${name}=7.0)`);
+  }
+  return n;
+}
+
+/** Validates a parsed config object; pure. `source` names where it came from in errors. */
+export function parseConfig(json: unknown, env: NodeJS.ProcessEnv = {}, source = "mlops.config.json"): MlopsConfig {
+  const merged = structuredClone((json ?? {}) as Record<string, unknown>);
+  const fromEnv = new Map<string, string>();
+  for (const [name, spec] of Object.entries(ENV_OVERRIDES)) {
+    const raw = env[name];
+    if (raw === undefined || raw === "") continue;
+    setPath(merged, spec.field, parseEnvValue(name, raw, spec.parse));
+    fromEnv.set(spec.field, name);
+  }
+  const parsed = ConfigSchema.safeParse(merged);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const field = issue.path.map(String).join(".");
+      const where = fromEnv.has(field) ? `environment variable ${fromEnv.get(field)}` : source;
+      return `${where}: ${field || "(root)"}: ${issue.message}`;
+    });
+    throw new ConfigError(`invalid configuration:\n${lines.join("\n")}\n(fix: see mlops.config.schema.json and .env.example)`);
+  }
+  const config = parsed.data;
+  if (!config.labels.includes(config.policy.critical_class)) {
+    throw new ConfigError(`${source}: policy.critical_class "${config.policy.critical_class}" is not one of labels [${config.labels.join(", ")}] (fix: name one of the labels)`);
+  }
+  return config;
+}
+
+/** Reads `.env` (if present) into process.env without overriding variables already set. */
+export function loadDotEnv(dir: string): void {
+  const file = resolve(dir, ".env");
+  if (existsSync(file)) process.loadEnvFile(file);
+}
+
+/** Reads and validates the config file (absent file = all defaults) with env overrides. */
+export function loadConfig(configPath: string, env: NodeJS.ProcessEnv = process.env): MlopsConfig {
+  let json: unknown = {};
+  if (existsSync(configPath)) {
+    try {
+      json = JSON.parse(readFileSync(configPath, "utf8"));
+    } catch (cause) {
+      throw new ConfigError(`${configPath}: not valid JSON: ${(cause as Error).message}`, { cause });
+    }
+  }
+  return parseConfig(json, env, configPath);
+}
+
+/** Absolute path of a configured path, relative paths taken from the repository root. */
+export function resolveIn(repoDir: string, path: string): string {
+  return isAbsolute(path) ? path : resolve(repoDir, path);
+}
+
+/** The artifact store's URI: a configured folder becomes a file:/// URI. */
+export function artifactsUri(repoDir: string, config: MlopsConfig): string {
+  const uri = config.artifacts_uri;
+  if (/^(s3|file):\/\//.test(uri)) return uri;
+  return pathToFileURL(resolveIn(repoDir, uri)).href;
+}
+
+/** The folder a config file sits in: the repository the pipeline works on. */
+export function configDir(configPath: string): string {
+  return dirname(resolve(configPath));
+}

@@ -1,0 +1,49 @@
+/**
+ * From manifests to local files the trainer reads: every image fetched through the
+ * verified, content-addressed cache, so a file that does not match its manifest sha256
+ * never reaches training.
+ */
+import type { Manifest } from "./manifest.ts";
+import { fetchVerified, type HashCache, type ObjectStore } from "./storage/index.ts";
+import type { LabeledImage } from "../worker/types.ts";
+
+/** Runs `fn` over `items` with at most `limit` promises in flight, keeping order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/** Local, verified copies of a manifest's images, grouped by split. */
+export interface MaterializedManifest {
+  train: LabeledImage[];
+  val: LabeledImage[];
+  eval: LabeledImage[];
+}
+
+/**
+ * Fetches (or finds in the cache) every image of `manifest` whose sha256 is not in
+ * `exclude` (the images validate_data refused), and groups them by split.
+ */
+export async function materializeManifest(
+  manifest: Manifest,
+  store: ObjectStore,
+  cache: HashCache,
+  opts: { exclude?: ReadonlySet<string>; concurrency?: number } = {},
+): Promise<MaterializedManifest> {
+  const wanted = manifest.images.filter((img) => !opts.exclude?.has(img.sha256));
+  const files = await mapLimit(wanted, opts.concurrency ?? 8, async (img) => {
+    const { path } = await fetchVerified(store, img.key, img.sha256, cache);
+    return { split: img.split, image: { path, label: img.label, sha256: img.sha256 } };
+  });
+  const result: MaterializedManifest = { train: [], val: [], eval: [] };
+  for (const f of files) result[f.split].push(f.image);
+  return result;
+}

@@ -1,0 +1,161 @@
+/**
+ * The model registry, kept in git under `models/<model>/`:
+ *   production.json          the production pointer (which version the app serves)
+ *   vN/metrics.json          the candidate's evaluation metrics
+ *   vN/artifact.json         where the model files are and their sha256
+ *   vN/lineage.json          the manifests it learned from and the evaluation set
+ *   vN/model-card.md         the human summary
+ * A version exists once its promotion commit is merged; a pending proposal lives on the
+ * branch `mlops/<model>-vN`. Rollback is a revert of the pointer commit.
+ */
+import { existsSync } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { z } from "zod";
+import { listBranches, showFile } from "./git.ts";
+
+/** One file of a model artifact, content-addressed in the artifact store. */
+export const ArtifactFileSchema = z.object({
+  name: z.string(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  bytes: z.number().int().nonnegative(),
+  uri: z.string(),
+});
+
+/** `vN/artifact.json`: the model's files, each with its sha256 and location. */
+export const ArtifactSchema = z.object({
+  format: z.enum(["tfjs-layers"]),
+  input_size: z.number().int(),
+  labels: z.array(z.string()),
+  files: z.array(ArtifactFileSchema).min(1),
+});
+export type ModelArtifact = z.infer<typeof ArtifactSchema>;
+
+/** `vN/lineage.json`: exactly which data a version saw and was judged on. */
+export const LineageSchema = z.object({
+  manifests: z.array(z.object({ path: z.string(), sha256: z.string(), dataset_id: z.string(), images: z.number().int() })),
+  eval_manifest: z.object({ path: z.string(), sha256: z.string(), images: z.number().int() }),
+  run_id: z.string(),
+});
+export type Lineage = z.infer<typeof LineageSchema>;
+
+/** `production.json`: the version the app is served. */
+export const ProductionPointerSchema = z.object({
+  model: z.string(),
+  version: z.string().regex(/^v\d+$/),
+  artifact: ArtifactSchema,
+  decided: z.enum(["APPROVE", "HUMAN_REVIEW"]),
+  reason: z.string(),
+  proposed_at: z.string(),
+});
+export type ProductionPointer = z.infer<typeof ProductionPointerSchema>;
+
+/** Paths of a model's registry entries, relative to the repository root. */
+export function registryPaths(registryDir: string, model: string) {
+  const root = `${registryDir}/${model}`;
+  return {
+    root,
+    production: `${root}/production.json`,
+    version: (v: string) => ({
+      dir: `${root}/${v}`,
+      metrics: `${root}/${v}/metrics.json`,
+      artifact: `${root}/${v}/artifact.json`,
+      lineage: `${root}/${v}/lineage.json`,
+      card: `${root}/${v}/model-card.md`,
+    }),
+  };
+}
+
+/** Branch name of the promotion proposal for a version. */
+export function promotionBranch(model: string, version: string): string {
+  return `mlops/${model}-${version}`;
+}
+
+const versionNumber = (v: string) => Number(v.slice(1));
+
+/** Parses a registry file, with an error naming it and the fix when it is corrupt. */
+function parseRegistryFile<T>(schema: z.ZodType<T>, text: string, where: string): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new Error(`registry file ${where} is not valid JSON (fix: restore it with git checkout or git revert)`, { cause });
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    throw new Error(`registry file ${where} does not match its schema: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")} (fix: restore it from git history)`);
+  }
+  return parsed.data;
+}
+
+/** Reads the registry of one model in a repository working tree. */
+export class Registry {
+  readonly paths: ReturnType<typeof registryPaths>;
+  constructor(readonly repoDir: string, readonly registryDir: string, readonly model: string) {
+    this.paths = registryPaths(registryDir, model);
+  }
+
+  /** Versions merged into the registry, oldest first. */
+  async versions(): Promise<string[]> {
+    const dir = join(this.repoDir, this.paths.root);
+    if (!existsSync(dir)) return [];
+    const entries = await readdir(dir, { withFileTypes: true });
+    return entries.filter((e) => e.isDirectory() && /^v\d+$/.test(e.name)).map((e) => e.name).sort((a, b) => versionNumber(a) - versionNumber(b));
+  }
+
+  /** Versions proposed on promotion branches but not merged. */
+  async pendingVersions(): Promise<string[]> {
+    const branches = await listBranches(this.repoDir, `mlops/${this.model}-v*`);
+    const merged = new Set(await this.versions());
+    return branches.map((b) => b.slice(`mlops/${this.model}-`.length)).filter((v) => /^v\d+$/.test(v) && !merged.has(v));
+  }
+
+  /** The next free version: one past every merged or pending one. */
+  async nextVersion(): Promise<string> {
+    const all = [...(await this.versions()), ...(await this.pendingVersions())];
+    const max = all.reduce((m, v) => Math.max(m, versionNumber(v)), 0);
+    return `v${max + 1}`;
+  }
+
+  /** The production pointer, or undefined before the first promotion. */
+  async production(): Promise<ProductionPointer | undefined> {
+    const file = join(this.repoDir, this.paths.production);
+    if (!existsSync(file)) return undefined;
+    return parseRegistryFile(ProductionPointerSchema, await readFile(file, "utf8"), this.paths.production);
+  }
+
+  /** A merged version's metrics.json as stored. */
+  async metrics(version: string): Promise<Record<string, unknown>> {
+    const path = this.paths.version(version).metrics;
+    return JSON.parse(await readFile(join(this.repoDir, path), "utf8")) as Record<string, unknown>;
+  }
+
+  /** A merged version's lineage. */
+  async lineage(version: string): Promise<Lineage | undefined> {
+    const path = this.paths.version(version).lineage;
+    const file = join(this.repoDir, path);
+    if (!existsSync(file)) return undefined;
+    return parseRegistryFile(LineageSchema, await readFile(file, "utf8"), path);
+  }
+
+  /**
+   * Manifests (path -> sha256) already trained on: those in a merged version's lineage,
+   * plus those on pending promotion branches (in review; training them again would only
+   * duplicate the proposal).
+   */
+  async trainedManifests(): Promise<Map<string, { sha256: string; version: string; pending: boolean }>> {
+    const seen = new Map<string, { sha256: string; version: string; pending: boolean }>();
+    for (const version of await this.versions()) {
+      for (const m of (await this.lineage(version))?.manifests ?? []) seen.set(`${m.path}@${m.sha256}`, { sha256: m.sha256, version, pending: false });
+    }
+    for (const version of await this.pendingVersions()) {
+      const path = this.paths.version(version).lineage;
+      const text = await showFile(this.repoDir, promotionBranch(this.model, version), path);
+      if (!text) continue;
+      for (const m of parseRegistryFile(LineageSchema, text, `${promotionBranch(this.model, version)}:${path}`).manifests) {
+        seen.set(`${m.path}@${m.sha256}`, { sha256: m.sha256, version, pending: true });
+      }
+    }
+    return seen;
+  }
+}
