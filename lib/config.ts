@@ -13,7 +13,7 @@ import { QualityConfigSchema } from "./quality/config.ts";
 const LABEL = /^[a-z][a-z0-9_]*$/;
 
 /** Deterministic promotion policy: the guardrails every candidate is judged under. */
-export const PolicySchema = z.object({
+export const PolicySchema = z.strictObject({
   /** The class whose errors cost growers most (ripe fruit picked too late or too early). */
   critical_class: z.string().regex(LABEL).default("maduro"),
   /** A candidate below this accuracy on the evaluation set is rejected outright. */
@@ -34,7 +34,7 @@ export const PolicySchema = z.object({
 export type Policy = z.infer<typeof PolicySchema>;
 
 /** Hyper-parameters of the DL worker. */
-export const TrainingSchema = z.object({
+export const TrainingSchema = z.strictObject({
   alpha: z.number().positive().max(1.4).default(0.35),
   input_size: z.number().int().min(32).max(224).default(96),
   batch_size: z.number().int().min(1).max(512).default(32),
@@ -44,20 +44,20 @@ export const TrainingSchema = z.object({
   seed: z.number().int().default(42),
 });
 
-export const S3SettingsSchema = z.object({
+export const S3SettingsSchema = z.strictObject({
   region: z.string().default("us-east-1"),
   /** For S3-compatible stores (OCI Object Storage, MinIO): their endpoint URL. */
   endpoint: z.string().url().optional(),
   force_path_style: z.boolean().default(false),
 });
 
-export const ConfigSchema = z.object({
+export const ConfigSchema = z.strictObject({
   $schema: z.string().optional(),
   /** Name of the model in the registry: `models/<model_name>/`. */
   model_name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/).default("mango-ripeness"),
   /** Class names, in output order of the classifier. */
   labels: z.array(z.string().regex(LABEL)).min(2).default(["verde", "pinton", "maduro", "sobremaduro", "hoja"]),
-  paths: z.object({
+  paths: z.strictObject({
     manifests: z.string().default("data-manifests"),
     /** The frozen evaluation set every model is judged on. */
     eval_manifest: z.string().default("data-manifests/eval/evaluation.json"),
@@ -68,7 +68,7 @@ export const ConfigSchema = z.object({
   }).prefault({}),
   /** Where candidate artifacts are stored: a relative/absolute folder, file:/// or s3:// URI. */
   artifacts_uri: z.string().default(".mlops/artifacts"),
-  quality: z.object({
+  quality: z.strictObject({
     /** validate_data's gate: below this quality_score (out of 10) the run halts. */
     threshold: z.number().min(0).max(10).default(7.0),
     /** Images checked at once. */
@@ -78,7 +78,7 @@ export const ConfigSchema = z.object({
   training: TrainingSchema.prefault({}),
   policy: PolicySchema.prefault({}),
   s3: S3SettingsSchema.prefault({}),
-  git: z.object({
+  git: z.strictObject({
     /** The branch promotion branches start from and are proposed against. */
     base_branch: z.string().default("main"),
   }).prefault({}),
@@ -116,7 +116,9 @@ function setPath(obj: Record<string, unknown>, path: string, value: unknown): vo
   const parts = path.split(".");
   let cur = obj;
   for (const part of parts.slice(0, -1)) {
-    if (typeof cur[part] !== "object" || cur[part] === null) cur[part] = {};
+    // Only fill in a missing section: a wrong value stays, so validation reports it.
+    if (cur[part] === undefined) cur[part] = {};
+    if (typeof cur[part] !== "object" || cur[part] === null) return;
     cur = cur[part] as Record<string, unknown>;
   }
   cur[parts[parts.length - 1]!] = value;
@@ -138,6 +140,9 @@ function parseEnvValue(name: string, raw: string, kind: "number" | "string" | "b
 
 /** Validates a parsed config object; pure. `source` names where it came from in errors. */
 export function parseConfig(json: unknown, env: NodeJS.ProcessEnv = {}, source = "mlops.config.json"): MlopsConfig {
+  if (json !== undefined && (typeof json !== "object" || json === null || Array.isArray(json))) {
+    throw new ConfigError(`${source}: (root): expected a JSON object, received ${Array.isArray(json) ? "an array" : JSON.stringify(json)} (fix: see mlops.config.schema.json)`);
+  }
   const merged = structuredClone((json ?? {}) as Record<string, unknown>);
   const fromEnv = new Map<string, string>();
   for (const [name, spec] of Object.entries(ENV_OVERRIDES)) {

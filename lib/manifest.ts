@@ -17,7 +17,7 @@ const SHA256 = /^[0-9a-f]{64}$/;
 const LABEL = /^[a-z][a-z0-9_]*$/;
 
 /** One image of a manifest. `key` is relative to the manifest's `base_uri`. */
-export const ManifestImageSchema = z.object({
+export const ManifestImageSchema = z.strictObject({
   key: z.string().min(1),
   label: z.string().min(1),
   sha256: z.string().regex(SHA256, "must be 64 lowercase hex characters (sha256 of the file's bytes)"),
@@ -25,7 +25,8 @@ export const ManifestImageSchema = z.object({
 });
 
 /** A dataset manifest as committed under `data-manifests/`. */
-export const ManifestSchema = z.object({
+export const ManifestSchema = z.strictObject({
+  $schema: z.string().optional(),
   schema_version: z.literal(MANIFEST_SCHEMA_VERSION),
   dataset_id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "letters, digits, '.', '_' and '-' only"),
   kind: z.enum(["training", "evaluation"]),
@@ -144,7 +145,7 @@ export function validateManifest(
       });
     }
     if (!allowedSplits.includes(img.split)) {
-      errors.push({ file, path: `${at}.split`, message: `"${img.split}" is not allowed in a ${manifest.kind} manifest`, fix: FIELD_FIXES.split! });
+      errors.push({ file, path: `${at}.split`, message: `"${img.split}" is not allowed in ${manifest.kind === "evaluation" ? "an" : "a"} ${manifest.kind} manifest`, fix: FIELD_FIXES.split! });
     }
     const earlier = seenKeys.get(img.key);
     if (earlier !== undefined) {
@@ -177,7 +178,7 @@ export async function readManifest(path: string): Promise<Manifest> {
   }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(text.replace(/^\uFEFF/, ""));
   } catch (cause) {
     throw new ManifestError([{ file: path, path: "$", message: `is not valid JSON: ${(cause as Error).message}`, fix: "fix the JSON syntax (a linter or `node -e 'JSON.parse(...)'` shows where)" }], { cause });
   }
