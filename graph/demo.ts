@@ -10,9 +10,9 @@
  * Prints a table of the scenarios, their decisions and their reports.
  */
 import { execFile } from "node:child_process";
-import { cp, mkdir, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { loadConfig } from "../lib/config.ts";
 import { stringifyManifest, type Manifest } from "../lib/manifest.ts";
@@ -22,11 +22,6 @@ import { runPipeline, type RunResult } from "./run.ts";
 
 const exec = promisify(execFile);
 const projectDir = resolve(fileURLToPath(import.meta.url), "../..");
-
-/** Demo size knobs (env), so CI can run a smaller demo than a person does. */
-const PER_CLASS = Number(process.env.DEMO_PER_CLASS ?? 48);
-const EVAL_PER_CLASS = Number(process.env.DEMO_EVAL_PER_CLASS ?? 24);
-const EPOCHS = process.env.MLOPS_EPOCHS ?? "10";
 
 async function git(repo: string, ...args: string[]): Promise<string> {
   const { stdout } = await exec("git", args, {
@@ -44,28 +39,38 @@ async function commitManifest(repo: string, path: string, manifest: Manifest, me
 }
 
 /** One row of the demo's table. */
-interface Row {
+export interface Row {
   scenario: string;
   result: RunResult;
 }
 
-async function main(): Promise<void> {
-  const started = Date.now();
-  const workspace = resolve(process.env.DEMO_DIR ?? join(projectDir, ".mlops", "demo"));
+/** Options of `runDemo`: sizes, and config edits (tests train tiny models). */
+export interface DemoOptions {
+  workspace: string;
+  perClass: number;
+  evalPerClass: number;
+  badCount: number;
+  /** Edits the project's mlops.config.json before it is committed to the scratch repo. */
+  configure?: (config: Record<string, unknown>) => Record<string, unknown>;
+}
+
+/** Runs the three scenarios; returns one row per scenario. */
+export async function runDemo(opts: DemoOptions): Promise<Row[]> {
+  const { workspace } = opts;
   const repo = join(workspace, "repo");
   const bucket = join(workspace, "bucket");
   await rm(workspace, { recursive: true, force: true });
   await mkdir(repo, { recursive: true });
   await mkdir(bucket, { recursive: true });
-  process.env.MLOPS_EPOCHS = EPOCHS;
   console.log(`demo workspace: ${workspace} (a scratch git repository and a local folder bucket)`);
 
   await git(repo, "init", "-q", "-b", "main");
-  await cp(join(projectDir, "mlops.config.json"), join(repo, "mlops.config.json"));
+  const projectConfig = JSON.parse(await readFile(join(projectDir, "mlops.config.json"), "utf8")) as Record<string, unknown>;
+  await writeFile(join(repo, "mlops.config.json"), JSON.stringify(opts.configure ? opts.configure(projectConfig) : projectConfig, null, 2) + "\n");
   await cp(join(projectDir, "mlops.config.schema.json"), join(repo, "mlops.config.schema.json")).catch(() => undefined);
   await writeFile(join(repo, ".gitignore"), ".mlops/\n");
   const config = loadConfig(join(repo, "mlops.config.json"));
-  const evalSet = await synthesizeDataset({ outDir: bucket, prefix: "eval/frozen-v1", datasetId: "mango-eval-v1", kind: "evaluation", perClass: EVAL_PER_CLASS, seed: 1001 });
+  const evalSet = await synthesizeDataset({ outDir: bucket, prefix: "eval/frozen-v1", datasetId: "mango-eval-v1", kind: "evaluation", perClass: opts.evalPerClass, seed: 1001 });
   await commitManifest(repo, config.paths.eval_manifest, evalSet, "Frozen evaluation set v1");
   await git(repo, "add", "-A");
   await git(repo, "commit", "-q", "-m", "Pipeline configuration");
@@ -80,7 +85,7 @@ async function main(): Promise<void> {
   };
 
   // 1. First data, first model: bootstrap goes to a person.
-  const batchA = await synthesizeDataset({ outDir: bucket, prefix: "batches/farm-a-2026-11", datasetId: "farm-a-2026-11", kind: "training", perClass: PER_CLASS, seed: 2001 });
+  const batchA = await synthesizeDataset({ outDir: bucket, prefix: "batches/farm-a-2026-11", datasetId: "farm-a-2026-11", kind: "training", perClass: opts.perClass, seed: 2001 });
   await commitManifest(repo, `${config.paths.manifests}/farm-a-2026-11.json`, batchA, "Add farm A's November photos");
   const first = await run("1. first model (bootstrap)");
 
@@ -89,15 +94,28 @@ async function main(): Promise<void> {
     await git(repo, "merge", "-q", "--no-ff", "-m", `Merge ${first.state.promotion.branch} (reviewed)`, first.state.promotion.branch);
     console.log(`reviewer merged ${first.state.promotion.branch}: production is now ${first.state.model_version}`);
   }
-  const batchB = await synthesizeDataset({ outDir: bucket, prefix: "batches/farm-b-2026-11", datasetId: "farm-b-2026-11", kind: "training", perClass: PER_CLASS, seed: 3001 });
+  const batchB = await synthesizeDataset({ outDir: bucket, prefix: "batches/farm-b-2026-11", datasetId: "farm-b-2026-11", kind: "training", perClass: opts.perClass, seed: 3001 });
   await commitManifest(repo, `${config.paths.manifests}/farm-b-2026-11.json`, batchB, "Add farm B's November photos");
   await run("2. new good data (candidate vs production)");
 
   // 3. A bad batch: the data gate stops it.
-  const bad = await synthesizeBadBatch({ outDir: bucket, prefix: "batches/farm-c-bad", datasetId: "farm-c-bad", perClass: 8, seed: 4001 });
+  const bad = await synthesizeBadBatch({ outDir: bucket, prefix: "batches/farm-c-bad", datasetId: "farm-c-bad", count: opts.badCount, seed: 4001 });
   await commitManifest(repo, `${config.paths.manifests}/farm-c-bad.json`, bad.manifest, "Add farm C's photos");
   await run("3. bad batch (data gate)");
+  return rows;
+}
 
+/** The demo's three outcomes, in order: what a reader of the README is promised. */
+export const EXPECTED_OUTCOMES = [/human review/, /proposed|rejected/, /data gate failed/];
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const rows = await runDemo({
+    workspace: resolve(process.env.DEMO_DIR ?? join(projectDir, ".mlops", "demo")),
+    perClass: Number(process.env.DEMO_PER_CLASS ?? 48),
+    evalPerClass: Number(process.env.DEMO_EVAL_PER_CLASS ?? 24),
+    badCount: 30,
+  });
   const seconds = (Date.now() - started) / 1000;
   console.log("\n| scenario | manifest | quality | decision | outcome | report |");
   console.log("| --- | --- | ---: | --- | --- | --- |");
@@ -107,15 +125,16 @@ async function main(): Promise<void> {
   }
   console.log(`\ndemo wall time: ${seconds.toFixed(0)} s`);
 
-  const expected = [/human review/, /proposed|rejected/, /data gate failed/];
-  const wrong = rows.filter((r, i) => !expected[i]!.test(r.result.outcome));
+  const wrong = rows.filter((r, i) => !EXPECTED_OUTCOMES[i]!.test(r.result.outcome));
   if (wrong.length) {
     console.error(`unexpected outcomes: ${wrong.map((w) => `${w.scenario}: ${w.result.outcome}`).join("; ")}`);
     process.exitCode = 1;
   }
 }
 
-main().catch((err: Error) => {
-  console.error(`demo failed: ${err.message}`);
-  process.exitCode = 1;
-});
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  main().catch((err: Error) => {
+    console.error(`demo failed: ${err.message}`);
+    process.exitCode = 1;
+  });
+}

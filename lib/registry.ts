@@ -12,7 +12,7 @@ import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { listBranches, showFile } from "./git.ts";
+import { git, listBranches, showFile } from "./git.ts";
 
 /** One file of a model artifact, content-addressed in the artifact store. */
 export const ArtifactFileSchema = z.object({
@@ -157,5 +157,31 @@ export class Registry {
       }
     }
     return seen;
+  }
+
+  /** The ref that records a halted run's verdict on one manifest's exact bytes. */
+  rejectionRef(manifestSha256: string): string {
+    return `refs/mlops/rejected/${this.model}/${manifestSha256}`;
+  }
+
+  /**
+   * Records that a manifest (these exact bytes) was judged and halted, so scheduled and
+   * later runs do not retrain it again and again. A git ref, not a branch commit: nothing
+   * in production or on any branch changes. Editing the manifest changes its sha256 and
+   * makes it new data again; `--manifest` forces a rerun.
+   */
+  async recordRejection(manifestPath: string, manifestSha256: string, runId: string, reason: string): Promise<string> {
+    const tree = await git(this.repoDir, ["hash-object", "-w", "-t", "tree", "--stdin"], { input: "" });
+    const message = `Halted: ${manifestPath}\n\n${reason}\n\nRun: ${runId}\nManifest-SHA256: ${manifestSha256}\n`;
+    const commit = await git(this.repoDir, ["commit-tree", tree, "-F", "-"], { input: message });
+    const ref = this.rejectionRef(manifestSha256);
+    await git(this.repoDir, ["update-ref", ref, commit]);
+    return ref;
+  }
+
+  /** sha256 of manifests whose runs halted (data gate failed or candidate rejected). */
+  async rejectedManifests(): Promise<Set<string>> {
+    const out = await git(this.repoDir, ["for-each-ref", "--format=%(refname)", `refs/mlops/rejected/${this.model}/`]);
+    return new Set(out ? out.split("\n").map((r) => r.slice(r.lastIndexOf("/") + 1)) : []);
   }
 }

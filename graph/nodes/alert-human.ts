@@ -52,6 +52,11 @@ export function composeAlert(state: MLOpsStateType, threshold: number, model: st
 export async function alertHuman(state: MLOpsStateType, config: NodeConfig): Promise<MLOpsUpdate> {
   const services = servicesOf(config);
   const alert = composeAlert(state, services.config.quality.threshold, services.config.model_name);
+  const halted = state.deployment_decision !== "HUMAN_REVIEW";
+  if (halted && state.new_data_path && state.manifest_sha256) {
+    const ref = await services.registry.recordRejection(state.new_data_path, state.manifest_sha256, state.run_id, alert.title);
+    alert.body += `\nRecorded as ${ref}: later runs skip these exact manifest bytes; a corrected manifest is new data, or rerun with --manifest ${state.new_data_path}.`;
+  }
   const refs = await services.notifier.notify(alert, services.runDir(state.run_id));
   return { alerts: refs, steps: step("alert_human", alert.title) };
 }

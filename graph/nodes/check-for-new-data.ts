@@ -57,7 +57,12 @@ export async function checkForNewData(state: MLOpsStateType, config: NodeConfig)
     return { new_data_path: path, manifest_sha256: await manifestSha256(abs), steps: step("check_for_new_data", `requested ${path}`) };
   }
   const trained = await registry.trainedManifests();
-  const untrained = await findUntrainedManifests(repoDir, cfg.paths.manifests, cfg.paths.eval_manifest, new Set(trained.keys()));
+  const halted = await registry.rejectedManifests();
+  const candidates = await findUntrainedManifests(repoDir, cfg.paths.manifests, cfg.paths.eval_manifest, new Set(trained.keys()));
+  const untrained = candidates.filter((m) => !halted.has(m.sha256));
+  for (const m of candidates.filter((c) => halted.has(c.sha256))) {
+    log(`check_for_new_data: skipping ${m.path}: an earlier run halted on these exact bytes (${registry.rejectionRef(m.sha256)}); edit the manifest or pass --manifest to run it again`);
+  }
   if (!untrained.length) {
     log(`check_for_new_data: every manifest under ${cfg.paths.manifests}/ is already trained on (or in review); nothing to do.`);
     return { new_data_path: null, steps: step("check_for_new_data", "no new data") };
