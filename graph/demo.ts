@@ -9,34 +9,14 @@
  *   3. a bad batch: the data gate fails and a person is alerted.
  * Prints a table of the scenarios, their decisions and their reports.
  */
-import { execFile } from "node:child_process";
-import { cp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { promisify } from "node:util";
-import { loadConfig } from "../lib/config.ts";
-import { stringifyManifest, type Manifest } from "../lib/manifest.ts";
 import { synthesizeBadBatch } from "../synth/bad-batch.ts";
 import { synthesizeDataset } from "../synth/dataset.ts";
 import { runPipeline, type RunResult } from "./run.ts";
+import { createScratchRepo } from "./scratch-repo.ts";
 
-const exec = promisify(execFile);
 const projectDir = resolve(fileURLToPath(import.meta.url), "../..");
-
-async function git(repo: string, ...args: string[]): Promise<string> {
-  const { stdout } = await exec("git", args, {
-    cwd: repo,
-    env: { ...process.env, GIT_AUTHOR_NAME: "demo contributor", GIT_AUTHOR_EMAIL: "demo@example.com", GIT_COMMITTER_NAME: "demo contributor", GIT_COMMITTER_EMAIL: "demo@example.com" },
-  });
-  return stdout.trim();
-}
-
-async function commitManifest(repo: string, path: string, manifest: Manifest, message: string): Promise<void> {
-  await mkdir(join(repo, path, ".."), { recursive: true });
-  await writeFile(join(repo, path), stringifyManifest(manifest));
-  await git(repo, "add", path);
-  await git(repo, "commit", "-q", "-m", message);
-}
 
 /** One row of the demo's table. */
 export interface Row {
@@ -56,29 +36,15 @@ export interface DemoOptions {
 
 /** Runs the three scenarios; returns one row per scenario. */
 export async function runDemo(opts: DemoOptions): Promise<Row[]> {
-  const { workspace } = opts;
-  const repo = join(workspace, "repo");
-  const bucket = join(workspace, "bucket");
-  await rm(workspace, { recursive: true, force: true });
-  await mkdir(repo, { recursive: true });
-  await mkdir(bucket, { recursive: true });
-  console.log(`demo workspace: ${workspace} (a scratch git repository and a local folder bucket)`);
-
-  await git(repo, "init", "-q", "-b", "main");
-  const projectConfig = JSON.parse(await readFile(join(projectDir, "mlops.config.json"), "utf8")) as Record<string, unknown>;
-  await writeFile(join(repo, "mlops.config.json"), JSON.stringify(opts.configure ? opts.configure(projectConfig) : projectConfig, null, 2) + "\n");
-  await cp(join(projectDir, "mlops.config.schema.json"), join(repo, "mlops.config.schema.json")).catch(() => undefined);
-  await writeFile(join(repo, ".gitignore"), ".mlops/\n");
-  const config = loadConfig(join(repo, "mlops.config.json"));
-  const evalSet = await synthesizeDataset({ outDir: bucket, prefix: "eval/frozen-v1", datasetId: "mango-eval-v1", kind: "evaluation", perClass: opts.evalPerClass, seed: 1001 });
-  await commitManifest(repo, config.paths.eval_manifest, evalSet, "Frozen evaluation set v1");
-  await git(repo, "add", "-A");
-  await git(repo, "commit", "-q", "-m", "Pipeline configuration");
+  const scratch = await createScratchRepo({ workspace: opts.workspace, evalPerClass: opts.evalPerClass, configure: opts.configure });
+  const { repo, bucket } = scratch;
+  const config = scratch.config();
+  console.log(`demo workspace: ${opts.workspace} (a scratch git repository and a local folder bucket)`);
 
   const rows: Row[] = [];
   const run = async (scenario: string) => {
     console.log(`\n=== ${scenario}`);
-    const result = await runPipeline({ repoDir: repo, config: loadConfig(join(repo, "mlops.config.json")) });
+    const result = await runPipeline({ repoDir: repo, config: scratch.config() });
     console.log(`--> ${result.outcome}`);
     rows.push({ scenario, result });
     return result;
@@ -86,21 +52,21 @@ export async function runDemo(opts: DemoOptions): Promise<Row[]> {
 
   // 1. First data, first model: bootstrap goes to a person.
   const batchA = await synthesizeDataset({ outDir: bucket, prefix: "batches/farm-a-2026-11", datasetId: "farm-a-2026-11", kind: "training", perClass: opts.perClass, seed: 2001 });
-  await commitManifest(repo, `${config.paths.manifests}/farm-a-2026-11.json`, batchA, "Add farm A's November photos");
+  await scratch.commitManifest(`${config.paths.manifests}/farm-a-2026-11.json`, batchA, "Add farm A's November photos");
   const first = await run("1. first model (bootstrap)");
 
   // 2. The reviewer merges the proposal; new good data arrives.
   if (first.state.promotion) {
-    await git(repo, "merge", "-q", "--no-ff", "-m", `Merge ${first.state.promotion.branch} (reviewed)`, first.state.promotion.branch);
+    await scratch.git("merge", "-q", "--no-ff", "-m", `Merge ${first.state.promotion.branch} (reviewed)`, first.state.promotion.branch);
     console.log(`reviewer merged ${first.state.promotion.branch}: production is now ${first.state.model_version}`);
   }
   const batchB = await synthesizeDataset({ outDir: bucket, prefix: "batches/farm-b-2026-11", datasetId: "farm-b-2026-11", kind: "training", perClass: opts.perClass, seed: 3001 });
-  await commitManifest(repo, `${config.paths.manifests}/farm-b-2026-11.json`, batchB, "Add farm B's November photos");
+  await scratch.commitManifest(`${config.paths.manifests}/farm-b-2026-11.json`, batchB, "Add farm B's November photos");
   await run("2. new good data (candidate vs production)");
 
   // 3. A bad batch: the data gate stops it.
   const bad = await synthesizeBadBatch({ outDir: bucket, prefix: "batches/farm-c-bad", datasetId: "farm-c-bad", count: opts.badCount, seed: 4001 });
-  await commitManifest(repo, `${config.paths.manifests}/farm-c-bad.json`, bad.manifest, "Add farm C's photos");
+  await scratch.commitManifest(`${config.paths.manifests}/farm-c-bad.json`, bad.manifest, "Add farm C's photos");
   await run("3. bad batch (data gate)");
   return rows;
 }
