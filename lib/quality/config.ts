@@ -1,0 +1,124 @@
+/**
+ * Thresholds and weights of the deterministic data gate (`validate_data`).
+ *
+ * Every number has a default calibrated on the 60 real mango photos in
+ * `shared/data/real-mango-sample` (224x224 JPEG, white/green/hand backgrounds, all six
+ * ripeness stages) and on degraded copies of them. The measured range of the real photos
+ * is recorded next to each threshold, so whoever moves one can see how much margin is left.
+ * Measurements are taken on a fixed-size grayscale/RGB downscale (`analysisSize`), so they
+ * do not depend on the source resolution.
+ */
+import { z } from "zod";
+
+/** The checks the data gate runs; every finding names one. */
+export const CHECK_NAMES = [
+  "missing",
+  "checksum",
+  "decode",
+  "dimensions",
+  "blur",
+  "exposure",
+  "low_information",
+  "grayscale",
+  "duplicate",
+  "label",
+] as const;
+
+/** One check of the data gate. */
+export type CheckName = (typeof CHECK_NAMES)[number];
+
+/** Image formats the trainer can read; anything else is refused before any decoder runs. */
+export const IMAGE_FORMATS = ["jpeg", "png", "webp"] as const;
+
+const positive = z.number().positive();
+const fraction = z.number().min(0).max(1);
+
+/** Per-check weights: the exponent a check's pass rate is raised to (see score.ts). */
+export const CheckWeightsSchema = z.object({
+  // A file the manifest promises but that cannot be fetched, has other bytes, cannot be
+  // decoded or carries an unknown label is unusable outright: pull hardest.
+  missing: positive.default(3),
+  checksum: positive.default(3),
+  decode: positive.default(3),
+  label: positive.default(3),
+  // Decodable but unfit to learn from: 30% of the batch failing one of these alone gives
+  // 0.7^2 = 0.49, i.e. 4.9/10, well under the 7.0 gate.
+  dimensions: positive.default(2),
+  blur: positive.default(2),
+  exposure: positive.default(2),
+  low_information: positive.default(2),
+  // Ripeness is mostly colour: a grayscale photo teaches the model almost nothing.
+  grayscale: positive.default(2),
+  // Exact copies are an upload mistake; near copies across splits leak val into train.
+  duplicate: positive.default(2),
+});
+
+/** Thresholds and weights of the data gate; `QualityConfigSchema.parse({})` gives the defaults. */
+export const QualityConfigSchema = z.object({
+  /** Formats accepted, recognised by their magic bytes (not the file name). */
+  formats: z.array(z.enum(IMAGE_FORMATS)).min(1).default([...IMAGE_FORMATS]),
+  // The trainer feeds MobileNetV2 96-224 px crops: a smaller source would be upscaled,
+  // which invents no detail. Real photos: 224x224.
+  minWidth: z.number().int().positive().default(96),
+  minHeight: z.number().int().positive().default(96),
+  // Phone cameras top out near 8000 px on the long side; beyond 12000 it is a panorama or
+  // a scan, not a photo of one mango.
+  maxWidth: z.number().int().positive().default(12000),
+  maxHeight: z.number().int().positive().default(12000),
+  // The trainer centre-crops to a square: at 3:1 two thirds of the picture are thrown
+  // away and the fruit may be cut. Real photos: 1.0.
+  maxAspectRatio: z.number().min(1).default(3),
+  // Refused from the header, before decoding: 40 MP is ~120 MB of RGB pixels, above any
+  // phone photo (a 200 MP sensor bins to 12-50 MP). A decompression bomb stops here.
+  maxPixels: z.number().int().positive().default(40_000_000),
+  /** Side of the square downscale every pixel measurement is taken on. */
+  analysisSize: z.number().int().min(32).max(512).default(128),
+  // Variance of the 4-neighbour Laplacian of the 128 px grayscale. Real photos: 107-912;
+  // gaussian blur sigma 4 at 224 px: 4-11; sigma 2: 13-70 (partly caught); sigma 1:
+  // 51-388 (passes: invisible at the 96-128 px the model sees). Between the two
+  // populations at about their geometric mean, 3.5x under the softest real photo.
+  minBlurVariance: z.number().nonnegative().default(30),
+  // Mean luma (Rec. 601, 0-255). Real photos: 46-204 (46 is a dark mango on a dark
+  // cloth, a fair photo). Brightness x0.1: 4-20; x0.3: 13-61 (partly caught).
+  minMeanLuminance: z.number().min(0).max(255).default(30),
+  // Real photos up to 204 even on white sheets; brightness x4: up to 252.
+  maxMeanLuminance: z.number().min(0).max(255).default(240),
+  /** Luma at or below which a pixel counts as crushed to black. */
+  darkClipLevel: z.number().int().min(0).max(255).default(5),
+  /** Luma at or above which a pixel counts as blown out to white. */
+  brightClipLevel: z.number().int().min(0).max(255).default(250),
+  // Fraction of clipped pixels. Real photos: dark 0-0.18 (black backgrounds), bright
+  // 0-0.005 (white sheets sit near 230, not 255). Brightness x4 blows out 0.21-0.82 of the
+  // picture, x2 0.03-0.79 (partly caught), so bright clipping is the sharper signal.
+  maxDarkClipFraction: fraction.default(0.5),
+  maxBrightClipFraction: fraction.default(0.1),
+  // Low information, any one failing fails the image. Std dev of luma (real: 37-74) and
+  // Shannon entropy of its histogram (real: 6.2-7.6 bits) catch blank and near-uniform
+  // frames (solid colour + noise: std < 3, entropy < 4). Coarse detail, the Laplacian
+  // variance at 32 px (real: 460-3022; a photo shrunk to 8x8 and scaled back up: 14-80),
+  // catches a blown-up thumbnail, which has the histogram of a photo but nothing in it.
+  // Blurred sigma 4 keeps 157-858 here (its outline survives), so it is reported as blur.
+  minLuminanceStd: z.number().nonnegative().default(10),
+  minEntropyBits: z.number().nonnegative().default(4),
+  minCoarseDetail: z.number().nonnegative().default(120),
+  // Saturation ratio sum(max-min)/sum(max). Real photos: 0.12-0.58 (a mango is never
+  // grey, even on a white sheet); grayscale copies: 0.000; darkened x0.1: still >= 0.16.
+  minSaturation: fraction.default(0.04),
+  // Hamming distance (of 64 bits) between perceptual hashes at or under which two images
+  // are the same picture. Real photos, closest distinct pairs: 12 (8 of 1770 pairs); a
+  // re-encoded, resized, blurred, grayscale or CMYK copy: 0-4; brightness x1.2: 0-8,
+  // x1.5: 0-14 (an edited copy is not always caught). See phash.ts.
+  maxDuplicateDistance: z.number().int().min(0).max(64).default(6),
+  weights: CheckWeightsSchema.prefault({}),
+});
+
+/** Settings of the data gate, defaults applied. */
+export type QualityConfig = z.infer<typeof QualityConfigSchema>;
+
+/** Per-check weights, defaults applied. */
+export type CheckWeights = z.infer<typeof CheckWeightsSchema>;
+
+/** The default configuration; a fresh object so callers may spread and override it. */
+export function defaultQualityConfig(): QualityConfig {
+  return QualityConfigSchema.parse({});
+}
