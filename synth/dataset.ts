@@ -1,0 +1,131 @@
+/**
+ * A whole synthetic dataset on disk: images under `outDir/<prefix>/<label>/` and the
+ * manifest that lists them, ready for the pipeline to pick up like a contributor's batch.
+ */
+import { createHash } from "node:crypto";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { type Manifest, type ManifestImage, MANIFEST_SCHEMA_VERSION, keyProblem, validateManifest, formatManifestProblems } from "../lib/manifest.ts";
+import { type Label, MANGO_CLASSES, encodeJpeg, photoRng, renderPhoto } from "./draw.ts";
+import { createRng } from "./rng.ts";
+
+export { MANGO_CLASSES, type Label } from "./draw.ts";
+
+/** What to synthesize and where. */
+export interface SynthesizeOptions {
+  /** Bucket root folder; the manifest's base_uri is its file URL. */
+  outDir: string;
+  /** Key prefix inside the bucket, e.g. "batches/2026-11-a". */
+  prefix: string;
+  datasetId: string;
+  kind: "training" | "evaluation";
+  /** Images per class: one number for all, or per class (missing classes get none). */
+  perClass: number | Partial<Record<Label, number>>;
+  seed: number;
+  /** Square image side in pixels (default 224). */
+  size?: number;
+  /** Share of each class marked "val" in a training set (default 0.2). */
+  valFraction?: number;
+  /** The label set, a subset of MANGO_CLASSES (default: all of them, in their order). */
+  classes?: string[];
+  description?: string;
+}
+
+/** sha256 hex of bytes, as the manifest records it. */
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/** Checks and normalises the class list; throws naming the allowed values. */
+export function resolveClasses(classes: readonly string[] | undefined): Label[] {
+  if (!classes) return [...MANGO_CLASSES];
+  const allowed = new Set<string>(MANGO_CLASSES);
+  const unknown = classes.filter((c) => !allowed.has(c));
+  if (unknown.length) {
+    throw new Error(`classes: ${unknown.map((c) => `"${c}"`).join(", ")} cannot be drawn; allowed: ${MANGO_CLASSES.join(", ")}`);
+  }
+  if (new Set(classes).size !== classes.length) throw new Error(`classes: lists a class twice: ${classes.join(", ")}`);
+  return classes as Label[];
+}
+
+/**
+ * Which images of one class go to "val": a seeded shuffle, so the split is stable for a
+ * seed and stratified (every class gets its share). Keeps at least one of each split when
+ * a class has two or more images and the fraction is neither 0 nor 1.
+ */
+export function valIndices(count: number, valFraction: number, seed: number, label: string): Set<number> {
+  let nVal = Math.round(count * valFraction);
+  if (valFraction > 0 && count >= 2) nVal = Math.min(count - 1, Math.max(1, nVal));
+  const order = Array.from({ length: count }, (_, i) => i);
+  const rng = createRng("mango-split", seed, label);
+  for (let i = count - 1; i > 0; i--) {
+    const j = rng.int(0, i);
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return new Set(order.slice(0, nVal));
+}
+
+/** The file name of image `index` of a class: `<label>_<nnnn>.jpg`. */
+export function imageFileName(label: string, index: number): string {
+  return `${label}_${String(index).padStart(4, "0")}.jpg`;
+}
+
+/** Validates the options that would otherwise fail deep inside; throws with the field named. */
+function checkOptions(opts: SynthesizeOptions): void {
+  const prefixProblem = keyProblem(opts.prefix);
+  if (prefixProblem) throw new Error(`prefix: "${opts.prefix}" ${prefixProblem}`);
+  const size = opts.size ?? 224;
+  if (!Number.isInteger(size) || size < 32 || size > 2048) throw new Error(`size: expected an integer from 32 to 2048, received ${size}`);
+  const vf = opts.valFraction ?? 0.2;
+  if (!(vf >= 0 && vf < 1)) throw new Error(`valFraction: expected a number in [0, 1), received ${vf}`);
+  if (!Number.isInteger(opts.seed)) throw new Error(`seed: expected an integer, received ${opts.seed}`);
+}
+
+/** Writes the images of a synthetic dataset and returns its (validated) manifest. */
+export async function synthesizeDataset(opts: SynthesizeOptions): Promise<Manifest> {
+  checkOptions(opts);
+  const classes = resolveClasses(opts.classes);
+  const size = opts.size ?? 224;
+  const valFraction = opts.kind === "training" ? (opts.valFraction ?? 0.2) : 0;
+  const images: ManifestImage[] = [];
+  for (const label of classes) {
+    const count = typeof opts.perClass === "number" ? opts.perClass : (opts.perClass[label] ?? 0);
+    if (!Number.isInteger(count) || count < 0) throw new Error(`perClass: expected a whole number of images for "${label}", received ${count}`);
+    const dir = join(opts.outDir, opts.prefix, label);
+    await mkdir(dir, { recursive: true });
+    const val = valIndices(count, valFraction, opts.seed, label);
+    // Encoding and writing run off the main thread, so the next image is rendered while the
+    // previous one is encoded; at most one is in flight, which keeps memory flat.
+    let inFlight: Promise<void> = Promise.resolve();
+    for (let i = 0; i < count; i++) {
+      const file = imageFileName(label, i);
+      const raw = renderPhoto(label, photoRng(opts.seed, label, i), size);
+      await inFlight;
+      const entry: ManifestImage = { key: `${opts.prefix}/${label}/${file}`, label, sha256: "", split: opts.kind === "evaluation" ? "eval" : val.has(i) ? "val" : "train" };
+      images.push(entry);
+      inFlight = encodeJpeg(raw).then(async (jpeg) => {
+        entry.sha256 = sha256Hex(jpeg);
+        await writeFile(join(dir, file), jpeg);
+      });
+    }
+    await inFlight;
+  }
+  const manifest: Manifest = {
+    schema_version: MANIFEST_SCHEMA_VERSION,
+    dataset_id: opts.datasetId,
+    kind: opts.kind,
+    description: opts.description ?? `Synthetic mango photos (seed ${opts.seed}, ${size}px), made by npm run synth`,
+    base_uri: pathToFileURL(opts.outDir).href,
+    labels: [...classes],
+    images,
+  };
+  return checkedManifest(manifest);
+}
+
+/** Returns the manifest if it validates; otherwise throws with every problem listed. */
+export function checkedManifest(manifest: Manifest): Manifest {
+  const { manifest: ok, errors } = validateManifest(manifest, `synthetic manifest ${manifest.dataset_id}`);
+  if (!ok) throw new Error(`the synthesized manifest does not validate:\n${formatManifestProblems(errors)}`);
+  return ok;
+}
