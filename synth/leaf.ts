@@ -1,22 +1,26 @@
 /**
  * Paints a mango leaf: long, lanceolate (widest below the middle, tapering to a pointed
- * tip), dark glossy green, with a pale midrib, slanted secondary veins, a slight fold
- * along the midrib and a short petiole. It is the "not a fruit" class, so it must not be
- * confusable with a green mango by colour alone: its shape and veins carry the signal.
+ * tip), glossy green (now and then a young bronze-red one), with a pale midrib, slanted
+ * secondary veins, a slight fold along the midrib and a short petiole. It is the "not a
+ * fruit" class, so it must not be confusable with a green mango by colour alone: its shape
+ * and veins carry the signal.
  */
 import { type Canvas, type Rgb, clamp, fbmField, jitterRgb, smoothstep } from "./noise.ts";
 import type { Light } from "./light.ts";
 import type { Rng } from "./rng.ts";
 
-const LEAF_GREENS: Rgb[] = [[34, 74, 30], [44, 88, 34], [58, 100, 40], [30, 62, 28], [70, 96, 44]];
+// Mature blades are a saturated mid-to-dark green, young flush leaves bronze-red. Greyish
+// greens looked unlike any mango leaf and, on a pale sheet, left a photo with so little
+// colour overall (saturation 0.034) that the grayscale check refused it.
+const LEAF_COLOURS: Rgb[] = [[52, 124, 30], [66, 142, 36], [80, 154, 42], [46, 112, 26], [92, 150, 42], [68, 132, 32], [156, 82, 40]];
 const RIB: Rgb = [168, 176, 104];
 
 /** Paints one leaf, with its shadow, over whatever the canvas already holds. */
 export function paintLeaf(c: Canvas, rng: Rng, light: Light): void {
   const { w, h, px } = c;
   const size = Math.min(w, h);
-  const L = size * rng.range(0.4, 0.5);
-  const W = L * rng.range(0.2, 0.3);
+  const L = size * rng.range(0.44, 0.52);
+  const W = L * rng.range(0.26, 0.34);
   const cx = w / 2 + rng.range(-0.07, 0.07) * w;
   const cy = h / 2 + rng.range(-0.07, 0.07) * h;
   const rot = rng.range(0, Math.PI * 2);
@@ -30,7 +34,7 @@ export function paintLeaf(c: Canvas, rng: Rng, light: Light): void {
   const veins = rng.int(14, 22);
   const veinSlant = rng.range(0.35, 0.6);
   const fold = rng.range(0.25, 0.55);
-  const base = jitterRgb(rng, rng.pick(LEAF_GREENS), 8);
+  const base = jitterRgb(rng, rng.pick(LEAF_COLOURS), 8);
   const gloss = rng.range(0.15, 0.4);
   const scale = size / 224;
   const texture = fbmField(rng, w, h, 14 * scale, 14 * scale, 2);

@@ -5,14 +5,21 @@
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import {
-  analyzeImage, defaultQualityConfig, findDuplicates, findEarlierMatches, hammingDistance, judgeImage,
+  analyzeImage, colourDistance, defaultQualityConfig, findDuplicates, findEarlierMatches, hammingDistance, judgeImage,
   type ImageMeasurements,
 } from "../lib/quality/index.ts";
 
 const cfg = defaultQualityConfig();
+const rule = { maxHashDistance: cfg.maxDuplicateDistance, maxColourDistance: cfg.maxDuplicateColourDistance };
+/** A colour signature: every cell of the 4x4 grid the same colour. */
+const flat = (rgb: string) => rgb.repeat(16);
+const GREEN = flat("5a9a30");
 
-/** A deterministic photo-like picture: a textured yellow-green ellipse on a pale, noisy background. */
-function syntheticPhoto(width = 224, height = 224, seed = 7): Promise<Buffer> {
+/**
+ * A deterministic photo-like picture: a textured ellipse on a pale, noisy background. The
+ * fruit is yellow, or green at about the same luma (so only its hue differs).
+ */
+function syntheticPhoto(width = 224, height = 224, seed = 7, fruit: "yellow" | "green" = "yellow"): Promise<Buffer> {
   let s = seed >>> 0;
   const rand = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32) - 0.5;
   const px = Buffer.alloc(width * height * 3);
@@ -21,7 +28,8 @@ function syntheticPhoto(width = 224, height = 224, seed = 7): Promise<Buffer> {
       const dx = (x - width / 2) / (width * 0.32);
       const dy = (y - height / 2) / (height * 0.42);
       const inside = dx * dx + dy * dy < 1;
-      const base = inside ? [200 - 60 * dy, 170 + 30 * dx, 40] : [225, 222, 215];
+      const skin = fruit === "yellow" ? [200 - 60 * dy, 170 + 30 * dx, 40] : [110 - 60 * dy, 215 + 30 * dx, 60];
+      const base = inside ? skin : [225, 222, 215];
       const n = rand() * 30;
       base.forEach((v, c) => (px[(y * width + x) * 3 + c] = Math.max(0, Math.min(255, Math.round(v + n)))));
     }
@@ -161,29 +169,65 @@ describe("perceptual hash and duplicates", () => {
     expect(hammingDistance(await hashOf(a), await hashOf(other))).toBeGreaterThan(cfg.maxDuplicateDistance * 2);
   });
 
+  it("tells a same-shaped picture of another hue from a copy, which keeps its colours", async () => {
+    const a = await syntheticPhoto(224, 224, 3);
+    const otherHue = await syntheticPhoto(224, 224, 3, "green");
+    const m = 224 * 0.015;
+    const copies = {
+      "a-reencoded.jpg": await sharp(a).jpeg({ quality: 60 }).toBuffer(),
+      "a-resized.jpg": await sharp(a).resize(300, 300).jpeg({ quality: 70 }).toBuffer(),
+      "a-cropped.jpg": await sharp(a).extract({ left: Math.round(m), top: Math.round(m), width: 224 - 2 * Math.round(m), height: 224 - 2 * Math.round(m) }).resize(224, 224).jpeg({ quality: 75 }).toBuffer(),
+      "a-cmyk.jpg": await sharp(a).toColourspace("cmyk").jpeg().toBuffer(),
+      "a-brighter.jpg": await sharp(a).linear(1.2, 0).jpeg().toBuffer(),
+    };
+    const measure = async (key: string, bytes: Buffer) => {
+      const r = (await analyzeImage(bytes, cfg)) as ImageMeasurements;
+      return { key, sha256: key, hash: r.hash, colour: r.colour };
+    };
+    const [orig, hue] = [await measure("a.jpg", a), await measure("a-hue.jpg", otherHue)];
+    // The premise: pHash alone cannot tell them apart.
+    expect(hammingDistance(orig.hash, hue.hash)).toBeLessThanOrEqual(cfg.maxDuplicateDistance);
+    expect(colourDistance(orig.colour, hue.colour)).toBeGreaterThan(cfg.maxDuplicateColourDistance);
+    expect(findDuplicates([orig, hue], rule)).toEqual([]);
+    expect(findEarlierMatches([hue], [orig], rule)).toEqual([]);
+
+    const copied = await Promise.all(Object.entries(copies).map(([k, b]) => measure(k, b)));
+    expect(findDuplicates([orig, hue, ...copied], rule)).toEqual([{ kind: "near", keys: ["a.jpg", ...Object.keys(copies)], distance: expect.any(Number) }]);
+    expect(findEarlierMatches(copied, [orig], rule).map((x) => x.key)).toEqual(Object.keys(copies));
+  });
+
+  it("measures colour distance as capped chroma, blind to brightness", () => {
+    expect(colourDistance(GREEN, GREEN)).toBe(0);
+    expect(colourDistance(flat("808080"), flat("f0f0f0"))).toBe(0); // grey is grey at any level
+    expect(colourDistance(GREEN, flat("c83c28"))).toBeGreaterThan(40); // green vs red skin
+    expect(() => colourDistance("xyz", GREEN)).toThrow(/96 lowercase hex/);
+  });
+
   it("groups exact copies by sha256 and near copies by distance, keeping the first", () => {
     const items = [
-      { key: "a.jpg", sha256: "s1", hash: "ffff0000ffff0000" },
-      { key: "b.jpg", sha256: "s2", hash: "00000000ffffffff" },
-      { key: "a-copy.jpg", sha256: "s1", hash: "ffff0000ffff0000" },
-      { key: "a-near.jpg", sha256: "s3", hash: "ffff0000ffff0007" }, // 3 bits from a
-      { key: "a-nearer.jpg", sha256: "s4", hash: "ffff0000ffff0003" }, // chain: 1 bit from a-near
+      { key: "a.jpg", sha256: "s1", hash: "ffff0000ffff0000", colour: GREEN },
+      { key: "b.jpg", sha256: "s2", hash: "00000000ffffffff", colour: GREEN },
+      { key: "a-copy.jpg", sha256: "s1", hash: "ffff0000ffff0000", colour: GREEN },
+      { key: "a-near.jpg", sha256: "s3", hash: "ffff0000ffff0007", colour: GREEN }, // 3 bits from a
+      { key: "a-nearer.jpg", sha256: "s4", hash: "ffff0000ffff0003", colour: GREEN }, // chain: 1 bit from a-near
+      { key: "a-red.jpg", sha256: "s5", hash: "ffff0000ffff0000", colour: flat("c83c28") }, // a's shape, another hue
     ];
-    const groups = findDuplicates(items, 3);
+    const groups = findDuplicates(items, { maxHashDistance: 3, maxColourDistance: 20 });
     expect(groups).toContainEqual({ kind: "exact", keys: ["a.jpg", "a-copy.jpg"], distance: 0 });
     expect(groups).toContainEqual({ kind: "near", keys: ["a.jpg", "a-near.jpg", "a-nearer.jpg"], distance: 3 });
     expect(groups).toHaveLength(2);
-    expect(findDuplicates(items, 0).filter((g) => g.kind === "near")).toEqual([]);
+    expect(findDuplicates(items, { maxHashDistance: 0, maxColourDistance: 20 }).filter((g) => g.kind === "near")).toEqual([]);
   });
 
   it("finds batch images already in an earlier set", () => {
-    const earlier = [{ key: "eval/1.jpg", sha256: "e1", hash: "0f0f0f0f0f0f0f0f" }];
+    const earlier = [{ key: "eval/1.jpg", sha256: "e1", hash: "0f0f0f0f0f0f0f0f", colour: GREEN }];
     const batch = [
-      { key: "x.jpg", sha256: "e1", hash: "0f0f0f0f0f0f0f0f" },
-      { key: "y.jpg", sha256: "y", hash: "0f0f0f0f0f0f0f0e" },
-      { key: "z.jpg", sha256: "z", hash: "f0f0f0f0f0f0f0f0" },
+      { key: "x.jpg", sha256: "e1", hash: "0f0f0f0f0f0f0f0f", colour: GREEN },
+      { key: "y.jpg", sha256: "y", hash: "0f0f0f0f0f0f0f0e", colour: GREEN },
+      { key: "z.jpg", sha256: "z", hash: "f0f0f0f0f0f0f0f0", colour: GREEN },
+      { key: "w.jpg", sha256: "w", hash: "0f0f0f0f0f0f0f0f", colour: flat("c83c28") }, // same shape, red
     ];
-    expect(findEarlierMatches(batch, earlier, 4)).toEqual([
+    expect(findEarlierMatches(batch, earlier, { maxHashDistance: 4, maxColourDistance: 20 })).toEqual([
       { key: "x.jpg", earlierKey: "eval/1.jpg", kind: "exact", distance: 0 },
       { key: "y.jpg", earlierKey: "eval/1.jpg", kind: "near", distance: 1 },
     ]);
@@ -192,9 +236,9 @@ describe("perceptual hash and duplicates", () => {
   it("compares 3000 hashes pairwise well within a second", () => {
     let s = 1;
     const hex = () => Array.from({ length: 16 }, () => ((s = (s * 1103515245 + 12345) >>> 0) >>> 28).toString(16)).join("");
-    const items = Array.from({ length: 3000 }, (_, i) => ({ key: `k${i}`, sha256: `s${i}`, hash: hex() }));
+    const items = Array.from({ length: 3000 }, (_, i) => ({ key: `k${i}`, sha256: `s${i}`, hash: hex(), colour: GREEN }));
     const started = performance.now();
-    findDuplicates(items, 6);
+    findDuplicates(items, rule);
     expect(performance.now() - started).toBeLessThan(1000);
   });
 });

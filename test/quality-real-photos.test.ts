@@ -105,18 +105,21 @@ describe.runIf(present)("the data gate on real mango photos", () => {
   }
 
   it("finds exact and near copies, and copies of evaluation images, without false alarms", async () => {
-    const [a, b, c, d] = photos as [Photo, Photo, Photo, Photo];
+    const [a, b, c, d, e, f] = photos as [Photo, Photo, Photo, Photo, Photo, Photo];
     const extra: Photo[] = [
+      { key: "e-cmyk.jpg", label: e.label, bytes: await sharp(e.bytes).toColourspace("cmyk").jpeg().toBuffer(), split: "val" },
+      { key: "f-brighter.jpg", label: f.label, bytes: await sharp(f.bytes).linear(1.2, 0).jpeg().toBuffer(), split: "val" },
       { ...a, key: "copy-of-a.jpg", split: "train" },
       { key: "b-resized.jpg", label: b.label, bytes: await sharp(b.bytes).resize(320, 320).jpeg({ quality: 70 }).toBuffer(), split: "val" },
       { key: "c-recompressed.jpg", label: c.label, bytes: await sharp(c.bytes).jpeg({ quality: 60 }).toBuffer(), split: "train" },
     ];
     const originals = photos.map((p) => ({ ...p, split: "train" as const }));
-    const evalHash = { key: "eval/d.jpg", sha256: "f".repeat(64), hash: (await assessImages(batch([d]))).images[0]!.measurements!.hash };
+    const measured = (await assessImages(batch([d]))).images[0]!.measurements!;
+    const evalHash = { key: "eval/d.jpg", sha256: "f".repeat(64), hash: measured.hash, colour: measured.colour };
     const report = await assessImages({ ...batch([...originals, ...extra]), earlier: { name: "the evaluation set", images: [evalHash] } });
     const dupes = report.images.filter((i) => i.findings.some((f) => f.check === "duplicate"))
       .map((i) => `${i.key} ${i.findings.find((f) => f.check === "duplicate")!.severity}`).sort();
-    expect(dupes).toEqual([`${d.key} error`, "b-resized.jpg error", "c-recompressed.jpg warning", "copy-of-a.jpg error"].sort());
+    expect(dupes).toEqual([`${d.key} error`, "b-resized.jpg error", "c-recompressed.jpg warning", "copy-of-a.jpg error", "e-cmyk.jpg error", "f-brighter.jpg error"].sort());
     expect(report.images.find((i) => i.key === "copy-of-a.jpg")!.findings[0]!.message).toBe(`is the same file as ${a.key}`);
     expect(report.images.find((i) => i.key === d.key)!.findings[0]!.message).toContain("eval/d.jpg in the evaluation set");
   });

@@ -14,6 +14,7 @@ const good: ImageMeasurements = {
   ok: true, format: "jpeg", width: 224, height: 224, channels: 3, hasAlpha: false, space: "srgb",
   blurVariance: 320, meanLuminance: 150, darkClipFraction: 0.01, brightClipFraction: 0.001,
   luminanceStd: 50, entropyBits: 7, coarseDetail: 1200, saturation: 0.3, hash: "0123456789abcdef",
+  colour: "c8aa28".repeat(16),
 };
 const checksOf = (m: Partial<ImageMeasurements>) => judgeImage({ ...good, ...m }, cfg).map((f) => `${f.check}:${f.severity}`);
 const err = (check: Finding["check"]): Finding => ({ check, severity: "error", message: "x", fix: "y" });

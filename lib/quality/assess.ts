@@ -26,6 +26,7 @@ export interface ReportedMeasurements {
   coarse_detail: number;
   saturation: number;
   hash: string;
+  colour: string;
 }
 
 /** One image of the report. `sha256` is the manifest's, which identifies the entry. */
@@ -68,7 +69,7 @@ function reported(m: ImageMeasurements): ReportedMeasurements {
     blur: round(m.blurVariance, 1), luminance: round(m.meanLuminance, 1),
     dark_clip: round(m.darkClipFraction, 4), bright_clip: round(m.brightClipFraction, 4),
     std: round(m.luminanceStd, 2), entropy: round(m.entropyBits, 3),
-    coarse_detail: round(m.coarseDetail, 1), saturation: round(m.saturation, 4), hash: m.hash,
+    coarse_detail: round(m.coarseDetail, 1), saturation: round(m.saturation, 4), hash: m.hash, colour: m.colour,
   };
 }
 
@@ -130,7 +131,7 @@ export async function assessImages(opts: AssessOptions): Promise<QualityReport> 
       out.findings.push(...judgeImage(analysis, cfg));
       if (analysis.ok) {
         out.measurements = reported(analysis);
-        hashed[i] = { key: entry.key, sha256: actual, hash: analysis.hash };
+        hashed[i] = { key: entry.key, sha256: actual, hash: analysis.hash, colour: analysis.colour };
       }
     }
     onProgress?.(++done, manifest.images.length);
@@ -139,9 +140,10 @@ export async function assessImages(opts: AssessOptions): Promise<QualityReport> 
   // In manifest order, so "the first copy is kept" is the first one listed.
   const batch = hashed.filter((h): h is HashedImage => h !== undefined);
   const byKey = new Map(images.map((img) => [img.key, img]));
-  const extra = judgeDuplicates(findDuplicates(batch, cfg.maxDuplicateDistance), byKey);
+  const rule = { maxHashDistance: cfg.maxDuplicateDistance, maxColourDistance: cfg.maxDuplicateColourDistance };
+  const extra = judgeDuplicates(findDuplicates(batch, rule), byKey);
   if (opts.earlier) {
-    for (const [key, fs] of judgeEarlierMatches(findEarlierMatches(batch, opts.earlier.images, cfg.maxDuplicateDistance), opts.earlier.name)) {
+    for (const [key, fs] of judgeEarlierMatches(findEarlierMatches(batch, opts.earlier.images, rule), opts.earlier.name)) {
       extra.set(key, [...(extra.get(key) ?? []), ...fs]);
     }
   }

@@ -105,10 +105,26 @@ export const QualityConfigSchema = z.object({
   // grey, even on a white sheet); grayscale copies: 0.000; darkened x0.1: still >= 0.16.
   minSaturation: fraction.default(0.04),
   // Hamming distance (of 64 bits) between perceptual hashes at or under which two images
-  // are the same picture. Real photos, closest distinct pairs: 12 (8 of 1770 pairs); a
-  // re-encoded, resized, blurred, grayscale or CMYK copy: 0-4; brightness x1.2: 0-8,
-  // x1.5: 0-14 (an edited copy is not always caught). See phash.ts.
+  // may be the same picture (the colours must match too, below). Real photos, closest
+  // distinct pairs: 12 (8 of 1770 pairs). Copies, over the 60 real / 400 synthetic photos:
+  // re-encoded (q60, WebP), resized, blurred, CMYK or x0.8 darker: 0-6; cropped 1.5% a side:
+  // 0-8 (2/60 and 6/400 over 6); brightness x1.2: 0-8 (1/60 over 6); x1.5: 0-14 (an edited
+  // copy is not always caught). Tightening to 4 would lose 11/60 (real) and 42/400
+  // (synthetic) of the 1.5% crops and 5/60 of the x1.2 copies, while the colour rule already
+  // removes the distinct pairs that come this close, so it stays at 6. Raising it to 8
+  // would let distinct same-coloured pairs back in (colour distance down to 11). See phash.ts.
   maxDuplicateDistance: z.number().int().min(0).max(64).default(6),
+  // Colour-layout distance (capped chroma of a 4x4 grid, 0-60 levels, see phash.ts) at or
+  // under which two images within maxDuplicateDistance are the same picture. pHash is blind
+  // to colour: among 400 synthetic photos (seeds 5 and 11) 8 and 2 distinct pairs were within
+  // 6 bits (a green and an orange mango of one shape, leaves on similar sheets) at colour
+  // distance 22.5-42.2 and 21.6-36.6. Copies: re-encoded 0-4.5, resized 0-2.8, cropped 1.5%
+  // 0-10.6, CMYK round trip 1-17.6 (dark tones shift), x0.8 darker 0-7.0, x1.2 brighter
+  // 0-17.9 synthetic / 0-25.3 real (1 of 60 over 20: clipped highlights lose their tint).
+  // A grayscale copy sits at 30 and is no longer a near copy; the grayscale check refuses
+  // it anyway. The margin is thin on both sides (17.9 vs 21.6): recalibrate with the
+  // measurements' `colour` field before moving it.
+  maxDuplicateColourDistance: z.number().min(0).max(60).default(20),
   weights: CheckWeightsSchema.prefault({}),
 });
 

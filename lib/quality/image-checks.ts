@@ -6,7 +6,7 @@
  * comes back as a `DecodeFailure` saying what is wrong, and judging is left to score.ts.
  */
 import sharp, { type Metadata } from "sharp";
-import { boxDownsample, perceptualHash } from "./phash.ts";
+import { boxDownsample, colourSignature, perceptualHash } from "./phash.ts";
 import type { QualityConfig } from "./config.ts";
 
 /** A format recognised from an image's magic bytes. */
@@ -48,6 +48,8 @@ export interface ImageMeasurements {
   saturation: number;
   /** 64-bit perceptual hash as 16 hex characters (see phash.ts). */
   hash: string;
+  /** Mean R,G,B of a 4x4 grid as 96 hex characters: what a near copy must also match. */
+  colour: string;
 }
 
 /** Why an image could not be measured. `too_large` is refused from the header alone. */
@@ -142,7 +144,7 @@ export async function analyzeImage(bytes: Buffer, cfg: QualityConfig): Promise<I
 }
 
 type PixelStatistics = Pick<ImageMeasurements,
-  "blurVariance" | "meanLuminance" | "darkClipFraction" | "brightClipFraction" | "luminanceStd" | "entropyBits" | "coarseDetail" | "saturation" | "hash">;
+  "blurVariance" | "meanLuminance" | "darkClipFraction" | "brightClipFraction" | "luminanceStd" | "entropyBits" | "coarseDetail" | "saturation" | "hash" | "colour">;
 
 // At 32 px a mango is still a clear shape, while sensor-level texture and focus are gone.
 const COARSE_SIDE = 32;
@@ -192,6 +194,7 @@ export function pixelStatistics(rgb: Uint8Array, size: number, cfg: Pick<Quality
     coarseDetail: laplacianVariance(boxDownsample(gray, size, size, COARSE_SIDE), COARSE_SIDE, COARSE_SIDE),
     saturation: peak > 0 ? chroma / peak : 0,
     hash: perceptualHash(gray, size, size),
+    colour: colourSignature(rgb, size, size),
   };
 }
 

@@ -69,7 +69,7 @@ export function checkThresholds(cfg: QualityConfig): Record<CheckName, string> {
     exposure: `mean luma ${cfg.minMeanLuminance}-${cfg.maxMeanLuminance}, <= ${fmt(cfg.maxDarkClipFraction * 100)}% black, <= ${fmt(cfg.maxBrightClipFraction * 100)}% blown out`,
     low_information: `luma std >= ${cfg.minLuminanceStd}, entropy >= ${cfg.minEntropyBits} bits, coarse detail >= ${cfg.minCoarseDetail}`,
     grayscale: `saturation >= ${cfg.minSaturation}`,
-    duplicate: `no identical file; pHash distance > ${cfg.maxDuplicateDistance} across splits`,
+    duplicate: `no identical file; pHash distance > ${cfg.maxDuplicateDistance} or colour distance > ${cfg.maxDuplicateColourDistance} across splits`,
     label: "in the label set",
   };
 }
