@@ -78,7 +78,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   const rows = await runDemo({
     workspace: resolve(process.env.DEMO_DIR ?? join(projectDir, ".mlops", "demo")),
-    perClass: Number(process.env.DEMO_PER_CLASS ?? 48),
+    perClass: Number(process.env.DEMO_PER_CLASS ?? 64),
     evalPerClass: Number(process.env.DEMO_EVAL_PER_CLASS ?? 24),
     badCount: 30,
   });

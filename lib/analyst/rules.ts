@@ -35,6 +35,8 @@ export interface Analysis {
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const pts = (x: number) => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)} pts`;
+/** An allowance, unsigned: "2.0 pts". */
+const allowance = (x: number) => `${(x * 100).toFixed(1)} pts`;
 
 /** The per-metric changes the report tabulates: accuracy, macro-F1 and each class's F1. */
 export function metricDeltas(candidate: ClassificationMetrics, production: ClassificationMetrics): MetricDelta[] {
@@ -75,7 +77,7 @@ function changeVerdicts(deltas: MetricDelta[], policy: Policy): PolicyVerdict[] 
   verdicts.push({
     check: "max_accuracy_drop",
     passed: -acc.delta <= policy.max_accuracy_drop + 1e-12,
-    detail: `accuracy ${pts(acc.delta)} (allowed drop ${pts(policy.max_accuracy_drop)})`,
+    detail: `accuracy ${pts(acc.delta)} (allowed drop ${allowance(policy.max_accuracy_drop)})`,
   });
   for (const d of deltas.filter((x) => x.metric.startsWith("f1."))) {
     const label = d.metric.slice(3);
@@ -83,7 +85,7 @@ function changeVerdicts(deltas: MetricDelta[], policy: Policy): PolicyVerdict[] 
     verdicts.push({
       check: label === policy.critical_class ? "max_critical_f1_drop" : `max_class_f1_drop.${label}`,
       passed: -d.delta <= allowed + 1e-12,
-      detail: `${label} F1 ${pct(d.production)} -> ${pct(d.candidate)} (${pts(d.delta)}, allowed drop ${pts(allowed)})`,
+      detail: `${label} F1 ${pct(d.production)} -> ${pct(d.candidate)} (${pts(d.delta)}, allowed drop ${allowance(allowed)})`,
     });
   }
   return verdicts;
@@ -131,7 +133,7 @@ export function analyzeWithRules(input: {
     .map((m) => byName.get(m))
     .filter((d): d is MetricDelta => !!d && d.delta >= policy.min_improvement);
   if (!gains.length) {
-    return { decision: "REJECT", reason: `${vs}: passes every check but improves neither accuracy, macro-F1 nor ${policy.critical_class} F1 by ${pts(policy.min_improvement)} or more; an equal model is not worth a release.`, verdicts, deltas, analyst: "rules" };
+    return { decision: "REJECT", reason: `${vs}: passes every check but improves neither accuracy, macro-F1 nor ${policy.critical_class} F1 by ${allowance(policy.min_improvement)} or more; an equal model is not worth a release.`, verdicts, deltas, analyst: "rules" };
   }
   const losses = deltas.filter((d) => d.delta < 0).sort((a, b) => a.delta - b.delta);
   const gainText = gains.map((g) => `${g.metric} ${pts(g.delta)}`).join(", ");

@@ -1,0 +1,49 @@
+/**
+ * `npm run bench`: the project's benchmarks, one JSON object per line. Numbers to report,
+ * not timed tests. `--only train,infer,quality,demo` picks some; the demo is the slowest.
+ */
+import { execFile } from "node:child_process";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { benchQuality } from "./quality.ts";
+import { benchTrainInfer } from "./train-infer.ts";
+
+const exec = promisify(execFile);
+const projectDir = resolve(fileURLToPath(import.meta.url), "../..");
+
+const ALL = ["train", "infer", "quality", "demo"] as const;
+type Bench = (typeof ALL)[number];
+
+function selected(argv: string[]): Set<Bench> {
+  const i = argv.indexOf("--only");
+  if (i < 0) return new Set(ALL);
+  const names = (argv[i + 1] ?? "").split(",").filter(Boolean);
+  const bad = names.filter((n) => !(ALL as readonly string[]).includes(n));
+  if (bad.length || !names.length) throw new Error(`--only takes a comma-separated list of ${ALL.join(", ")}; received "${argv[i + 1] ?? ""}"`);
+  return new Set(names as Bench[]);
+}
+
+async function main(): Promise<void> {
+  const want = selected(process.argv.slice(2));
+  const emit = (o: object) => console.log(JSON.stringify(o));
+  if (want.has("train") || want.has("infer")) {
+    for (const r of await benchTrainInfer({ alpha: 0.35, size: 96, batch: 32, steps: 8 })) if (want.has(r.bench)) emit(r);
+  }
+  if (want.has("quality")) emit(await benchQuality({ images: 2000, distinct: 200, concurrency: 4 }));
+  if (want.has("demo")) {
+    // The demo as a user runs it, in its own process and workspace.
+    const started = performance.now();
+    await exec(process.execPath, ["--import", "tsx", join(projectDir, "graph/demo.ts")], {
+      cwd: projectDir,
+      env: { ...process.env, DEMO_DIR: join(projectDir, ".mlops", "bench-demo"), TF_CPP_MIN_LOG_LEVEL: "2" },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    emit({ bench: "demo", seconds: Math.round((performance.now() - started) / 100) / 10 });
+  }
+}
+
+main().catch((err: Error) => {
+  console.error(`bench failed: ${err.message}`);
+  process.exitCode = 1;
+});
