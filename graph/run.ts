@@ -32,6 +32,11 @@ export interface RunOptions {
   manifest?: string;
   /** Resume this run (thread) from its last checkpoint instead of starting one. */
   resume?: string;
+  /**
+   * Stop before this node, leaving the run resumable: how the data job on a hosted runner
+   * hands the thread to the training job on the GPU runner (the checkpoint file travels).
+   */
+  stopBefore?: string;
   runId?: string;
   services?: Partial<PipelineServices>;
 }
@@ -74,7 +79,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
     }
     let state: MLOpsStateType;
     try {
-      state = (await graph.invoke(input, invokeConfig)) as MLOpsStateType;
+      state = (await graph.invoke(input, { ...invokeConfig, interruptBefore: opts.stopBefore ? [opts.stopBefore as never] : undefined })) as MLOpsStateType;
     } catch (err) {
       const snapshot = await graph.getState(invokeConfig);
       const failedAt = snapshot.next.join(", ") || "unknown node";
@@ -83,7 +88,8 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
       await writeFile(join(runDir, "report.md"), `# Run ${runId}: failed in ${failedAt}\n\n\`\`\`\n${message}\n\`\`\`\n`);
       throw new Error(message, { cause: err });
     }
-    const outcome = describeOutcome(state);
+    const paused = (await graph.getState(invokeConfig)).next;
+    const outcome = paused.length ? `paused before ${paused.join(", ")} (resume with --resume ${runId})` : describeOutcome(state);
     await writeFile(join(runDir, "state.json"), JSON.stringify(state, null, 2) + "\n");
     await writeFile(join(runDir, "report.md"), renderRunReport(state, config, outcome));
     return { runId, runDir, outcome, state };
@@ -93,24 +99,28 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
 }
 
 /** Parses the CLI's flags; unknown flags are errors that list the known ones. */
-export function parseRunArgs(argv: string[]): { repo: string; manifest?: string; resume?: string; runId?: string } {
-  const known = ["--repo", "--manifest", "--resume", "--run-id"];
+export function parseRunArgs(argv: string[]): { repo: string; manifest?: string; resume?: string; runId?: string; stopBefore?: string } {
+  const known = ["--repo", "--manifest", "--resume", "--run-id", "--stop-before"];
   const out: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
-    if (flag === "--help" || flag === "-h") throw new Error(`usage: npm run pipeline -- [--repo DIR] [--manifest data-manifests/X.json] [--resume RUN_ID] [--run-id ID]`);
+    if (flag === "--help" || flag === "-h") throw new Error(`usage: npm run pipeline -- [--repo DIR] [--manifest data-manifests/X.json] [--resume RUN_ID] [--run-id ID] [--stop-before NODE]`);
     if (!known.includes(flag)) throw new Error(`unknown option "${flag}" (known: ${known.join(", ")})`);
     const value = argv[++i];
     if (value === undefined || value.startsWith("--")) throw new Error(`${flag} needs a value`);
     out[flag.slice(2)] = value;
   }
-  return { repo: out.repo ?? process.cwd(), manifest: out.manifest, resume: out.resume, runId: out["run-id"] };
+  const nodes = ["validate_data", "run_training_job", "analyze_performance", "deploy_to_production", "alert_human"];
+  if (out["stop-before"] && !nodes.includes(out["stop-before"])) {
+    throw new Error(`--stop-before "${out["stop-before"]}" is not a node that can be paused before (one of: ${nodes.join(", ")})`);
+  }
+  return { repo: out.repo ?? process.cwd(), manifest: out.manifest, resume: out.resume, runId: out["run-id"], stopBefore: out["stop-before"] };
 }
 
 async function main(): Promise<void> {
   const args = parseRunArgs(process.argv.slice(2));
   loadDotEnv(args.repo);
-  const result = await runPipeline({ repoDir: args.repo, manifest: args.manifest, resume: args.resume, runId: args.runId });
+  const result = await runPipeline({ repoDir: args.repo, manifest: args.manifest, resume: args.resume, runId: args.runId, stopBefore: args.stopBefore });
   console.log(`\nrun ${result.runId}: ${result.outcome}\nreport: ${join(result.runDir, "report.md")}`);
 }
 

@@ -55,6 +55,22 @@ describe("resume after a kill", () => {
     ]);
   }, 240_000);
 
+  it("--stop-before hands a paused thread to another process, as the data job hands it to the GPU job", async () => {
+    const scratch = { repo: join(workspace, "repo"), bucket: join(workspace, "bucket") };
+    const batch = await synthesizeDataset({ outDir: scratch.bucket, prefix: "b/b", datasetId: "farm-b", kind: "training", perClass: 6, seed: 8 });
+    const { writeFile } = await import("node:fs/promises");
+    const { stringifyManifest } = await import("../lib/manifest.ts");
+    await writeFile(join(scratch.repo, "data-manifests/farm-b.json"), stringifyManifest(batch));
+    const data = await runCli(["--repo", scratch.repo, "--run-id", "run-2", "--stop-before", "run_training_job"]);
+    expect(data.code, data.out).toBe(0);
+    expect(data.out).toMatch(/run run-2: paused before run_training_job \(resume with --resume run-2\)/);
+    expect(data.out).not.toMatch(/run_training_job: training/);
+    const gpu = await runCli(["--repo", scratch.repo, "--resume", "run-2"]);
+    expect(gpu.code, gpu.out).toBe(0);
+    expect(gpu.out).toMatch(/resuming run run-2 at run_training_job/);
+    expect(gpu.out).toMatch(/run_training_job: training mango-ripeness v2/);
+  }, 240_000);
+
   it("an unknown run id is a clear error", async () => {
     const r = await runCli(["--repo", join(workspace, "repo"), "--resume", "no-such-run"]);
     expect(r.code).toBe(1);
