@@ -47,6 +47,8 @@ export interface RunResult {
   runDir: string;
   outcome: string;
   state: MLOpsStateType;
+  /** Nodes a paused run resumes at (empty when the run finished). */
+  paused: string[];
 }
 
 /** A sortable, unique run id. */
@@ -92,7 +94,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
     const outcome = paused.length ? `paused before ${paused.join(", ")} (resume with --resume ${runId})` : describeOutcome(state);
     await writeFile(join(runDir, "state.json"), JSON.stringify(state, null, 2) + "\n");
     await writeFile(join(runDir, "report.md"), renderRunReport(state, config, outcome));
-    return { runId, runDir, outcome, state };
+    return { runId, runDir, outcome, state, paused: [...paused] };
   } finally {
     checkpointer.db.close();
   }
