@@ -1,0 +1,105 @@
+/**
+ * E-mail over SMTP: the alert as a plain-text and an HTML part. Everything from the alert
+ * is HTML-escaped (an analyst's reason or a file name may hold markup), and only http(s)
+ * links become anchors.
+ */
+import { createTransport } from "nodemailer";
+import type { EmailChannel } from "./config.ts";
+import type { AlertContent } from "./content.ts";
+
+/** The rendered e-mail. */
+export interface RenderedEmail {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+/** What sending needs from a transport: nodemailer's `Transporter` fits, so does a test double. */
+export interface MailTransport {
+  sendMail(message: {
+    from: string;
+    to: string[];
+    subject: string;
+    text: string;
+    html: string;
+    headers: Record<string, string>;
+  }): Promise<{ messageId: string; rejected?: unknown[] }>;
+}
+
+/** Escapes text for HTML element content and attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+}
+
+const paragraph = (text: string) => `<p>${text.split("\n").map(escapeHtml).join("<br>\n")}</p>`;
+
+/** The e-mail for an alert; pure. */
+export function renderEmail(content: AlertContent): RenderedEmail {
+  // A subject is one header line: a newline in a title must not start another header.
+  const subject = `[mango-mlops ${content.severity.toUpperCase()}] ${content.title}`.replace(/[\r\n]+/g, " ");
+  const links = content.links.filter((l) => /^https?:\/\//.test(l.url));
+  const text = [
+    content.title,
+    "",
+    content.summary,
+    ...content.sections.flatMap((s) => ["", `${s.heading}:`, s.text]),
+    "",
+    ...content.facts.map((f) => `${f.name}: ${f.value}`),
+    ...(links.length > 0 ? ["", ...links.map((l) => `${l.label}: ${l.url}`)] : []),
+    "",
+  ].join("\n");
+  const html = [
+    "<!doctype html>",
+    `<html><body style="font-family: sans-serif">`,
+    `<h2>${escapeHtml(content.title)}</h2>`,
+    paragraph(content.summary),
+    ...content.sections.flatMap((s) => [`<h3>${escapeHtml(s.heading)}</h3>`, paragraph(s.text)]),
+    "<table>",
+    ...content.facts.map((f) => `<tr><th align="left">${escapeHtml(f.name)}</th><td>${escapeHtml(f.value)}</td></tr>`),
+    "</table>",
+    ...(links.length > 0 ? ["<ul>", ...links.map((l) => `<li><a href="${escapeHtml(l.url)}">${escapeHtml(l.label)}</a></li>`), "</ul>"] : []),
+    "</body></html>",
+    "",
+  ].join("\n");
+  return { subject, text, html };
+}
+
+/** Sends the e-mail; resolves to the Message-ID the transport assigned. */
+export async function sendEmail(
+  transport: MailTransport,
+  envelope: { from: string; to: string[] },
+  email: RenderedEmail,
+  runId: string,
+): Promise<{ messageId: string; rejected: string[] }> {
+  const info = await transport.sendMail({
+    from: envelope.from,
+    to: envelope.to,
+    subject: email.subject,
+    text: email.text,
+    html: email.html,
+    // Lets mail filters and threading rules pick pipeline alerts out.
+    headers: { "X-Mango-MLOps-Run": runId },
+  });
+  return { messageId: info.messageId, rejected: (info.rejected ?? []).map(String) };
+}
+
+/**
+ * A nodemailer SMTP transport for the configured server, the login read from the
+ * environment variables the config names. Throws when only one of the two is set.
+ */
+export function createSmtpTransport(channel: EmailChannel, env: NodeJS.ProcessEnv, timeoutMs: number): MailTransport {
+  const user = channel.user_env ? env[channel.user_env] : undefined;
+  const pass = channel.password_env ? env[channel.password_env] : undefined;
+  if (Boolean(user) !== Boolean(pass)) {
+    throw new Error(`SMTP login incomplete: set both ${channel.user_env ?? "notify.email.user_env"} and ${channel.password_env ?? "notify.email.password_env"}, or neither`);
+  }
+  return createTransport({
+    host: channel.smtp_host,
+    port: channel.smtp_port,
+    secure: channel.secure,
+    auth: user && pass ? { user, pass } : undefined,
+    connectionTimeout: timeoutMs,
+    greetingTimeout: timeoutMs,
+    socketTimeout: timeoutMs,
+  });
+}
