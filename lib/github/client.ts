@@ -1,0 +1,153 @@
+/**
+ * The GitHub client the pipeline uses: Octokit from @actions/github, pointed at an
+ * explicit API root, with retries the REST API needs in practice. GitHub answers 502/503/504
+ * under load and 403/429 when a rate limit is hit; both clear up by waiting, so the
+ * client waits (bounded) rather than failing a promotion after the model was trained.
+ * Retrying a create that succeeded but whose answer was lost is safe here because the
+ * callers reconcile "already exists" answers (see promotion.ts).
+ */
+import { getOctokit } from "@actions/github";
+
+/** The Octokit instance with REST methods and pagination. */
+export type Octokit = ReturnType<typeof getOctokit>;
+
+/** A client bound to one repository. */
+export interface GitHubClient {
+  octokit: Octokit;
+  owner: string;
+  repo: string;
+}
+
+/** How the client retries. */
+export interface RetryPolicy {
+  /** Retries per request after the first attempt. */
+  maxRetries: number;
+  /** The longest single wait; a rate limit resetting later fails at once with a clear error. */
+  maxWaitMs: number;
+  /** First backoff for server errors; doubles each retry. */
+  baseDelayMs: number;
+  sleep: (ms: number) => Promise<void>;
+  now: () => number;
+  log: (message: string) => void;
+}
+
+/** Options of `createGitHubClient`. */
+export interface GitHubClientOptions {
+  token: string;
+  /** The API root, e.g. `https://api.github.com` or `https://ghe.example.com/api/v3`. */
+  baseUrl: string;
+  owner: string;
+  repo: string;
+  retry?: Partial<RetryPolicy>;
+}
+
+/** An HTTP failure as Octokit reports it (RequestError): status plus the response. */
+export interface RequestFailure {
+  status: number;
+  message: string;
+  response?: { headers: Record<string, string | number | undefined>; data?: unknown };
+}
+
+/** A rate limit that resets later than the client is willing to wait. */
+export class GitHubRateLimitError extends Error {
+  constructor(message: string, readonly status: number, options: { cause: unknown }) {
+    super(message, options);
+    this.name = "GitHubRateLimitError";
+  }
+}
+
+/** What to do after a failed attempt. */
+export type RetryDecision = { retry: true; waitMs: number; reason: string } | { retry: false; tooLong?: string };
+
+const DEFAULTS: RetryPolicy = {
+  maxRetries: 4,
+  maxWaitMs: 120_000,
+  baseDelayMs: 1_000,
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  now: () => Date.now(),
+  log: (message) => console.warn(message),
+};
+
+/** Whether `err` is an HTTP failure from Octokit (it carries a numeric `.status`). */
+export function isRequestFailure(err: unknown): err is RequestFailure {
+  return typeof err === "object" && err !== null && typeof (err as { status?: unknown }).status === "number";
+}
+
+/** Whether `err` is an HTTP failure with `status` whose message or errors match `pattern`. */
+export function isGitHubError(err: unknown, status: number, pattern?: RegExp): boolean {
+  if (!isRequestFailure(err) || err.status !== status) return false;
+  if (!pattern) return true;
+  const data = err.response?.data as { message?: string; errors?: { message?: string; code?: string }[] } | undefined;
+  const texts = [err.message, data?.message, ...(data?.errors ?? []).flatMap((e) => [e.message, e.code])];
+  return texts.some((t) => typeof t === "string" && pattern.test(t));
+}
+
+/**
+ * Pure: whether and how long to wait after `failure` on attempt `attempt` (0-based).
+ * Server errors back off exponentially; a rate limit waits for `retry-after`, else for
+ * `x-ratelimit-reset` (plus a second of clock skew), else a minute (GitHub's advice for
+ * secondary limits without headers).
+ */
+export function retryDecision(failure: RequestFailure, attempt: number, policy: Pick<RetryPolicy, "maxRetries" | "maxWaitMs" | "baseDelayMs" | "now">): RetryDecision {
+  if (attempt >= policy.maxRetries) return { retry: false };
+  const headers = failure.response?.headers ?? {};
+  const header = (name: string) => (headers[name] === undefined ? undefined : String(headers[name]));
+  // Octokit reports a connection failure as status 500 without a response.
+  const transient = [502, 503, 504].includes(failure.status) || (failure.status === 500 && !failure.response);
+  if (transient) {
+    return { retry: true, waitMs: Math.min(policy.baseDelayMs * 2 ** attempt, policy.maxWaitMs), reason: `GitHub answered ${failure.status}` };
+  }
+  const limited = failure.status === 429
+    || (failure.status === 403 && (header("x-ratelimit-remaining") === "0" || header("retry-after") !== undefined || /rate limit/i.test(failure.message)));
+  if (!limited) return { retry: false };
+  let waitMs = 60_000;
+  let until = "in a minute";
+  const retryAfter = Number(header("retry-after"));
+  const reset = Number(header("x-ratelimit-reset"));
+  if (header("retry-after") !== undefined && Number.isFinite(retryAfter)) {
+    waitMs = retryAfter * 1000;
+    until = `after ${retryAfter} s (retry-after)`;
+  } else if (header("x-ratelimit-remaining") === "0" && Number.isFinite(reset)) {
+    waitMs = Math.max(reset * 1000 - policy.now() + 1000, 0);
+    until = `at ${new Date(reset * 1000).toISOString()} (x-ratelimit-reset)`;
+  }
+  if (waitMs > policy.maxWaitMs) {
+    return { retry: false, tooLong: `GitHub rate limit hit (${failure.status}); it resets ${until}, later than this run waits (${Math.round(policy.maxWaitMs / 1000)} s): rerun after the reset, or use a token with a higher limit` };
+  }
+  return { retry: true, waitMs, reason: `GitHub rate limit (${failure.status}), resets ${until}` };
+}
+
+/**
+ * A client for `owner/repo` at `baseUrl`. The retry hook wraps every request, pagination
+ * pages and uploads included; `retry.sleep`/`retry.now` let tests skip the waiting.
+ */
+export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
+  const policy: RetryPolicy = { ...DEFAULTS, ...options.retry };
+  // baseUrl is passed explicitly: @actions/github reads GITHUB_API_URL at import time,
+  // which would silently send a test's (or GHES's) requests to api.github.com.
+  const octokit = getOctokit(options.token, { baseUrl: options.baseUrl.replace(/\/$/, "") });
+  octokit.hook.wrap("request", async (request, requestOptions) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await request(requestOptions);
+      } catch (err) {
+        if (!isRequestFailure(err)) throw err;
+        const decision = retryDecision(err, attempt, policy);
+        if (!decision.retry) {
+          if (decision.tooLong) throw new GitHubRateLimitError(decision.tooLong, err.status, { cause: err });
+          throw err;
+        }
+        policy.log(`${decision.reason} on ${requestOptions.method} ${requestOptions.url}; retry ${attempt + 1}/${policy.maxRetries} in ${Math.round(decision.waitMs / 100) / 10} s`);
+        await policy.sleep(decision.waitMs);
+      }
+    }
+  });
+  return { octokit, owner: options.owner, repo: options.repo };
+}
+
+/** Splits `GITHUB_REPOSITORY` ("owner/repo"), with an error naming the variable. */
+export function parseRepository(value: string, source = "GITHUB_REPOSITORY"): { owner: string; repo: string } {
+  const m = value.trim().match(/^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/);
+  if (!m) throw new Error(`${source} must be "owner/repo"; received "${value}"`);
+  return { owner: m[1]!, repo: m[2]! };
+}
