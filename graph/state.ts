@@ -6,6 +6,30 @@
 import { Annotation } from "@langchain/langgraph";
 import type { Analysis, Decision, MetricDelta, PolicyVerdict } from "../lib/analyst/rules.ts";
 import type { ClassificationMetrics } from "../worker/types.ts";
+import type { ScoreBreakdown } from "../lib/quality/combine.ts";
+import type { ConfusionChange } from "../lib/analyst/confusions.ts";
+import type { PairedStatistics } from "../lib/analyst/stats.ts";
+
+/** The evaluation set as judged: its manifest, the manifest's sha256 and its size. */
+export interface EvaluationSetRef {
+  path: string;
+  sha256: string;
+  images: number;
+}
+
+/** How analyze_performance reached its decision. */
+export interface AnalystTrace {
+  /** The LLM's model name when one was asked; null for the rule-based analyst alone. */
+  llm_model: string | null;
+  /** What the LLM proposed, when it gave a usable answer. */
+  llm_decision: Decision | null;
+  /** What the guardrails changed and why. */
+  override: string | null;
+  /** Why the rules decided although an LLM is configured. */
+  fallback: string | null;
+  /** `analysis/` in the run folder: analysis.json, prompt.md, llm-answer.json. */
+  analysis_dir: string;
+}
 
 /** Where the promotion proposal went. */
 export interface PromotionRef {
@@ -14,6 +38,9 @@ export interface PromotionRef {
   base: string;
   draft: boolean;
   pr_body_path: string;
+  /** The GitHub pull request, when proposed on GitHub. */
+  pr_url?: string | null;
+  pr_number?: number | null;
 }
 
 /** One alert sent to a person. */
@@ -53,6 +80,8 @@ export const MLOpsState = Annotation.Root({
   quality_score: value<number | null>(null),
   /** Path of quality.json in the run folder. */
   quality_report_path: value<string | null>(null),
+  /** How quality_score was reached: per-image checks, batch factor, deterministic score, the VLM's part. */
+  quality_breakdown: value<ScoreBreakdown | null>(null),
   /** sha256 of images validate_data refused; training leaves them out. */
   rejected_images: value<string[]>([]),
   /** The version the candidate will have in the registry, e.g. "v3". */
@@ -73,6 +102,14 @@ export const MLOpsState = Annotation.Root({
   policy_verdicts: value<PolicyVerdict[]>([]),
   metric_deltas: value<MetricDelta[]>([]),
   analyst: value<Analysis["analyst"] | null>(null),
+  /** The frozen evaluation set both models were judged on at decision time. */
+  evaluation_set: value<EvaluationSetRef | null>(null),
+  /** McNemar and bootstrap intervals of the paired comparison. */
+  analysis_statistics: value<PairedStatistics | null>(null),
+  /** Class pairs the candidate confuses more often than production, largest growth first. */
+  confusion_changes: value<ConfusionChange[]>([]),
+  /** Which analyst decided, whether the guardrails overrode the LLM, where the evidence is. */
+  analyst_trace: value<AnalystTrace | null>(null),
   /** What went wrong and what to do, for a halted run. */
   failure_analysis_report: value<string | null>(null),
   promotion: value<PromotionRef | null>(null),

@@ -9,6 +9,8 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { z } from "zod";
 import { QualityConfigSchema } from "./quality/config.ts";
+import { VlmSettingsSchema } from "./vlm/settings.ts";
+import { NotifySettingsSchema } from "./notify/config.ts";
 
 const LABEL = /^[a-z][a-z0-9_]*$/;
 
@@ -30,8 +32,47 @@ export const PolicySchema = z.strictObject({
   min_improvement: z.number().min(0).max(1).default(0.005),
   /** With no production model yet, the first candidate goes to a person (HUMAN_REVIEW). */
   bootstrap_decision: z.enum(["HUMAN_REVIEW", "APPROVE"]).default("HUMAN_REVIEW"),
+  /**
+   * Paired statistics on the evaluation set. A change counts as a clear win only when its
+   * bootstrap interval lies entirely above `min_improvement`, and as a clear loss only when
+   * it lies entirely below minus the allowed drop; APPROVE needs one clear win.
+   */
+  statistics: z.strictObject({
+    /** Bootstrap resamples of the evaluation set (more: steadier intervals, slower). */
+    resamples: z.number().int().min(100).max(100_000).default(2000),
+    /** Two-sided confidence of the intervals. */
+    confidence: z.number().gt(0.5).lt(1).default(0.95),
+    /** Seed of the resampling, so the same predictions always give the same intervals. */
+    seed: z.number().int().default(20_260_101),
+  }).prefault({}),
+  /** Gates of the .tflite export the app ships; skipped (and said so) when none was checked. */
+  tflite: z.strictObject({
+    /** Largest .tflite file the app may download, in bytes. */
+    max_bytes: z.number().int().positive().default(8_000_000),
+    /** Float32 export: largest absolute logit difference from the TF.js model. */
+    float32_max_logit_diff: z.number().min(0).default(1e-4),
+    /** Int8 export: smallest share of images whose top class matches the TF.js model's. */
+    int8_min_argmax_agreement: z.number().min(0).max(1).default(0.99),
+    /** Int8 export: largest accuracy fall from the TF.js model on the evaluation set. */
+    int8_max_accuracy_drop: z.number().min(0).max(1).default(0.01),
+  }).prefault({}),
 });
 export type Policy = z.infer<typeof PolicySchema>;
+
+/**
+ * The LLM analyst: any OpenAI-compatible endpoint. Off unless `base_url` is set; the API
+ * key comes only from the environment (`MLOPS_LLM_API_KEY`), never from this file.
+ */
+export const AnalystSettingsSchema = z.strictObject({
+  /** e.g. https://api.openai.com/v1 or http://127.0.0.1:8000/v1 (vLLM, Ollama); unset = rule-based analyst only. */
+  base_url: z.string().url().optional(),
+  model: z.string().min(1).default("gpt-4o-mini"),
+  /** Per attempt; a timed-out answer is not retried and the rule-based analyst decides. */
+  timeout_ms: z.number().int().min(100).max(600_000).default(60_000),
+  /** Further attempts after a 429, a 5xx or a dropped connection, with exponential backoff. */
+  max_retries: z.number().int().min(0).max(10).default(2),
+}).prefault({});
+export type AnalystSettings = z.infer<typeof AnalystSettingsSchema>;
 
 /** Hyper-parameters of the DL worker. */
 export const TrainingSchema = z.strictObject({
@@ -74,10 +115,19 @@ export const ConfigSchema = z.strictObject({
     /** Images checked at once. */
     concurrency: z.number().int().min(1).max(64).default(4),
     checks: QualityConfigSchema.prefault({}),
+    /** The VLM review of a sample of images (OpenAI-compatible endpoint; key from MLOPS_VLM_API_KEY). */
+    vlm: VlmSettingsSchema.prefault({}),
   }).prefault({}),
   training: TrainingSchema.prefault({}),
   policy: PolicySchema.prefault({}),
+  analyst: AnalystSettingsSchema,
+  /** alert_human's channels beyond the console and alert.md (Slack, Teams, email, GitHub issue). */
+  notify: NotifySettingsSchema,
   s3: S3SettingsSchema.prefault({}),
+  github: z.strictObject({
+    /** Requested as reviewers of a HUMAN_REVIEW proposal: user names or "org/team". */
+    reviewers: z.array(z.string().min(1)).default([]),
+  }).prefault({}),
   git: z.strictObject({
     /** The branch promotion branches start from and are proposed against. */
     base_branch: z.string().default("main"),
@@ -102,6 +152,13 @@ export const ENV_OVERRIDES: Record<string, { field: string; parse: "number" | "s
   MLOPS_S3_ENDPOINT: { field: "s3.endpoint", parse: "string", doc: "S3-compatible endpoint URL (OCI, MinIO); empty for AWS" },
   AWS_REGION: { field: "s3.region", parse: "string", doc: "S3 region" },
   MLOPS_S3_FORCE_PATH_STYLE: { field: "s3.force_path_style", parse: "boolean", doc: "path-style S3 addressing (true for most S3-compatible stores)" },
+  MLOPS_LLM_BASE_URL: { field: "analyst.base_url", parse: "string", doc: "OpenAI-compatible endpoint of the LLM analyst; unset = rule-based analyst" },
+  MLOPS_LLM_MODEL: { field: "analyst.model", parse: "string", doc: "model name the LLM analyst asks for" },
+  MLOPS_LLM_TIMEOUT_MS: { field: "analyst.timeout_ms", parse: "number", doc: "LLM analyst timeout per attempt, in ms" },
+  MLOPS_LLM_MAX_RETRIES: { field: "analyst.max_retries", parse: "number", doc: "LLM analyst retries after 429/5xx" },
+  MLOPS_VLM_BASE_URL: { field: "quality.vlm.base_url", parse: "string", doc: "OpenAI-compatible endpoint of the data gate's VLM review (unset: no VLM review)" },
+  MLOPS_VLM_MODEL: { field: "quality.vlm.model", parse: "string", doc: "model name of the VLM review at that endpoint" },
+  MLOPS_VLM_SAMPLE_SIZE: { field: "quality.vlm.sample_size", parse: "number", doc: "images the VLM reviews per batch" },
 };
 
 /** Thrown for any unusable configuration value. */

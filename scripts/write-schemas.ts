@@ -72,8 +72,19 @@ export function renderEnvExample(overrides: typeof ENV_OVERRIDES = ENV_OVERRIDES
     "# Only for temporary (STS) credentials:",
     "# AWS_SESSION_TOKEN=",
     "",
-    "# No LLM/VLM API key is needed for the embedded default: the analyst is rule-based and the",
-    "# data gate's VLM review is skipped (its report says so).",
+    "# alert_human channels (the variable names are set by notify.* in mlops.config.json):",
+    "# MLOPS_SLACK_WEBHOOK_URL=",
+    "# MLOPS_TEAMS_WEBHOOK_URL=",
+    "# MLOPS_SMTP_USER=",
+    "# MLOPS_SMTP_PASSWORD=",
+    "# GitHub (pull requests, issues, releases): set by Actions as GITHUB_TOKEN and GITHUB_REPOSITORY.",
+    "",
+    "# LLM analyst (analyze_performance) and VLM reviewer (validate_data): keys for their",
+    "# OpenAI-compatible endpoints (analyst.base_url, quality.vlm.base_url). Neither is needed",
+    "# for the embedded default: the analyst is then rule-based and the VLM review is skipped,",
+    "# and the reports say so.",
+    "# MLOPS_LLM_API_KEY=",
+    "# MLOPS_VLM_API_KEY=",
   );
   return lines.join("\n") + "\n";
 }

@@ -1,7 +1,7 @@
 /** Judging, scoring and rendering on hand-made measurements: pure functions, no images. */
 import { describe, expect, it } from "vitest";
 import {
-  assessImages, CHECK_NAMES, defaultQualityConfig, describeScoring, failureAnalysis, type Finding, type ImageMeasurements,
+  assessImages, CHECK_NAMES, defaultQualityConfig, describeScoring, failureAnalysis, finishAssessment, type Finding, type ImageMeasurements, type ImageReport,
   judgeDuplicates, judgeImage, type QualityReport, renderQualityMarkdown, scoreBatch,
 } from "../lib/quality/index.ts";
 import { ChecksumMismatchError, InvalidKeyError, ObjectNotFoundError } from "../lib/storage/errors.ts";
@@ -13,7 +13,7 @@ const cfg = defaultQualityConfig();
 const good: ImageMeasurements = {
   ok: true, format: "jpeg", width: 224, height: 224, channels: 3, hasAlpha: false, space: "srgb",
   blurVariance: 320, meanLuminance: 150, darkClipFraction: 0.01, brightClipFraction: 0.001,
-  luminanceStd: 50, entropyBits: 7, coarseDetail: 1200, saturation: 0.3, hash: "0123456789abcdef",
+  luminanceStd: 50, entropyBits: 7, coarseDetail: 1200, veryCoarseDetail: 4000, saturation: 0.3, hash: "0123456789abcdef",
   colour: "c8aa28".repeat(16),
 };
 const checksOf = (m: Partial<ImageMeasurements>) => judgeImage({ ...good, ...m }, cfg).map((f) => `${f.check}:${f.severity}`);
@@ -48,6 +48,9 @@ describe("judgeImage", () => {
   it("reports the cause, not its symptoms: a dark image is not also called blurred or blank", () => {
     expect(checksOf({ meanLuminance: 10, blurVariance: 3, luminanceStd: 4, entropyBits: 3, saturation: 0.01 })).toEqual(["exposure:error"]);
     expect(checksOf({ coarseDetail: 20, blurVariance: 3 })).toEqual(["low_information:error"]);
+    // A hard blur loses 32 px detail gradually (ratio to 16 px >= 0.11); a blown-up thumbnail abruptly.
+    expect(checksOf({ coarseDetail: 90, veryCoarseDetail: 600, blurVariance: 4 })).toEqual(["blur:error"]);
+    expect(checksOf({ coarseDetail: 60, veryCoarseDetail: 700, blurVariance: 4 })).toEqual(["low_information:error"]);
   });
 
   it("maps decode failures to decode, and a pixel bomb to dimensions", () => {
@@ -132,7 +135,7 @@ describe("assessImages with a failing loader", () => {
     expect(by).toEqual({ "gone.jpg": "missing", "bad.jpg": "checksum", "../evil.jpg": "missing", "label.jpg": "label+missing", "flaky.jpg": "missing" });
     expect(report.images[4]!.findings[0]!.message).toContain("socket hang up");
     expect(report.quality_score).toBe(0);
-    expect(report.per_class).toEqual({ ripe: { images: 4, failed: 4 }, rotten: { images: 1, failed: 1 } });
+    expect(report.per_class).toMatchObject({ ripe: { images: 4, passed: 0, failed: 4, share: 0.8 }, rotten: { images: 1, failed: 1, failed_by_check: { label: 1 } } });
     expect(JSON.parse(JSON.stringify(report))).toEqual(report);
   });
 
@@ -143,23 +146,21 @@ describe("assessImages with a failing loader", () => {
 });
 
 describe("rendering", () => {
-  const report: QualityReport = {
-    ...scoreBatch([[], [err("blur")], [{ check: "exposure", severity: "error", message: "is too dark: mean brightness 12/255 (minimum 30)", fix: "retake in better light" }]], cfg),
-    images: [
-      { key: "ok.jpg", label: "ripe", split: "train", sha256: "a", findings: [] },
-      { key: "soft.jpg", label: "ripe", split: "train", sha256: "b", findings: [{ check: "blur", severity: "error", message: "is blurred: sharpness 5 (minimum 30)", fix: "retake in focus, holding the camera still" }] },
-      { key: "night|1.jpg", label: "unripe", split: "val", sha256: "c", findings: [{ check: "exposure", severity: "error", message: "is too dark: mean brightness 12/255 (minimum 30)", fix: "retake in better light" }] },
-    ],
-    per_class: { ripe: { images: 2, failed: 1 }, unripe: { images: 1, failed: 1 } },
-    scoring: describeScoring(cfg),
-  };
+  const images: ImageReport[] = [
+    { key: "ok.jpg", label: "ripe", split: "train", sha256: "a", findings: [] },
+    { key: "soft.jpg", label: "ripe", split: "train", sha256: "b", findings: [{ check: "blur", severity: "error", message: "is blurred: sharpness 5 (minimum 30)", fix: "retake in focus, holding the camera still" }] },
+    { key: "night|1.jpg", label: "unripe", split: "val", sha256: "c", findings: [{ check: "exposure", severity: "error", message: "is too dark: mean brightness 12/255 (minimum 30)", fix: "retake in better light" }] },
+  ];
+  const m: Manifest = { schema_version: 1, dataset_id: "r", kind: "training", base_uri: "file:///x", labels: ["ripe", "unripe"], images: images.map((i) => ({ key: i.key, label: i.label, sha256: "0".repeat(64), split: i.split as "train" })) };
+  const report: QualityReport = finishAssessment(m, [{ dataset_id: "r", manifest_images: 3, shard: { index: 0, count: 1, start: 0, end: 3 }, images, hashes: [] }], { config: cfg });
 
   it("renders the verdict, tables, the images to fix and the scoring", () => {
     const md = renderQualityMarkdown(report, { threshold: 7 });
     expect(md).toContain(`**quality_score ${report.quality_score.toFixed(1)} / 10** (threshold 7.0): **FAIL**`);
     expect(md).toContain("| blur | 1/3 | 0 |");
-    expect(md).toContain("| unripe | 1 | 1 |");
-    expect(md).toContain("| `night\\|1.jpg` | unripe | exposure: is too dark");
+    expect(md).toContain("| `unripe` | 1 | 33.3% | 0 | 1 | exposure 1 | 1 |");
+    expect(md).toContain("| `night\\|1.jpg` | `unripe` | exposure: is too dark");
+    expect(md).toContain("VLM not consulted: not configured");
     expect(md).toContain("retake in better light");
     expect(md).not.toContain("`ok.jpg`");
     expect(md).toContain("## How the score is computed");

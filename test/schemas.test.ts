@@ -61,7 +61,10 @@ describe("generated files", () => {
     }
     expect(env).toMatch(/^# AWS_ACCESS_KEY_ID=$/m);
     expect(env).toMatch(/^# AWS_SECRET_ACCESS_KEY=$/m);
-    expect(env).toContain("No LLM/VLM API key is needed");
+    // The LLM and VLM keys are documented but optional: the embedded default needs neither.
+    expect(env).toMatch(/^# MLOPS_LLM_API_KEY=$/m);
+    expect(env).toMatch(/^# MLOPS_VLM_API_KEY=$/m);
+    expect(env).toContain("Neither is needed");
     // Nothing but empty assignments: a copied .env.example changes nothing until edited.
     expect(env.split("\n").filter((l) => l && !l.startsWith("#") && !/^[A-Z0-9_]+=$/.test(l))).toEqual([]);
   });

@@ -1,15 +1,21 @@
 /**
  * validate_data: the data gate. Reads the new manifest, fetches every image through the
- * verified cache, runs the deterministic checks and scores the batch out of 10. A
- * manifest that cannot be used at all scores 0 with the reason as the failure analysis;
- * nothing here throws for bad data.
+ * verified cache, runs the deterministic checks (including copies of the evaluation set
+ * and of production's training data, and label balance and shift), lets the VLM review a
+ * sample when one is configured, and scores the batch out of 10 (lib/quality/combine.ts).
+ * A manifest that cannot be used at all scores 0 with the reason as the failure analysis;
+ * nothing here throws for bad data or an unavailable VLM.
  */
+import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { resolveIn } from "../../lib/config.ts";
 import { formatManifestProblems, type Manifest, ManifestError, readManifest } from "../../lib/manifest.ts";
-import { assessImages, failureAnalysis, renderQualityMarkdown } from "../../lib/quality/index.ts";
+import { fileHashMemo, loadEarlierData, runDataGate } from "../../lib/quality/index.ts";
 import { fetchVerified } from "../../lib/storage/index.ts";
-import { type NodeConfig, servicesOf } from "../services.ts";
+import { vlmNotConfiguredReason } from "../../lib/vlm/settings.ts";
+import type { VlmReviewer } from "../../lib/vlm/types.ts";
+import { type NodeConfig, type PipelineServices, servicesOf } from "../services.ts";
 import { type MLOpsStateType, type MLOpsUpdate, step } from "../state.ts";
 
 /** Problems that make a manifest unusable for this model, beyond its own schema. */
@@ -20,6 +26,27 @@ export function manifestFitProblems(manifest: Manifest, modelLabels: string[], f
     : [];
 }
 
+/** The VLM to ask: the services' own (tests swap it), else one built from config + env, else why none. */
+export async function vlmReviewerFor(services: PipelineServices): Promise<VlmReviewer | { reason: string }> {
+  if (services.vlm) return services.vlm;
+  const settings = services.config.quality.vlm;
+  const reason = vlmNotConfiguredReason(settings);
+  if (reason) return { reason };
+  // Loaded only when configured: the embedded default never pays for the OpenAI client.
+  const { vlmReviewerFromSettings } = await import("../../lib/vlm/client.ts");
+  return vlmReviewerFromSettings(settings, process.env, { log: services.log });
+}
+
+/** Production's training manifests other than `exclude`: what the candidate also learns from. */
+async function productionManifests(services: PipelineServices, exclude: string): Promise<Array<{ path: string; name: string }>> {
+  const production = await services.registry.production();
+  if (!production) return [];
+  const lineage = await services.registry.lineage(production.version);
+  return (lineage?.manifests ?? [])
+    .filter((m) => m.path !== exclude)
+    .map((m) => ({ path: resolve(services.repoDir, m.path), name: `${m.path} (trained into ${production.version})` }));
+}
+
 /** The node. */
 export async function validateData(state: MLOpsStateType, config: NodeConfig): Promise<MLOpsUpdate> {
   const services = servicesOf(config);
@@ -27,7 +54,6 @@ export async function validateData(state: MLOpsStateType, config: NodeConfig): P
   const runDir = services.runDir(state.run_id);
   await mkdir(runDir, { recursive: true });
   const file = state.new_data_path!;
-  const threshold = cfg.quality.threshold;
 
   const refuse = async (reason: string): Promise<MLOpsUpdate> => {
     const report = { quality_score: 0, manifest: file, error: reason };
@@ -38,6 +64,7 @@ export async function validateData(state: MLOpsStateType, config: NodeConfig): P
     return {
       quality_score: 0,
       quality_report_path: path,
+      quality_breakdown: null,
       failure_analysis_report: `The manifest ${file} cannot be used, so no image was checked:\n${reason}\nFix the manifest and push again; production is unchanged.`,
       steps: step("validate_data", "manifest refused"),
     };
@@ -60,23 +87,36 @@ export async function validateData(state: MLOpsStateType, config: NodeConfig): P
     return refuse(`${file}: $.base_uri: ${(err as Error).message}`);
   }
   log(`validate_data: checking ${manifest.images.length} images of ${manifest.dataset_id} (${manifest.base_uri})`);
-  const report = await assessImages({
-    manifest,
-    load: async (image) => (await fetchVerified(store, image.key, image.sha256, services.cache)).bytes,
-    config: cfg.quality.checks,
-    concurrency: cfg.quality.concurrency,
+  const evalPath = resolve(repoDir, cfg.paths.eval_manifest);
+  // Production's data is what the batch is compared with, not what is judged: a registry
+  // that cannot be read narrows the comparison (the report says so) but stops nothing.
+  const notes: string[] = [];
+  const trained = await productionManifests(services, file).catch((err: Error) => {
+    notes.push(`production's training data could not be read, so copies of it, label balance and shift were judged on this batch alone: ${err.message.split("\n")[0]}`);
+    return [];
   });
-  const path = join(runDir, "quality.json");
-  await writeFile(path, JSON.stringify({ manifest: file, threshold, ...report }, null, 2) + "\n");
-  await writeFile(join(runDir, "quality.md"), renderQualityMarkdown(report, { threshold }));
+  const earlier = await loadEarlierData({
+    ...(existsSync(evalPath) ? { evalManifest: { path: evalPath, name: `the evaluation set (${cfg.paths.eval_manifest})` } } : {}),
+    trainedManifests: trained,
+    openStore: services.openStore, cache: services.cache, config: cfg.quality.checks, concurrency: cfg.quality.concurrency,
+    memo: fileHashMemo(resolveIn(repoDir, cfg.paths.cache), cfg.quality.checks.analysisSize),
+  });
+  const result = await runDataGate({
+    manifest, manifestName: file,
+    load: async (image) => (await fetchVerified(store, image.key, image.sha256, services.cache)).bytes,
+    quality: cfg.quality, earlier: earlier.earlier, modelClasses: cfg.labels, notes: [...notes, ...earlier.notes],
+    ...(earlier.previousLabels ? { previousLabels: earlier.previousLabels } : {}),
+    reviewer: await vlmReviewerFor(services), outDir: runDir, log,
+  });
+  const { report } = result;
   const rejected = report.images.filter((i) => i.findings.some((f) => f.severity === "error")).map((i) => i.sha256);
-  const passed = report.quality_score >= threshold;
-  log(`validate_data: quality_score ${report.quality_score.toFixed(1)}/10 (threshold ${threshold}); ${rejected.length} of ${manifest.images.length} images refused`);
+  log(`validate_data: quality_score ${report.quality_score.toFixed(1)}/10 (threshold ${cfg.quality.threshold}; deterministic ${report.breakdown.deterministic.toFixed(1)}, ${report.breakdown.vlm.consulted ? `VLM ${report.breakdown.vlm.used?.toFixed(1)}` : `VLM not consulted: ${report.breakdown.vlm.reason}`}); ${rejected.length} of ${manifest.images.length} images refused`);
   return {
     quality_score: report.quality_score,
-    quality_report_path: path,
+    quality_report_path: result.paths.json,
+    quality_breakdown: report.breakdown,
     rejected_images: rejected,
-    failure_analysis_report: passed ? null : failureAnalysis(report, threshold),
+    failure_analysis_report: result.failure_analysis,
     steps: step("validate_data", `score ${report.quality_score.toFixed(1)}`),
   };
 }

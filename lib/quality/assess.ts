@@ -1,15 +1,24 @@
 /**
- * The data gate over a whole manifest: load every image through the caller's loader,
- * verify, measure, judge, find duplicates and score. Loading is the only IO and it is
- * passed in, so the same code checks a local folder, an S3 prefix or an in-memory batch.
+ * The data gate over a manifest, in two steps so a big manifest can be split over jobs:
+ * `checkShard` loads and measures the images of one shard (or all of them) with bounded
+ * concurrency, keeping only small numbers per image; `finishAssessment` takes every
+ * shard's result and judges what needs the whole batch (duplicates, leakage into earlier
+ * sets, label balance and shift) and scores it. Loading is the only IO and it is passed
+ * in, so the same code checks a local folder, an S3 prefix or an in-memory batch.
  */
 import { createHash } from "node:crypto";
 import type { Manifest, ManifestImage } from "../manifest.ts";
-import { ChecksumMismatchError, InvalidKeyError, ObjectNotFoundError } from "../storage/errors.ts";
-import { type QualityConfig, QualityConfigSchema } from "./config.ts";
+import type { VlmImageReview, VlmReview } from "../vlm/types.ts";
+import { type LabelCounts, type LabelDistributionResult, judgeLabelDistribution } from "./batch-checks.ts";
+import { combineScores, describeCombination, type ScoreBreakdown } from "./combine.ts";
+import { type CheckName, type QualityConfig, QualityConfigSchema } from "./config.ts";
 import { analyzeImage, type ImageMeasurements } from "./image-checks.ts";
+import { judgeTrainedMatches, loadFailureFinding } from "./leakage.ts";
 import { findDuplicates, findEarlierMatches, type HashedImage } from "./phash.ts";
 import { describeScoring, type BatchScore, type Finding, judgeDuplicates, judgeEarlierMatches, judgeImage, scoreBatch } from "./score.ts";
+import { shardRange } from "./shards.ts";
+
+export { loadFailureFinding } from "./leakage.ts";
 
 /** The measurements kept in a report: small numbers, rounded. */
 export interface ReportedMeasurements {
@@ -24,6 +33,7 @@ export interface ReportedMeasurements {
   std: number;
   entropy: number;
   coarse_detail: number;
+  very_coarse_detail: number;
   saturation: number;
   hash: string;
   colour: string;
@@ -37,29 +47,79 @@ export interface ImageReport {
   sha256: string;
   findings: Finding[];
   measurements?: ReportedMeasurements;
+  /** The VLM's view, when this image was in its sample. */
+  review?: Omit<VlmImageReview, "key" | "label">;
+}
+
+/** Per-class statistics of a report. */
+export interface ClassStatistics {
+  images: number;
+  passed: number;
+  failed: number;
+  /** Share of the batch's images. */
+  share: number;
+  /** Images of this class refused by each check (checks with none left out). */
+  failed_by_check: Partial<Record<CheckName, number>>;
 }
 
 /** The data gate's verdict on a manifest: JSON-serializable, no pixel data. */
 export interface QualityReport extends BatchScore {
   images: ImageReport[];
-  per_class: Record<string, { images: number; failed: number }>;
+  per_class: Record<string, ClassStatistics>;
+  /** Label balance and shift (batch-level checks). */
+  labels: LabelDistributionResult;
+  /** How quality_score was reached, number by number. */
+  breakdown: ScoreBreakdown;
+  /** The VLM review, when one was attempted. */
+  vlm?: VlmReview;
   /** How quality_score was computed, in words. */
   scoring: string;
 }
 
-/** Inputs of `assessImages`. */
-export interface AssessOptions {
+/** An earlier set the batch must not repeat: the evaluation set (leakage) or trained data. */
+export interface EarlierSet {
+  name: string;
+  /** `evaluation` (default): any copy is an error. `trained`: see leakage.ts. */
+  kind?: "evaluation" | "trained";
+  images: HashedImage[];
+}
+
+/** What a shard's job hands to the merge: per image findings and measurements, plus hashes. */
+export interface ShardResult {
+  dataset_id: string;
+  manifest_images: number;
+  shard: { index: number; count: number; start: number; end: number };
+  images: ImageReport[];
+  /** Hashes of the decodable images, with the sha256 of their actual bytes. */
+  hashes: HashedImage[];
+}
+
+/** Inputs of `checkShard`. */
+export interface CheckShardOptions {
   manifest: Manifest;
   /** Fetches an image's bytes; may throw the storage errors, which become findings. */
   load: (image: ManifestImage) => Promise<Buffer>;
-  /** Thresholds and weights; defaults when omitted. */
   config?: QualityConfig;
   /** Images in flight at once (each holds its bytes only while it is measured). */
   concurrency?: number;
   onProgress?: (done: number, total: number) => void;
-  /** Hashes of an earlier set (e.g. the evaluation set): matches are leakage. */
-  earlier?: { name: string; images: HashedImage[] };
+  /** Which part of the manifest (0-based index of count); the whole manifest when omitted. */
+  shard?: { index: number; count: number };
 }
+
+/** Batch-level inputs of `finishAssessment`. */
+export interface FinishOptions {
+  config?: QualityConfig;
+  /** Sets a copy of which is leakage or repetition (evaluation set, earlier trained manifests). */
+  earlier?: EarlierSet | EarlierSet[];
+  /** Label counts of the last trained data, for balance and shift. */
+  previousLabels?: { name: string; counts: LabelCounts };
+  /** The model's classes, so a class with no training image is reported. */
+  modelClasses?: readonly string[];
+}
+
+/** Inputs of `assessImages`: one shard's and the merge's together. */
+export type AssessOptions = Omit<CheckShardOptions, "shard"> & FinishOptions;
 
 const round = (v: number, digits: number) => Number(v.toFixed(digits));
 
@@ -69,23 +129,8 @@ function reported(m: ImageMeasurements): ReportedMeasurements {
     blur: round(m.blurVariance, 1), luminance: round(m.meanLuminance, 1),
     dark_clip: round(m.darkClipFraction, 4), bright_clip: round(m.brightClipFraction, 4),
     std: round(m.luminanceStd, 2), entropy: round(m.entropyBits, 3),
-    coarse_detail: round(m.coarseDetail, 1), saturation: round(m.saturation, 4), hash: m.hash, colour: m.colour,
+    coarse_detail: round(m.coarseDetail, 1), very_coarse_detail: round(m.veryCoarseDetail, 1), saturation: round(m.saturation, 4), hash: m.hash, colour: m.colour,
   };
-}
-
-/** The finding for a loader that threw: storage errors map to their checks. */
-export function loadFailureFinding(err: unknown): Finding {
-  if (err instanceof ChecksumMismatchError) {
-    return { check: "checksum", severity: "error", message: `has other bytes than the manifest promises (${err.message})`, fix: "re-upload the original file, or update sha256 in the manifest if the file was meant to change" };
-  }
-  if (err instanceof ObjectNotFoundError) {
-    return { check: "missing", severity: "error", message: `is not in the store (${err.uri})`, fix: "upload the file under base_uri, or remove it from the manifest" };
-  }
-  if (err instanceof InvalidKeyError) {
-    return { check: "missing", severity: "error", message: `cannot be fetched: ${err.message}`, fix: "give the key relative to base_uri, without '..' or a leading '/'" };
-  }
-  const message = err instanceof Error ? err.message : String(err);
-  return { check: "missing", severity: "error", message: `could not be loaded: ${message}`, fix: "check that the store is reachable and the file readable, then rerun" };
 }
 
 async function runPool(count: number, concurrency: number, work: (i: number) => Promise<void>): Promise<void> {
@@ -97,24 +142,28 @@ async function runPool(count: number, concurrency: number, work: (i: number) => 
 }
 
 /**
- * Checks every image of a manifest and scores the batch. Never throws for bad data: a
- * missing, altered, truncated or non-image file becomes a finding of that image. The
- * sha256 of the loaded bytes is verified here even if the loader verified it too, since
- * the score must not depend on how careful a storage backend is.
+ * Loads and measures the images of one shard. Never throws for bad data: a missing,
+ * altered, truncated or non-image file becomes a finding of that image. The sha256 of the
+ * loaded bytes is verified here even if the loader verified it too, since the score must
+ * not depend on how careful a storage backend is. Bytes are dropped as soon as an image is
+ * measured, so memory stays at `concurrency` images whatever the manifest's size.
  */
-export async function assessImages(opts: AssessOptions): Promise<QualityReport> {
+export async function checkShard(opts: CheckShardOptions): Promise<ShardResult> {
   const { manifest, load, onProgress } = opts;
   const cfg = opts.config ?? QualityConfigSchema.parse({});
+  const shard = opts.shard ?? { index: 0, count: 1 };
+  const { start, end } = shardRange(manifest.images.length, shard.index, shard.count);
+  const entries = manifest.images.slice(start, end);
   const labels = new Set(manifest.labels);
-  const images: ImageReport[] = manifest.images.map((img) => ({ key: img.key, label: img.label, split: img.split, sha256: img.sha256, findings: [] }));
-  const hashed: HashedImage[] = [];
+  const images: ImageReport[] = entries.map((img) => ({ key: img.key, label: img.label, split: img.split, sha256: img.sha256, findings: [] }));
+  const hashed: Array<HashedImage | undefined> = [];
   let done = 0;
 
-  await runPool(manifest.images.length, opts.concurrency ?? 4, async (i) => {
-    const entry = manifest.images[i]!;
+  await runPool(entries.length, opts.concurrency ?? 4, async (i) => {
+    const entry = entries[i]!;
     const out = images[i]!;
     if (!labels.has(entry.label)) {
-      out.findings.push({ check: "label", severity: "error", message: `has label "${entry.label}", not one of [${manifest.labels.join(", ")}]`, fix: "correct the label, or add the class to labels" });
+      out.findings.push({ check: "label", severity: "error", message: `has label ${JSON.stringify(entry.label)}, not one of [${manifest.labels.join(", ")}]`, fix: "correct the label, or add the class to labels" });
     }
     let bytes: Buffer | undefined;
     try {
@@ -134,27 +183,96 @@ export async function assessImages(opts: AssessOptions): Promise<QualityReport> 
         hashed[i] = { key: entry.key, sha256: actual, hash: analysis.hash, colour: analysis.colour };
       }
     }
-    onProgress?.(++done, manifest.images.length);
+    onProgress?.(++done, entries.length);
+  });
+  return {
+    dataset_id: manifest.dataset_id, manifest_images: manifest.images.length,
+    shard: { index: shard.index, count: shard.count, start, end },
+    images, hashes: hashed.filter((h): h is HashedImage => h !== undefined),
+  };
+}
+
+function classStatistics(images: ImageReport[]): Record<string, ClassStatistics> {
+  const out: Record<string, ClassStatistics> = {};
+  for (const img of images) {
+    const c = (out[img.label] ??= { images: 0, passed: 0, failed: 0, share: 0, failed_by_check: {} });
+    c.images++;
+    const errors = new Set(img.findings.filter((f) => f.severity === "error").map((f) => f.check));
+    if (errors.size) c.failed++;
+    else c.passed++;
+    for (const check of errors) c.failed_by_check[check] = (c.failed_by_check[check] ?? 0) + 1;
+  }
+  for (const c of Object.values(out)) c.share = round(c.images / Math.max(1, images.length), 4);
+  return out;
+}
+
+/**
+ * Merges the shards of one manifest (all of them, any order) and judges the batch:
+ * duplicates within it, copies of earlier sets, label balance and shift, and the score.
+ * Throws when shards are missing, repeated or from another manifest: a partial merge
+ * would score a batch nobody checked.
+ */
+export function finishAssessment(manifest: Manifest, shards: readonly ShardResult[], opts: FinishOptions = {}): QualityReport {
+  const cfg = opts.config ?? QualityConfigSchema.parse({});
+  const ordered = [...shards].sort((a, b) => a.shard.start - b.shard.start);
+  let at = 0;
+  for (const s of ordered) {
+    if (s.dataset_id !== manifest.dataset_id || s.manifest_images !== manifest.images.length) {
+      throw new Error(`shard ${s.shard.index + 1}/${s.shard.count} is of ${s.dataset_id} (${s.manifest_images} images), not of ${manifest.dataset_id} (${manifest.images.length} images) (fix: merge the shards of one manifest)`);
+    }
+    if (s.shard.start !== at) throw new Error(`shards do not cover images ${at}-${s.shard.start - 1} of ${manifest.dataset_id}, or overlap there (fix: merge every shard exactly once)`);
+    at = s.shard.end;
+  }
+  if (at !== manifest.images.length) throw new Error(`shards cover ${at} of ${manifest.images.length} images of ${manifest.dataset_id} (fix: merge every shard)`);
+  const images = ordered.flatMap((s) => s.images.map((img) => ({ ...img, findings: [...img.findings] })));
+  images.forEach((img, i) => {
+    if (img.key !== manifest.images[i]!.key) throw new Error(`shard results list ${img.key} where the manifest has ${manifest.images[i]!.key} (fix: check the shards against the same manifest)`);
   });
 
   // In manifest order, so "the first copy is kept" is the first one listed.
-  const batch = hashed.filter((h): h is HashedImage => h !== undefined);
+  const batch = ordered.flatMap((s) => s.hashes);
   const byKey = new Map(images.map((img) => [img.key, img]));
   const rule = { maxHashDistance: cfg.maxDuplicateDistance, maxColourDistance: cfg.maxDuplicateColourDistance };
   const extra = judgeDuplicates(findDuplicates(batch, rule), byKey);
-  if (opts.earlier) {
-    for (const [key, fs] of judgeEarlierMatches(findEarlierMatches(batch, opts.earlier.images, rule), opts.earlier.name)) {
-      extra.set(key, [...(extra.get(key) ?? []), ...fs]);
-    }
+  const earlierSets = opts.earlier === undefined ? [] : Array.isArray(opts.earlier) ? opts.earlier : [opts.earlier];
+  for (const set of earlierSets) {
+    const matches = findEarlierMatches(batch, set.images, rule);
+    const judged = (set.kind ?? "evaluation") === "evaluation" ? judgeEarlierMatches(matches, set.name) : judgeTrainedMatches(matches, set, byKey);
+    for (const [key, fs] of judged) extra.set(key, [...(extra.get(key) ?? []), ...fs]);
   }
   for (const [key, fs] of extra) byKey.get(key)?.findings.push(...fs);
 
-  const per_class: Record<string, { images: number; failed: number }> = {};
-  for (const img of images) {
-    const c = (per_class[img.label] ??= { images: 0, failed: 0 });
-    c.images++;
-    if (img.findings.some((f) => f.severity === "error")) c.failed++;
-  }
+  const labels = judgeLabelDistribution({
+    labels: images.map((i) => i.label), classes: manifest.labels, cfg,
+    ...(opts.previousLabels ? { previous: opts.previousLabels } : {}),
+    ...(opts.modelClasses ? { modelClasses: opts.modelClasses } : {}),
+  });
   const score = scoreBatch(images.map((img) => img.findings), cfg);
-  return { ...score, images, per_class, scoring: describeScoring(cfg) };
+  const breakdown = combineScores({ imagesScore: score.quality_score, batchFactor: labels.factor, weight: 0 });
+  return {
+    ...score, quality_score: breakdown.quality_score, images, per_class: classStatistics(images), labels, breakdown,
+    scoring: `${describeScoring(cfg)}\n${describeCombination(0)}`,
+  };
+}
+
+/** Checks every image of a manifest and scores the batch: one shard, then the merge. */
+export async function assessImages(opts: AssessOptions): Promise<QualityReport> {
+  return finishAssessment(opts.manifest, [await checkShard(opts)], opts);
+}
+
+/**
+ * The report with a VLM review folded in: per image findings of the sampled images and
+ * the combined quality_score (combine.ts). Pure; the deterministic numbers stay as they were.
+ */
+export function applyVlmReview(report: QualityReport, review: VlmReview, weight: number): QualityReport {
+  const breakdown = combineScores({ imagesScore: report.breakdown.images_score, batchFactor: report.breakdown.batch_factor, vlm: review, weight });
+  const byKey = review.consulted ? new Map(review.images.map((r) => [r.key, r])) : new Map<string, VlmImageReview>();
+  const images = report.images.map((img) => {
+    const r = byKey.get(img.key);
+    if (!r) return img;
+    const { key: _k, label: _l, ...rest } = r;
+    return { ...img, review: rest };
+  });
+  const [deterministic] = report.scoring.split("\ndeterministic = ");
+  return { ...report, images, vlm: review, breakdown, quality_score: breakdown.quality_score, scoring: `${deterministic}\n${describeCombination(weight)}` };
 }

@@ -101,6 +101,13 @@ export const QualityConfigSchema = z.object({
   minLuminanceStd: z.number().nonnegative().default(10),
   minEntropyBits: z.number().nonnegative().default(4),
   minCoarseDetail: z.number().nonnegative().default(120),
+  // A photo blurred hard enough (synthetic sigma 5 at 224 px: coarse detail 76-658) can
+  // fall under minCoarseDetail like a blown-up thumbnail (14-80). Their ratio of coarse
+  // detail at 32 px to 16 px differs: thumbnails 0.079-0.097 (the 16 px structure survives
+  // an 8 px source, the 32 px one does not), blurred photos 0.124-0.27 (real sigma 4:
+  // 0.167-0.27, synthetic sigma 5: 0.124-0.222). At or above this ratio a picture that is
+  // also under minBlurVariance is reported as blurred, the fix its owner needs.
+  minBlurredCoarseRatio: z.number().nonnegative().default(0.11),
   // Saturation ratio sum(max-min)/sum(max). Real photos: 0.12-0.58 (a mango is never
   // grey, even on a white sheet); grayscale copies: 0.000; darkened x0.1: still >= 0.16.
   minSaturation: fraction.default(0.04),
@@ -125,6 +132,18 @@ export const QualityConfigSchema = z.object({
   // it anyway. The margin is thin on both sides (17.9 vs 21.6): recalibrate with the
   // measurements' `colour` field before moving it.
   maxDuplicateColourDistance: z.number().min(0).max(60).default(20),
+  // Label balance of what the candidate will learn from (earlier trained data plus this
+  // batch, as labelled): the smallest class's share times the number of classes, 1 when
+  // balanced, 0 when a class is empty. Under 0.25 a class has less than a quarter of its fair
+  // share and the model mostly learns to ignore it. The synthetic and real sets sit at 1.0.
+  minClassBalance: fraction.default(0.25),
+  // The factor an imbalanced batch's score is multiplied by: 10 becomes 8, so imbalance
+  // alone does not stop a batch, but with a few refused images it does.
+  balancePenalty: fraction.default(0.8),
+  // Total variation distance between this batch's label shares and the last trained data's
+  // (0 = same mix, 1 = disjoint). Reported as a warning: new data may legitimately differ
+  // (a harvest is mostly one stage), but a person should see it.
+  maxLabelShift: fraction.default(0.3),
   weights: CheckWeightsSchema.prefault({}),
 });
 

@@ -42,6 +42,11 @@ export interface ImageMeasurements {
    */
   coarseDetail: number;
   /**
+   * The same at 16 px. A thumbnail blown up from 8 px keeps this but loses the 32 px detail;
+   * a blurred photo loses both gradually, so their ratio tells the two apart (see score.ts).
+   */
+  veryCoarseDetail: number;
+  /**
    * Chroma relative to brightness, sum(max - min) / sum(max) of R,G,B, 0-1: about 0 for a
    * grayscale picture. Being a ratio, it does not drop when a photo is merely dark.
    */
@@ -144,7 +149,7 @@ export async function analyzeImage(bytes: Buffer, cfg: QualityConfig): Promise<I
 }
 
 type PixelStatistics = Pick<ImageMeasurements,
-  "blurVariance" | "meanLuminance" | "darkClipFraction" | "brightClipFraction" | "luminanceStd" | "entropyBits" | "coarseDetail" | "saturation" | "hash" | "colour">;
+  "blurVariance" | "meanLuminance" | "darkClipFraction" | "brightClipFraction" | "luminanceStd" | "entropyBits" | "coarseDetail" | "veryCoarseDetail" | "saturation" | "hash" | "colour">;
 
 // At 32 px a mango is still a clear shape, while sensor-level texture and focus are gone.
 const COARSE_SIDE = 32;
@@ -192,6 +197,7 @@ export function pixelStatistics(rgb: Uint8Array, size: number, cfg: Pick<Quality
     luminanceStd: Math.sqrt(Math.max(0, sumSq / n - mean * mean)),
     entropyBits: entropy,
     coarseDetail: laplacianVariance(boxDownsample(gray, size, size, COARSE_SIDE), COARSE_SIDE, COARSE_SIDE),
+    veryCoarseDetail: laplacianVariance(boxDownsample(gray, size, size, COARSE_SIDE / 2), COARSE_SIDE / 2, COARSE_SIDE / 2),
     saturation: peak > 0 ? chroma / peak : 0,
     hash: perceptualHash(gray, size, size),
     colour: colourSignature(rgb, size, size),

@@ -24,6 +24,9 @@ export interface HashedImage {
   hash: string;
   /** Mean R,G,B of a 4x4 grid as 96 hex characters (see `colourSignature`). */
   colour: string;
+  /** Label and split, for images of earlier sets (a copy's label or split may clash). */
+  label?: string;
+  split?: string;
 }
 
 /** When two distinct files count as the same picture: both distances at or under their limit. */

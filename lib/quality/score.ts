@@ -123,7 +123,7 @@ export function judgeImage(analysis: ImageAnalysis, cfg: QualityConfig): Finding
     error("low_information", `is nearly uniform: brightness std dev ${fmt(m.luminanceStd, 1)} (minimum ${cfg.minLuminanceStd})`, blank, m.luminanceStd, cfg.minLuminanceStd);
   } else if (m.entropyBits < cfg.minEntropyBits) {
     error("low_information", `has almost no distinct tones: entropy ${fmt(m.entropyBits)} bits (minimum ${cfg.minEntropyBits})`, blank, m.entropyBits, cfg.minEntropyBits);
-  } else if (m.coarseDetail < cfg.minCoarseDetail) {
+  } else if (m.coarseDetail < cfg.minCoarseDetail && !(m.blurVariance < cfg.minBlurVariance && m.coarseDetail >= cfg.minBlurredCoarseRatio * m.veryCoarseDetail)) {
     error("low_information", `shows no shapes even at 32 px: coarse detail ${fmt(m.coarseDetail, 1)} (minimum ${cfg.minCoarseDetail}); likely an upscaled thumbnail`, blank, m.coarseDetail, cfg.minCoarseDetail);
   }
   if (out.some((f) => f.check === "low_information")) return out;

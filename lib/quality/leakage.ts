@@ -1,0 +1,128 @@
+/**
+ * What the batch repeats from elsewhere: the findings for a loader that failed, copies of
+ * images in earlier trained manifests, and the hashes of an earlier set (the evaluation
+ * set, production's manifests) computed once per file and remembered by sha256.
+ */
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import type { Manifest, ManifestImage } from "../manifest.ts";
+import { ChecksumMismatchError, InvalidKeyError, ObjectNotFoundError } from "../storage/errors.ts";
+import type { QualityConfig } from "./config.ts";
+import { analyzeImage } from "./image-checks.ts";
+import type { EarlierMatch, HashedImage } from "./phash.ts";
+import type { Finding } from "./score.ts";
+
+/** The finding for a loader that threw: storage errors map to their checks. */
+export function loadFailureFinding(err: unknown): Finding {
+  if (err instanceof ChecksumMismatchError) {
+    return { check: "checksum", severity: "error", message: `has other bytes than the manifest promises (${err.message})`, fix: "re-upload the original file, or update sha256 in the manifest if the file was meant to change" };
+  }
+  if (err instanceof ObjectNotFoundError) {
+    return { check: "missing", severity: "error", message: `is not in the store (${err.uri})`, fix: "upload the file under base_uri, or remove it from the manifest" };
+  }
+  if (err instanceof InvalidKeyError) {
+    return { check: "missing", severity: "error", message: `cannot be fetched: ${err.message}`, fix: "give the key relative to base_uri, without '..' or a leading '/'" };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return { check: "missing", severity: "error", message: `could not be loaded: ${message}`, fix: "check that the store is reachable and the file readable, then rerun" };
+}
+
+/**
+ * Findings for batch images that copy an image of earlier trained data. A copy with
+ * another label contradicts it, and one in the other split leaks between train and val
+ * (early stopping would watch photos it trains on): errors. A copy in the same split with
+ * the same label only repeats a photo the model already learns from: a warning.
+ */
+export function judgeTrainedMatches(matches: EarlierMatch[], set: { name: string; images: HashedImage[] }, batch: ReadonlyMap<string, { label: string; split: string }>): Map<string, Finding[]> {
+  const earlier = new Map(set.images.map((e) => [e.key, e]));
+  const out = new Map<string, Finding[]>();
+  for (const m of matches) {
+    const mine = batch.get(m.key);
+    const theirs = earlier.get(m.earlierKey);
+    const what = m.kind === "exact" ? "the same file as" : `a near copy (hash distance ${m.distance}) of`;
+    const clash = mine && theirs?.label !== undefined && theirs.label !== mine.label;
+    const crosses = mine && theirs?.split !== undefined && theirs.split !== mine.split;
+    let finding: Finding;
+    if (clash) {
+      finding = { check: "duplicate", severity: "error", message: `is ${what} ${m.earlierKey} in ${set.name}, labelled "${theirs!.label}" there and "${mine!.label}" here: the labels contradict each other`, fix: "keep one copy with the right label (correct the earlier manifest in its own change if it is the wrong one)", value: m.distance };
+    } else if (crosses) {
+      finding = { check: "duplicate", severity: "error", message: `is ${what} ${m.earlierKey} in ${set.name}, in split "${theirs!.split}" there and "${mine!.split}" here: validation would score photos the model trains on`, fix: "remove it from this manifest", value: m.distance };
+    } else {
+      finding = { check: "duplicate", severity: "warning", message: `is ${what} ${m.earlierKey} in ${set.name}: the model already learns from it`, fix: "remove it from this manifest", value: m.distance };
+    }
+    out.set(m.key, [...(out.get(m.key) ?? []), finding]);
+  }
+  return out;
+}
+
+/** Remembers an image's hash and colour signature by the sha256 of its bytes. */
+export interface HashMemo {
+  get(sha256: string): Promise<{ hash: string; colour: string } | undefined>;
+  put(sha256: string, value: { hash: string; colour: string }): Promise<void>;
+}
+
+/**
+ * A memo of small JSON files under `dir` (e.g. beside the image cache). The measurement
+ * size is part of the folder name: hashes taken at another size are other numbers.
+ */
+export function fileHashMemo(dir: string, analysisSize: number): HashMemo {
+  const root = join(dir, `phash-v1-${analysisSize}`);
+  const pathOf = (sha: string) => {
+    if (!/^[0-9a-f]{64}$/.test(sha)) throw new Error(`not a sha256: "${sha}"`);
+    return join(root, sha.slice(0, 2), `${sha}.json`);
+  };
+  return {
+    async get(sha) {
+      try {
+        const v = JSON.parse(await readFile(pathOf(sha), "utf8")) as { hash?: unknown; colour?: unknown };
+        return typeof v.hash === "string" && typeof v.colour === "string" ? { hash: v.hash, colour: v.colour } : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    async put(sha, value) {
+      const path = pathOf(sha);
+      await mkdir(dirname(path), { recursive: true });
+      const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+      await writeFile(tmp, JSON.stringify(value));
+      await rename(tmp, path);
+    },
+  };
+}
+
+/**
+ * Hashes of a manifest's images (with their labels and splits) for comparing a batch
+ * against it. Images that cannot be loaded or decoded are left out and counted: the set
+ * was judged when it came in, and this is not the place to judge it again.
+ */
+export async function hashManifestImages(opts: {
+  manifest: Manifest;
+  load: (image: ManifestImage) => Promise<Buffer>;
+  config: QualityConfig;
+  concurrency?: number;
+  memo?: HashMemo;
+}): Promise<{ images: HashedImage[]; skipped: number }> {
+  const { manifest, load, config, memo } = opts;
+  const out: Array<HashedImage | undefined> = [];
+  let next = 0;
+  let skipped = 0;
+  const worker = async () => {
+    while (next < manifest.images.length) {
+      const i = next++;
+      const img = manifest.images[i]!;
+      let known = await memo?.get(img.sha256);
+      if (!known) {
+        const bytes = await load(img).catch(() => undefined);
+        const analysis = bytes ? await analyzeImage(bytes, config) : undefined;
+        if (analysis?.ok) {
+          known = { hash: analysis.hash, colour: analysis.colour };
+          await memo?.put(img.sha256, known).catch(() => undefined);
+        }
+      }
+      if (known) out[i] = { key: img.key, sha256: img.sha256, ...known, label: img.label, split: img.split };
+      else skipped++;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 4, manifest.images.length)) }, worker));
+  return { images: out.filter((h): h is HashedImage => h !== undefined), skipped };
+}
