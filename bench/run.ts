@@ -1,18 +1,19 @@
 /**
  * `npm run bench`: the project's benchmarks, one JSON object per line. Numbers to report,
- * not timed tests. `--only train,infer,quality,demo` picks some; the demo is the slowest.
+ * not timed tests. `--only train,infer,quality,analysis,demo` picks some; the demo is the slowest.
  */
 import { execFile } from "node:child_process";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { benchAnalysis } from "./analysis.ts";
 import { benchQuality } from "./quality.ts";
 import { benchTrainInfer } from "./train-infer.ts";
 
 const exec = promisify(execFile);
 const projectDir = resolve(fileURLToPath(import.meta.url), "../..");
 
-const ALL = ["train", "infer", "quality", "demo"] as const;
+const ALL = ["train", "infer", "quality", "analysis", "demo"] as const;
 type Bench = (typeof ALL)[number];
 
 function selected(argv: string[]): Set<Bench> {
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
     for (const r of await benchTrainInfer({ alpha: 0.35, size: 96, batch: 32, steps: 8 })) if (want.has(r.bench)) emit(r);
   }
   if (want.has("quality")) emit(await benchQuality({ images: 2000, distinct: 200, concurrency: 4 }));
+  if (want.has("analysis")) emit(await benchAnalysis());
   if (want.has("demo")) {
     // The demo as a user runs it, in its own process and workspace.
     const started = performance.now();

@@ -2,6 +2,8 @@
  * Pure renderers of what people read: the promotion pull request's body, the model card,
  * and the run report. No IO here, so each is tested on plain data.
  */
+import { describeConfusion } from "../lib/analyst/confusions.ts";
+import { classifyChange } from "../lib/analyst/policy.ts";
 import type { MlopsConfig } from "../lib/config.ts";
 import type { ModelArtifact } from "../lib/registry.ts";
 import type { ClassificationMetrics } from "../worker/types.ts";
@@ -37,7 +39,47 @@ function comparisonTable(state: MLOpsStateType): string {
 
 function verdictList(state: MLOpsStateType): string {
   if (!state.policy_verdicts.length) return "_No policy checks ran._";
-  return state.policy_verdicts.map((v) => `- ${v.passed ? "✅" : "❌"} \`${v.check}\`: ${v.detail}`).join("\n");
+  const mark = (v: MLOpsStateType["policy_verdicts"][number]) => (v.skipped ? "⏭️" : v.passed ? "✅" : v.severity === "review" ? "⚠️" : "❌");
+  return state.policy_verdicts.map((v) => `- ${mark(v)} \`${v.check}\`: ${v.detail}`).join("\n");
+}
+
+/** The confusion pairs that grew most, one sentence each; what a reviewer reads first. */
+export function confusionChangeList(state: MLOpsStateType): string {
+  if (!state.confusion_changes.length) return "";
+  return state.confusion_changes.map((c) => `- ${describeConfusion(c, state.model_version ?? "the candidate", state.production_version ?? "production")}`).join("\n");
+}
+
+/** The paired statistics: each change with its bootstrap interval and how the policy reads it, then McNemar. */
+export function statisticsTable(state: MLOpsStateType, cfg: MlopsConfig): string {
+  const s = state.analysis_statistics;
+  if (!s) return "";
+  const reading = { clear_win: "clear win", clear_loss: "clear loss", not_clear: "not clear" } as const;
+  const conf = Math.round(s.confidence * 100);
+  return [
+    `| metric | production | candidate | change (pts) | ${conf}% interval (pts) | reading |`,
+    "| --- | ---: | ---: | ---: | ---: | --- |",
+    ...s.intervals.map((i) => `| ${i.metric} | ${pct(i.production)} | ${pct(i.candidate)} | ${signed(i.delta)} | ${signed(i.low)} to ${signed(i.high)} | ${reading[classifyChange(i, cfg.policy)]} |`),
+    "",
+    `Paired on ${s.n} images; percentile bootstrap, ${s.resamples} resamples, seed ${s.seed}. McNemar's exact test on accuracy: ${s.mcnemar.production_only} images only production gets right, ${s.mcnemar.candidate_only} only the candidate, p = ${s.mcnemar.p_value.toPrecision(3)}.`,
+    `A clear win lies entirely above +${(cfg.policy.min_improvement * 100).toFixed(1)} pts; a clear loss entirely below the allowed drop; an interval that straddles a threshold is not clear.`,
+  ].join("\n");
+}
+
+/** Who decided: the rule-based analyst or the LLM, and whether the guardrails stepped in. */
+export function analystLine(state: MLOpsStateType): string {
+  const t = state.analyst_trace;
+  const who = state.analyst === "llm" ? `the LLM analyst (\`${t?.llm_model}\`) within the policy's guardrails` : "the rule-based analyst";
+  const parts = [`**Decided by:** ${who}.`];
+  if (t?.llm_model && state.analyst !== "llm" && t.llm_decision) parts.push(`The LLM (\`${t.llm_model}\`) proposed ${t.llm_decision}.`);
+  if (t?.override) parts.push(`**Guardrails overrode the LLM:** ${t.override}`);
+  if (t?.fallback) parts.push(`**Fallback:** ${t.fallback}`);
+  if (!t?.llm_model && !t?.fallback) parts.push("No LLM analyst is configured (\`analyst.base_url\`).");
+  return parts.join(" ");
+}
+
+function evaluationSetLine(state: MLOpsStateType): string {
+  const e = state.evaluation_set;
+  return e ? ` \`${e.path}\`, sha256 \`${e.sha256.slice(0, 12)}…\`` : "";
 }
 
 function lineageList(state: MLOpsStateType): string {
@@ -53,13 +95,15 @@ export function renderPullRequestBody(state: MLOpsStateType, cfg: MlopsConfig, a
   const draft = state.deployment_decision === "HUMAN_REVIEW";
   return `${draft ? "> **Needs a human review** before it ships: merge only if you agree with the analysis below.\n\n" : ""}## ${cfg.model_name} ${state.model_version}: ${state.deployment_decision}
 
-**Why:** ${state.decision_reason}
+${state.confusion_changes.length ? `### Confusions that grew\n${confusionChangeList(state)}\n\n` : ""}**Why:** ${state.decision_reason}
+
+${analystLine(state)}
 
 Merging this pull request moves \`${cfg.paths.registry}/${cfg.model_name}/production.json\` to ${state.model_version}; the promote workflow then publishes the verified artifact. Reverting the merge rolls production back.
 
-### Evaluation (frozen evaluation set, ${t.eval_images} images)
+### Evaluation (frozen evaluation set, ${state.evaluation_set?.images ?? t.eval_images} images${evaluationSetLine(state)})
 ${comparisonTable(state)}
-
+${state.analysis_statistics ? `\n### Statistics\n${statisticsTable(state, cfg)}\n` : ""}
 Candidate: accuracy **${pct(m.accuracy)}**, macro-F1 **${pct(m.macro_f1)}**, ${cfg.policy.critical_class} F1 **${pct(m.per_class[cfg.policy.critical_class]?.f1)}**.
 
 ${perClassTable(m)}
@@ -132,7 +176,10 @@ export function renderRunReport(state: MLOpsStateType, cfg: MlopsConfig, outcome
     state.pending_manifests.length ? `- Waiting for later runs: ${state.pending_manifests.join(", ")}` : "",
     "",
     state.failure_analysis_report ? `## What went wrong\n\n${state.failure_analysis_report}\n` : "",
+    state.confusion_changes.length ? `## Confusions that grew\n\n${confusionChangeList(state)}\n` : "",
     state.metric_deltas.length ? `## Candidate vs production\n\n${comparisonTable(state)}\n` : "",
+    state.analysis_statistics ? `## Statistics\n\n${statisticsTable(state, cfg)}\n` : "",
+    state.deployment_decision ? `## Analyst\n\n${analystLine(state)}${state.analyst_trace ? ` Evidence: \`${state.analyst_trace.analysis_dir}\`.` : ""}${state.evaluation_set ? ` Evaluation set${evaluationSetLine(state)} (${state.evaluation_set.images} images).` : ""}\n` : "",
     state.policy_verdicts.length ? `## Policy checks\n\n${verdictList(state)}\n` : "",
     "## Steps",
     "",
