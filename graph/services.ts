@@ -9,9 +9,13 @@ import { Annotation, type Runtime } from "@langchain/langgraph";
 import { type MlopsConfig, resolveIn } from "../lib/config.ts";
 import { Registry } from "../lib/registry.ts";
 import { HashCache, openStore, type ObjectStore } from "../lib/storage/index.ts";
+import { createGitHubClient, parseRepository } from "../lib/github/client.ts";
+import { promotionTargetFromEnv, type PromotionTarget } from "../lib/github/target.ts";
+import { createChannelNotifier, type AlertContent } from "../lib/notify/index.ts";
 import type { ClassificationMetrics, LabeledImage, TrainResult } from "../worker/types.ts";
 import type { ProgressLine } from "../worker/train.ts";
 import type { AlertRef } from "./state.ts";
+import type { VlmReviewer } from "../lib/vlm/types.ts";
 
 /** Trains candidates and re-evaluates saved models: the DL worker behind run_training_job. */
 export interface Trainer {
@@ -32,6 +36,8 @@ export interface AlertMessage {
   title: string;
   severity: "error" | "warning" | "info";
   body: string;
+  /** Structured form for Slack, Teams, email and issues; the file channel uses `body`. */
+  content?: AlertContent;
 }
 
 /** Sends alerts; the embedded default writes them to the console and the run folder. */
@@ -49,9 +55,13 @@ export interface PipelineServices {
   openStore(uri: string): ObjectStore;
   trainer: Trainer;
   notifier: Notifier;
+  /** Where promotions are proposed: a local branch, or a GitHub pull request. */
+  promotionTarget: PromotionTarget;
   /** Folder of a run: `<runs>/<run_id>`. */
   runDir(runId: string): string;
   log(message: string): void;
+  /** validate_data's VLM reviewer; when absent it is built from `quality.vlm` and MLOPS_VLM_API_KEY. */
+  vlm?: VlmReviewer;
 }
 
 /** The graph's context schema: the services of the run. */
@@ -102,9 +112,31 @@ export function createFileNotifier(log: (m: string) => void): Notifier {
   };
 }
 
-/** The embedded default services for a repository folder. */
-export function createServices(repoDir: string, config: MlopsConfig, overrides: Partial<PipelineServices> = {}): PipelineServices {
+/**
+ * The environment as the GitHub-facing services see it: GitHub is used only inside
+ * Actions (GITHUB_ACTIONS=true) or when asked for (MLOPS_PUBLISH=github), so a token in a
+ * developer's shell never turns the demo or a local run into real pull requests.
+ */
+export function publishingEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const onGitHub = env.GITHUB_ACTIONS === "true" || env.MLOPS_PUBLISH === "github";
+  return onGitHub ? env : { ...env, GITHUB_TOKEN: undefined };
+}
+
+/** The embedded default services for a repository folder (GitHub and alert channels when configured). */
+export function createServices(
+  repoDir: string,
+  config: MlopsConfig,
+  overrides: Partial<PipelineServices> = {},
+  env: NodeJS.ProcessEnv = process.env,
+  hooks: { setSecret?: (s: string) => void; warn?: (m: string) => void } = {},
+): PipelineServices {
   const log = overrides.log ?? ((m: string) => console.log(m));
+  const ghEnv = publishingEnv(env);
+  const token = ghEnv.GITHUB_TOKEN?.trim();
+  const repository = ghEnv.GITHUB_REPOSITORY?.trim();
+  const github = token && repository
+    ? createGitHubClient({ token, baseUrl: ghEnv.GITHUB_API_URL?.trim() || "https://api.github.com", ...parseRepository(repository) })
+    : undefined;
   const s3 = {
     region: config.s3.region,
     endpoint: config.s3.endpoint,
@@ -117,7 +149,17 @@ export function createServices(repoDir: string, config: MlopsConfig, overrides: 
     cache: new HashCache(resolveIn(repoDir, config.paths.cache)),
     openStore: (uri) => openStore(uri, s3),
     trainer: createLocalTrainer(config),
-    notifier: createFileNotifier(log),
+    notifier: createChannelNotifier({
+      config: config.notify,
+      env,
+      log,
+      warn: hooks.warn,
+      setSecret: hooks.setSecret,
+      octokit: github?.octokit,
+      repo: github ? { owner: github.owner, repo: github.repo } : undefined,
+      file: createFileNotifier(log),
+    }),
+    promotionTarget: promotionTargetFromEnv(ghEnv, { repoDir, reviewers: config.github.reviewers }),
     runDir: (runId) => join(resolveIn(repoDir, config.paths.runs), runId),
     log,
     ...overrides,

@@ -52,7 +52,7 @@ export async function manifestFromIncoming(
   store: ObjectStore,
   opts: { prefix: string; labels: string[]; known: Set<string>; datasetId: string; valFraction?: number; description?: string },
 ): Promise<{ manifest?: Manifest; skipped: SkippedObject[] }> {
-  const prefix = opts.prefix.replace(/\/?$/, "/");
+  const prefix = opts.prefix === "" ? "" : opts.prefix.replace(/\/?$/, "/");
   const skipped: SkippedObject[] = [];
   const images: Manifest["images"] = [];
   for await (const obj of store.list(prefix)) {

@@ -7,6 +7,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { runPipeline } from "../../graph/run.ts";
 import { loadConfig } from "../../lib/config.ts";
+import { git } from "../../lib/git.ts";
 
 const NODES = ["validate_data", "run_training_job", "analyze_performance", "deploy_to_production", "alert_human"] as const;
 
@@ -37,6 +38,8 @@ export async function run(): Promise<void> {
   const inputs = parseInputs();
   const repoDir = process.env.GITHUB_WORKSPACE ?? process.cwd();
   const config = loadConfig(join(repoDir, "mlops.config.json"));
+  // The services propose on GitHub and open alert issues with this token (graph/services.ts).
+  if (inputs.githubToken) process.env.GITHUB_TOKEN = inputs.githubToken;
   const result = await runPipeline({ repoDir, config, manifest: inputs.manifest, resume: inputs.resume, stopBefore: inputs.stopBefore, services: { log: (m) => core.info(m) } });
   core.setOutput("run-id", result.runId);
   core.setOutput("outcome", result.outcome);
@@ -44,7 +47,11 @@ export async function run(): Promise<void> {
   core.setOutput("decision", result.state.deployment_decision ?? "");
   const report = await readFile(join(result.runDir, "report.md"), "utf8");
   await core.summary.addRaw(report).write();
-  if (/halted/.test(result.outcome)) core.warning(`run ${result.runId}: ${result.outcome}`);
+  if (/halted/.test(result.outcome)) {
+    core.warning(`run ${result.runId}: ${result.outcome}`);
+    // The halted manifest's record must outlive this runner: push refs/mlops/rejected/*.
+    if (inputs.githubToken) await git(repoDir, ["push", "origin", "refs/mlops/rejected/*:refs/mlops/rejected/*"]).catch((err: Error) => core.warning(`could not push the halted-manifest record: ${err.message}`));
+  }
 }
 
 try {

@@ -3,6 +3,8 @@
  * when the data gate fails, when the analyst rejects, and after a draft proposal that
  * needs review.
  */
+import { confusionChangeList } from "../render.ts";
+import { fromAlertMessage } from "../../lib/notify/index.ts";
 import { type NodeConfig, servicesOf, type AlertMessage } from "../services.ts";
 import { type MLOpsStateType, type MLOpsUpdate, step } from "../state.ts";
 
@@ -15,8 +17,11 @@ export function composeAlert(state: MLOpsStateType, threshold: number, model: st
       severity: "warning",
       title: `${model} ${state.model_version} needs a human review`,
       body: evidence([
+        state.confusion_changes.length > 0 && `Confusions that grew:\n${confusionChangeList(state)}`,
         `What happened: the analyst could not approve ${state.model_version} on its own.`,
         `Why: ${state.decision_reason}`,
+        state.analyst_trace?.override && `Guardrails: ${state.analyst_trace.override}`,
+        state.analyst_trace?.fallback && `Analyst: ${state.analyst_trace.fallback}`,
         `Evidence: the draft proposal on branch ${state.promotion.branch} (${state.promotion.commit.slice(0, 10)}); its pull request body is ${state.promotion.pr_body_path}.`,
         `Next step: read the analysis; merge the proposal to ship ${state.model_version}, or close it. Production is unchanged until then.`,
       ]),
@@ -28,8 +33,13 @@ export function composeAlert(state: MLOpsStateType, threshold: number, model: st
       severity: "error",
       title: `${model} ${state.model_version} rejected`,
       body: evidence([
+        // What changed for growers first: the mix-ups that grew, in words.
+        state.confusion_changes.length > 0 && `Confusions that grew:\n${confusionChangeList(state)}`,
         `What happened: the candidate trained on ${state.new_data_path} was judged against production ${state.production_version ?? "(none)"} and rejected.`,
         `Why: ${state.decision_reason}`,
+        state.analyst_trace?.override && `Guardrails: ${state.analyst_trace.override}`,
+        state.analyst_trace?.fallback && `Analyst: ${state.analyst_trace.fallback}`,
+        state.analyst_trace && `Analysis: ${state.analyst_trace.analysis_dir} (analysis.json${state.analyst_trace.llm_model ? ", prompt.md, llm-answer.json" : ""}).`,
         state.metric_deltas.length > 0 && `Evidence: ${state.metric_deltas.slice(0, 6).map((d) => `${d.metric} ${(d.production * 100).toFixed(1)}% -> ${(d.candidate * 100).toFixed(1)}%`).join("; ")}.`,
         `Next step: look at the data in ${state.new_data_path} (labels, coverage of the weak classes) and push a corrected manifest; production is unchanged.`,
       ]),
@@ -57,6 +67,19 @@ export async function alertHuman(state: MLOpsStateType, config: NodeConfig): Pro
     const ref = await services.registry.recordRejection(state.new_data_path, state.manifest_sha256, state.run_id, alert.title);
     alert.body += `\nRecorded as ${ref}: later runs skip these exact manifest bytes; a corrected manifest is new data, or rerun with --manifest ${state.new_data_path}.`;
   }
+  const links = state.promotion?.pr_url ? [{ label: `Pull request #${state.promotion.pr_number}`, url: state.promotion.pr_url }] : [];
+  alert.content = {
+    ...fromAlertMessage(alert, links),
+    facts: [
+      { name: "Model", value: `${services.config.model_name} ${state.model_version ?? ""}`.trim() },
+      { name: "Decision", value: state.deployment_decision ?? "data gate failed" },
+      { name: "Production", value: state.production_version ?? "(none)" },
+      { name: "Quality", value: state.quality_score === null ? "-" : `${state.quality_score.toFixed(1)} / 10` },
+      { name: "Run", value: state.run_id },
+    ],
+    // One issue per manifest and outcome: a rerun comments instead of opening another.
+    dedupeKey: `${state.deployment_decision ?? "gate"}:${state.new_data_path}`,
+  };
   const refs = await services.notifier.notify(alert, services.runDir(state.run_id));
   return { alerts: refs, steps: step("alert_human", alert.title) };
 }

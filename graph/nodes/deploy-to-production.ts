@@ -9,7 +9,6 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { publishModelFolder } from "../../lib/artifacts.ts";
 import { artifactsUri } from "../../lib/config.ts";
-import { commitToBranch } from "../../lib/git.ts";
 import { manifestSha256 } from "../../lib/manifest.ts";
 import { promotionBranch, registryPaths, type ProductionPointer } from "../../lib/registry.ts";
 import { renderModelCard, renderPullRequestBody } from "../render.ts";
@@ -51,17 +50,23 @@ export async function deployToProduction(state: MLOpsStateType, config: NodeConf
   const branch = promotionBranch(cfg.model_name, version);
   const title = `${decision === "HUMAN_REVIEW" ? "[review] " : ""}Promote ${cfg.model_name} ${version}`;
   const body = renderPullRequestBody(state, cfg, artifact);
-  const { commit, base } = await commitToBranch(repoDir, {
-    baseRef: cfg.git.base_branch,
+  const proposal = await services.promotionTarget.propose({
+    decision: decision === "APPROVE" ? "APPROVE" : "HUMAN_REVIEW",
+    baseBranch: cfg.git.base_branch,
     branch,
     files,
-    message: `${title}\n\n${state.decision_reason}\n\nRun: ${state.run_id}\n`,
+    commitMessage: `${title}\n\n${state.decision_reason}\n\nRun: ${state.run_id}\n`,
+    title,
+    body,
   });
+  const { commit, base } = proposal;
+  for (const w of proposal.warnings) log(`deploy_to_production: warning: ${w}`);
   const prBodyPath = join(services.runDir(state.run_id), "pull-request.md");
   await writeFile(prBodyPath, `# ${title}\n\n${body}`);
-  log(`deploy_to_production: ${decision === "HUMAN_REVIEW" ? "draft " : ""}proposal on branch ${branch} (${commit.slice(0, 10)}); pull request body: ${prBodyPath}`);
+  const where = proposal.pullRequest ? `pull request #${proposal.pullRequest.number} ${proposal.pullRequest.url}` : `pull request body: ${prBodyPath}`;
+  log(`deploy_to_production: ${proposal.draft ? "draft " : ""}proposal on branch ${branch} (${commit.slice(0, 10)}); ${where}`);
   return {
-    promotion: { branch, commit, base, draft: decision === "HUMAN_REVIEW", pr_body_path: prBodyPath },
+    promotion: { branch, commit, base, draft: proposal.draft, pr_body_path: prBodyPath, pr_url: proposal.pullRequest?.url ?? null, pr_number: proposal.pullRequest?.number ?? null },
     steps: step("deploy_to_production", `${branch} ${commit.slice(0, 10)}`),
   };
 }
