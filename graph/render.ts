@@ -88,6 +88,20 @@ function lineageList(state: MLOpsStateType): string {
   return t.manifests.map((m) => `- \`${m.path}\` (${m.dataset_id}, ${m.images} images, sha256 \`${m.sha256.slice(0, 12)}…\`)`).join("\n");
 }
 
+/** The .tflite variants with their proof in LiteRT (sizes, logit difference, agreement, latency, gate). */
+export function tfliteTable(state: Pick<MLOpsStateType, "tflite">): string {
+  const t = state.tflite;
+  if (!t) return "_No .tflite export was made for this version._";
+  const num = (x: number | null, f: (v: number) => string) => (x === null ? "–" : f(x));
+  const rows = t.variants.map((v) =>
+    `| ${v.variant}${v.variant === t.ship ? " (shipped)" : ""} | ${num(v.bytes, (b) => `${(b / 1e6).toFixed(2)} MB`)} | ${num(v.max_logit_diff, (x) => x.toExponential(1))} | ${num(v.argmax_agreement, pct)} | ${num(v.accuracy, pct)} | ${num(v.median_latency_ms, (x) => `${x.toFixed(1)} ms`)} | ${v.candidate ? "✅ passed" : `❌ ${v.reasons.join("; ")}`} |`);
+  return [
+    "| variant | size | max \\|logit diff\\| vs TF.js | top-class agreement | accuracy | LiteRT latency (batch 1) | gate |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+    ...rows,
+  ].join("\n");
+}
+
 /** The promotion pull request's body: the analysis a reviewer needs to merge or not. */
 export function renderPullRequestBody(state: MLOpsStateType, cfg: MlopsConfig, artifact: ModelArtifact): string {
   const m = state.candidate_metrics!;
@@ -122,7 +136,15 @@ Quality score of the new batch: **${state.quality_score?.toFixed(1)} / 10** (gat
 Trained on ${t.train_images} images (val ${t.val_images}), best epoch ${t.best_epoch} of ${t.epochs_run}, ${t.train_seconds.toFixed(0)} s:
 ${lineageList(state)}
 
-### Artifact
+### TFLite (proven in LiteRT on the evaluation set)
+${tfliteTable(state)}
+
+### TFLite variants
+${tfliteTable(state)}
+
+The app reads labels and preprocessing from the file's \`mango_mlops_metadata\` entry (see worker/tflite/README.md).
+
+## Artifact
 ${artifact.files.map((f) => `- \`${f.name}\` ${f.bytes} bytes, sha256 \`${f.sha256}\` at \`${f.uri}\``).join("\n")}
 
 <sub>Run \`${state.run_id}\` of mango-mlops.</sub>
@@ -157,7 +179,7 @@ Format ${artifact.format}; ${artifact.files.map((f) => `\`${f.name}\` (${f.bytes
 ## Known limits
 - Trained from scratch (no pretrained weights are available offline): accuracy depends heavily on how much data the manifests hold.
 - Judged only on the evaluation set above; photos unlike it (other cultivars, lighting, cameras) may score lower.
-- The app needs the .tflite export, which this version does not carry yet.
+- Quantized variants are shipped only when they pass their gates; see the table above.
 `;
 }
 
@@ -169,6 +191,7 @@ export function renderRunReport(state: MLOpsStateType, cfg: MlopsConfig, outcome
     `- Manifest: ${state.new_data_path ?? "none (no new data)"}`,
     state.quality_score !== null ? `- Data quality: ${state.quality_score.toFixed(1)} / 10 (gate ${cfg.quality.threshold}); report: \`${state.quality_report_path}\`` : "",
     state.model_version ? `- Candidate: ${cfg.model_name} ${state.model_version}, accuracy ${pct(state.candidate_metrics?.accuracy)}, macro-F1 ${pct(state.candidate_metrics?.macro_f1)}` : "",
+    state.tflite ? `- TFLite: ${state.tflite.shipped ? `ships ${state.tflite.shipped.variant} \`${state.tflite.shipped.file}\`` : `no ${state.tflite.ship} file passed its proof`}; ${state.tflite.variants.map((v) => `${v.variant} ${v.candidate ? "proven" : "refused"}`).join(", ")}` : "",
     state.production_version ? `- Production: ${state.production_version}, accuracy ${pct(state.production_metrics?.accuracy)}` : "",
     state.deployment_decision ? `- Decision: **${state.deployment_decision}**: ${state.decision_reason}` : "",
     state.promotion ? `- Promotion: branch \`${state.promotion.branch}\` at ${state.promotion.commit.slice(0, 10)}${state.promotion.draft ? " (draft, needs review)" : ""}; pull request body: \`${state.promotion.pr_body_path}\`` : "",

@@ -50,6 +50,28 @@ export interface AlertRef {
   location: string;
 }
 
+/** One .tflite variant as proven in LiteRT (file only when it passed its gate). */
+export interface TfliteVariantSummary {
+  variant: string;
+  file: string | null;
+  bytes: number | null;
+  max_logit_diff: number | null;
+  argmax_agreement: number | null;
+  accuracy: number | null;
+  macro_f1: number | null;
+  median_latency_ms: number | null;
+  export_ms: number;
+  candidate: boolean;
+  reasons: string[];
+}
+
+/** The .tflite export of the candidate: what ships, and every variant's proof. */
+export interface TfliteSummary {
+  ship: string;
+  shipped: { variant: string; file: string } | null;
+  variants: TfliteVariantSummary[];
+}
+
 /** Small summary of a training run (the full log lives in the run folder). */
 export interface TrainingSummary {
   best_epoch: number;
@@ -91,6 +113,8 @@ export const MLOpsState = Annotation.Root({
   /** Candidate metrics on the frozen evaluation set. */
   candidate_metrics: value<ClassificationMetrics | null>(null),
   training_summary: value<TrainingSummary | null>(null),
+  /** The candidate's .tflite files and their proof in a real TFLite runtime. */
+  tflite: value<TfliteSummary | null>(null),
   /** The production version compared against, when there is one. */
   production_version: value<string | null>(null),
   /** Production metrics on the same evaluation set. */

@@ -5,30 +5,32 @@
  */
 import { createHash } from "node:crypto";
 import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { ModelArtifact } from "./registry.ts";
 import { ChecksumMismatchError, objectUri, type ObjectStore } from "./storage/index.ts";
 
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
-/** Uploads every file of a TF.js model folder and describes it for `artifact.json`. */
+/** Uploads the .tflite files and every file of the TF.js model folder, and describes them for `artifact.json`. */
 export async function publishModelFolder(
   store: ObjectStore,
   model: string,
   modelDir: string,
-  meta: { inputSize: number; labels: string[] },
+  meta: { inputSize: number; labels: string[]; tflite?: string[] },
 ): Promise<ModelArtifact> {
-  const names = (await readdir(modelDir)).sort();
+  // The shipped .tflite first: the promote step serves the first .tflite at the stable key.
+  const paths = [...(meta.tflite ?? []), ...(await readdir(modelDir)).sort().map((n) => join(modelDir, n))];
   const files: ModelArtifact["files"] = [];
-  for (const name of names) {
-    const bytes = await readFile(join(modelDir, name));
+  for (const path of paths) {
+    const name = basename(path);
+    const bytes = await readFile(path);
     const sha = sha256(bytes);
     const key = `${model}/${sha}/${name}`;
     // Content-addressed: an existing object under this key already has these bytes.
     if (!(await store.head(key))) await store.put(key, bytes);
     files.push({ name, sha256: sha, bytes: bytes.length, uri: objectUri(store.baseUri, key) });
   }
-  return { format: "tfjs-layers", input_size: meta.inputSize, labels: meta.labels, files };
+  return { format: meta.tflite?.length ? "tflite+tfjs-layers" : "tfjs-layers", input_size: meta.inputSize, labels: meta.labels, files };
 }
 
 /** The store key of an artifact file, from its URI under the store's base. */

@@ -47,6 +47,8 @@ export const PolicySchema = z.strictObject({
   }).prefault({}),
   /** Gates of the .tflite export the app ships; skipped (and said so) when none was checked. */
   tflite: z.strictObject({
+    /** The variant shipped as mango_model_vN.tflite; the others are written beside it. */
+    ship: z.enum(["float32", "float16", "int8"]).default("float32"),
     /** Largest .tflite file the app may download, in bytes. */
     max_bytes: z.number().int().positive().default(8_000_000),
     /** Float32 export: largest absolute logit difference from the TF.js model. */

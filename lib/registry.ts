@@ -24,7 +24,8 @@ export const ArtifactFileSchema = z.object({
 
 /** `vN/artifact.json`: the model's files, each with its sha256 and location. */
 export const ArtifactSchema = z.object({
-  format: z.enum(["tfjs-layers"]),
+  /** "tflite+tfjs-layers": the .tflite the app runs (first file) plus the TF.js model it was exported from. */
+  format: z.enum(["tfjs-layers", "tflite+tfjs-layers"]),
   input_size: z.number().int(),
   labels: z.array(z.string()),
   files: z.array(ArtifactFileSchema).min(1),

@@ -41,7 +41,14 @@ describe("the demo's three scenarios on a tiny dataset", () => {
       expect(f.sha256).toMatch(/^[0-9a-f]{64}$/);
       expect(existsSync(new URL(f.uri))).toBe(true);
     }
+    // The app's file comes first: proven in LiteRT, shipped as mango_model_v1.tflite.
+    expect(pointer.artifact.files[0].name).toBe("mango_model_v1.tflite");
+    expect(s.tflite?.shipped?.variant).toBe("float32");
+    const float32 = s.tflite!.variants.find((v) => v.variant === "float32")!;
+    expect(float32.max_logit_diff).toBeLessThanOrEqual(1e-4);
+    expect(float32.argmax_agreement).toBe(1);
     const body = await readFile(s.promotion!.pr_body_path, "utf8");
+    expect(body).toMatch(/TFLite \(proven in LiteRT/);
     expect(body).toMatch(/Needs a human review/);
     expect(body).toMatch(/Policy checks/);
   });

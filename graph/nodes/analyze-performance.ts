@@ -13,6 +13,7 @@ import { compareOnEvaluationSet } from "../../lib/analyst/compare.ts";
 import { applyGuardrails } from "../../lib/analyst/guardrails.ts";
 import { type AnalystFacts, askAnalyst, buildAnalystPrompt, llmAnswerRecord, type LlmOutcome, renderPromptFile } from "../../lib/analyst/llm.ts";
 import { analyzeWithRules } from "../../lib/analyst/rules.ts";
+import type { TfliteMetrics } from "../../lib/analyst/policy.ts";
 import { artifactsUri } from "../../lib/config.ts";
 import { fetchModelFolder } from "../../lib/artifacts.ts";
 import { toLabelIndices } from "../../worker/metrics.ts";
@@ -57,6 +58,15 @@ async function writeJson(path: string, value: unknown): Promise<void> {
   await writeFile(path, JSON.stringify(value, null, 2) + "\n");
 }
 
+/** The shipped variant's proof as the policy reads it (size budget, logit difference, agreement). */
+export function shippedTflite(state: Pick<MLOpsStateType, "tflite">): TfliteMetrics | undefined {
+  const t = state.tflite;
+  const v = t?.variants.find((x) => x.variant === t.ship);
+  if (!t || !v) return undefined;
+  const num = (x: number | null) => (x === null ? undefined : x);
+  return { variant: v.variant, bytes: v.bytes ?? Number.POSITIVE_INFINITY, max_logit_diff: num(v.max_logit_diff), argmax_agreement: num(v.argmax_agreement), accuracy: num(v.accuracy) };
+}
+
 /** The node. */
 export async function analyzePerformance(state: MLOpsStateType, config: NodeConfig): Promise<MLOpsUpdate> {
   const services = servicesOf(config);
@@ -68,9 +78,22 @@ export async function analyzePerformance(state: MLOpsStateType, config: NodeConf
   const evaluation_set = { path: evaluation.path, sha256: evaluation.sha256, images: evaluation.images.length };
   const production = await registry.production();
   const trace = { llm_model: null, llm_decision: null, override: null, fallback: null, analysis_dir: analysisDir };
+  const tflite = shippedTflite(state);
+
+  // The app runs the .tflite: a candidate whose shipped file was not proven is no candidate.
+  if (state.tflite && !state.tflite.shipped) {
+    const failed = state.tflite.variants.find((v) => v.variant === state.tflite!.ship);
+    const reason = `${state.model_version}'s ${state.tflite.ship} .tflite did not pass its proof in LiteRT, so it is not a candidate: ${failed?.reasons.join("; ") || "no file was written"}.`;
+    log(`analyze_performance: REJECT: ${reason}`);
+    return {
+      evaluation_set, production_version: production?.version ?? null, deployment_decision: "REJECT", decision_reason: reason, analyst: "rules", analyst_trace: trace,
+      policy_verdicts: [{ check: `tflite.${state.tflite.ship}.proven`, passed: false, detail: reason }], failure_analysis_report: reason,
+      steps: step("analyze_performance", "REJECT: .tflite not proven"),
+    };
+  }
 
   if (!production) {
-    const analysis = analyzeWithRules({ candidate: state.candidate_metrics!, candidateVersion: state.model_version!, policy: cfg.policy });
+    const analysis = analyzeWithRules({ candidate: state.candidate_metrics!, candidateVersion: state.model_version!, policy: cfg.policy, tflite });
     await writeJson(join(analysisDir, "analysis.json"), { evaluation_set, candidate_version: state.model_version, production_version: null, rules: analysis, final: { decision: analysis.decision, reason: analysis.reason, analyst: "rules" } });
     log(`analyze_performance: ${analysis.decision}: ${analysis.reason}`);
     return {
@@ -100,7 +123,7 @@ export async function analyzePerformance(state: MLOpsStateType, config: NodeConf
   const started = performance.now();
   const comparison = compareOnEvaluationSet({
     truth: toLabelIndices(evaluation.images, cfg.labels), candidatePredictions: candidate.predictions, productionPredictions: productionPreds,
-    labels: cfg.labels, policy: cfg.policy, candidateVersion: state.model_version!, productionVersion: production.version,
+    labels: cfg.labels, policy: cfg.policy, candidateVersion: state.model_version!, productionVersion: production.version, tflite,
   });
   const deterministicMs = Math.round(performance.now() - started);
   const facts: AnalystFacts = {

@@ -17,6 +17,14 @@ import { type MLOpsStateType, type MLOpsUpdate, step } from "../state.ts";
 
 const json = (x: unknown) => JSON.stringify(x, null, 2) + "\n";
 
+/** The proven .tflite files, the shipped variant first. */
+function shippedFirst(state: MLOpsStateType): string[] {
+  const t = state.tflite;
+  if (!t) return [];
+  const files = t.variants.filter((v) => v.file).sort((a, b) => Number(b.variant === t.ship) - Number(a.variant === t.ship));
+  return files.map((v) => v.file!);
+}
+
 /** The node. */
 export async function deployToProduction(state: MLOpsStateType, config: NodeConfig): Promise<MLOpsUpdate> {
   const services = servicesOf(config);
@@ -27,6 +35,7 @@ export async function deployToProduction(state: MLOpsStateType, config: NodeConf
   const artifact = await publishModelFolder(store, cfg.model_name, state.candidate_model_path!, {
     inputSize: cfg.training.input_size,
     labels: cfg.labels,
+    tflite: shippedFirst(state),
   });
   const paths = registryPaths(cfg.paths.registry, cfg.model_name);
   const v = paths.version(version);
@@ -41,7 +50,7 @@ export async function deployToProduction(state: MLOpsStateType, config: NodeConf
   };
   const evaluation = { path: cfg.paths.eval_manifest, images: t.eval_images };
   const files = [
-    { path: v.metrics, content: json({ version, run_id: state.run_id, evaluation, ...state.candidate_metrics, production_version: state.production_version, production: state.production_metrics }) },
+    { path: v.metrics, content: json({ version, run_id: state.run_id, evaluation, ...state.candidate_metrics, production_version: state.production_version, production: state.production_metrics, tflite: state.tflite }) },
     { path: v.artifact, content: json(artifact) },
     { path: v.lineage, content: json({ manifests: t.manifests, eval_manifest: { ...evaluation, sha256: await manifestSha256(join(repoDir, cfg.paths.eval_manifest)) }, run_id: state.run_id }) },
     { path: v.card, content: renderModelCard(state, cfg, artifact) },

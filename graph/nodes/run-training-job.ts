@@ -3,12 +3,13 @@
  * new manifest (minus the images validate_data refused), and evaluates it on the frozen
  * evaluation set. The DL worker is a service, so a GPU runner or a remote job can replace it.
  */
-import { resolve } from "node:path";
+import { readFile, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import { manifestSha256, readManifest } from "../../lib/manifest.ts";
 import { materializeManifest } from "../../lib/dataset.ts";
 import type { LabeledImage } from "../../worker/types.ts";
 import { type NodeConfig, type PipelineServices, servicesOf } from "../services.ts";
-import { type MLOpsStateType, type MLOpsUpdate, step, type TrainingSummary } from "../state.ts";
+import { type MLOpsStateType, type MLOpsUpdate, step, type TfliteSummary, type TrainingSummary } from "../state.ts";
 
 /** The frozen evaluation set, verified and cached locally. */
 export async function loadEvaluationSet(services: PipelineServices): Promise<{ images: LabeledImage[]; path: string; sha256: string }> {
@@ -23,6 +24,12 @@ export async function loadEvaluationSet(services: PipelineServices): Promise<{ i
   if (unknown.length) throw new Error(`${path}: $.labels has ${unknown.join(", ")}, not classes of this model (fix: align it with mlops.config.json labels)`);
   const local = await materializeManifest(manifest, services.openStore(manifest.base_uri), services.cache);
   return { images: local.eval, path, sha256: await manifestSha256(abs) };
+}
+
+/** Adds the .tflite proof to the candidate's metrics.json, where the issue asks for it. */
+async function recordTflite(metricsPath: string, tflite: TfliteSummary): Promise<void> {
+  const metrics = JSON.parse(await readFile(metricsPath, "utf8")) as Record<string, unknown>;
+  await writeFile(metricsPath, JSON.stringify({ ...metrics, tflite }, null, 2) + "\n");
 }
 
 /** Manifests the candidate learns from: production's lineage plus the new one. */
@@ -63,11 +70,21 @@ export async function runTrainingJob(state: MLOpsStateType, config: NodeConfig):
     train, val, evaluation: evaluation.images, labels: cfg.labels, outDir,
     onProgress: (p) => log(`  epoch ${p.epoch}: loss ${p.loss.toFixed(3)} acc ${p.accuracy.toFixed(3)} val_loss ${p.val_loss.toFixed(3)} val_acc ${p.val_accuracy.toFixed(3)} ${p.images_per_s.toFixed(0)} img/s ETA ${Math.round(p.eta_s)}s`),
   });
+  // A model that has not been proven as a .tflite in a real runtime is never a candidate:
+  // analyze_performance gates on the shipped variant's proof.
+  const tflite = await services.trainer.exportTflite({
+    modelDir: result.modelDir, outDir, version: Number(version.slice(1)), labels: cfg.labels, evaluation: evaluation.images, runId: state.run_id,
+  });
+  await recordTflite(join(outDir, "metrics.json"), tflite);
+  for (const v of tflite.variants) {
+    log(`run_training_job: ${v.variant} .tflite ${v.candidate ? `proven (${v.bytes} bytes, max logit diff ${v.max_logit_diff?.toExponential(1)}, agreement ${((v.argmax_agreement ?? 0) * 100).toFixed(1)}%, ${v.median_latency_ms?.toFixed(1)} ms/image)` : `refused: ${v.reasons.join("; ")}`}`);
+  }
   log(`run_training_job: ${version} accuracy ${(result.metrics.accuracy * 100).toFixed(1)}%, macro-F1 ${(result.metrics.macro_f1 * 100).toFixed(1)}% on the evaluation set (best epoch ${result.bestEpoch})`);
   return {
     model_version: version,
     candidate_model_path: result.modelDir,
     candidate_metrics: result.metrics,
+    tflite,
     training_summary: {
       best_epoch: result.bestEpoch,
       epochs_run: result.history.length,
