@@ -7,7 +7,8 @@ import * as tf from "@tensorflow/tfjs-node";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { evaluateModel } from "../worker/evaluate.ts";
-import { mulberry32, stratifiedSplit, trainModel, type ProgressLine } from "../worker/train.ts";
+import { mulberry32, stratifiedSplit } from "../worker/split.ts";
+import { trainModel, type ProgressLine } from "../worker/train.ts";
 import type { LabeledImage, TrainConfig, TrainResult } from "../worker/types.ts";
 
 // An easy task a from-scratch MobileNetV2 must get right in a few epochs: three strongly
@@ -114,18 +115,36 @@ describe("trainModel on a tiny colour task", () => {
     expect(again.metrics).toEqual(result.metrics);
   });
 
-  it("is reproducible: the same seed gives the same first-epoch loss", async () => {
-    const rerun = await trainModel({
-      train,
-      val: [],
-      evaluation,
-      labels: LABELS,
-      config: { ...CONFIG, epochs: 1 },
-      outDir: join(tmp, "run2"),
-    });
+  it("is reproducible: the same seed gives the same loss history, augmentation included", async () => {
+    const rerun = await trainModel({ train, val: [], evaluation, labels: LABELS, config: CONFIG, outDir: join(tmp, "run2") });
     // Exactly equal on tfjs-node's CPU kernels here (oneDNN, same thread count).
-    expect(rerun.history[0]!.loss).toBe(result.history[0]!.loss);
-    expect(rerun.history[0]!.val_loss).toBe(result.history[0]!.val_loss);
+    const curve = (r: TrainResult) => r.history.map((h) => [h.loss, h.val_loss, h.lr]);
+    expect(curve(rerun)).toEqual(curve(result));
+  });
+
+  it("follows the warm-up + cosine schedule, one LR per epoch in the log", () => {
+    const lrs = result.history.map((h) => h.lr!);
+    expect(lrs[0]).toBe(CONFIG.learningRate); // one epoch of warm-up ends at the peak
+    for (let i = 1; i < lrs.length; i++) expect(lrs[i]!).toBeLessThan(lrs[i - 1]!);
+    expect(lrs.at(-1)!).toBeCloseTo(CONFIG.learningRate * 0.05, 10); // the planned last step reaches the floor
+  });
+
+  it("writes the training curves and the confusion matrix as standalone SVG", async () => {
+    expect(result.plots).toEqual({ curves: join(tmp, "run1", "training-curves.svg"), confusion: join(tmp, "run1", "confusion-matrix.svg") });
+    for (const path of Object.values(result.plots!)) {
+      const svg = await readFile(path, "utf8");
+      expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+      const png = await sharp(Buffer.from(svg)).png().toBuffer({ resolveWithObject: true });
+      expect(png.info.width).toBeGreaterThan(300);
+    }
+    expect(await readFile(result.plots!.curves, "utf8")).toContain(`best epoch ${result.bestEpoch}`);
+  });
+
+  it("records balanced class weights (all 1) in metrics.json", async () => {
+    const metrics = JSON.parse(await readFile(join(tmp, "run1", "metrics.json"), "utf8"));
+    expect(metrics.class_weights).toEqual({ red: 1, green: 1, blue: 1 });
+    expect(result.classWeights).toEqual(metrics.class_weights);
+    expect(metrics.augmentation).toMatchObject({ flip: true, rotationDeg: 15 });
   });
 });
 

@@ -7,10 +7,14 @@
  *   outDir/training-log.jsonl  one EpochLog per line, appended as epochs finish
  *   outDir/metrics.json        evaluation metrics + labels, config, backend, history, sizes
  *   outDir/predictions.json    {labels, keys (sha256), predictions, probabilities}
+ *   outDir/training-curves.svg, outDir/confusion-matrix.svg   charts for the report
  *
- * Everything random (initial weights, validation split, shuffling, dropout) follows
- * `config.seed`. Decoded training images stay in memory as inputSize² RGB bytes (27 KB
- * each at 96 px), so each epoch costs only the network, not JPEG decoding.
+ * Training batches are augmented (augment.ts), the loss is weighted by inverse class
+ * frequency (class-weights.ts) and the learning rate follows a warm-up + cosine schedule
+ * (schedule.ts) set on Adam before every step. Everything random (initial weights,
+ * validation split, shuffling, dropout, augmentation) follows `config.seed`. Decoded
+ * training images stay in memory as inputSize² RGB bytes (27 KB each at 96 px), so each
+ * epoch costs only the network and the augmentation, not JPEG decoding.
  *
  * Importing this module loads libtensorflow; code that must also run where the native
  * backend is absent should `await ensureNativeBackend()` and then `await import()` it.
@@ -18,11 +22,17 @@
 import { appendFile, mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import * as tf from "@tensorflow/tfjs-node";
+import { augmentBatch, resolveAugment, sampleJitter } from "./augment.ts";
 import { ensureNativeBackend } from "./backend.ts";
+import { probabilitiesOf, recalibrateBatchNorm } from "./batchnorm.ts";
+import { classCounts, inverseFrequencyWeights, namedWeights } from "./class-weights.ts";
 import { predict } from "./evaluate.ts";
 import { decodeImages, toInputTensor } from "./images.ts";
 import { argmax, computeMetrics, crossEntropy, toLabelIndices } from "./metrics.ts";
 import { buildMobileNetV2 } from "./mobilenet-v2.ts";
+import { renderConfusionMatrix, renderTrainingCurves } from "./plots.ts";
+import { learningRateAt, planSchedule } from "./schedule.ts";
+import { batchSeed, mulberry32, shuffled, stratifiedSplit } from "./split.ts";
 import type { EpochLog, LabeledImage, TrainConfig, TrainResult } from "./types.ts";
 
 /** One progress report: the epoch just finished and the time left if no early stop. */
@@ -49,6 +59,7 @@ export const DEFAULT_VAL_FRACTION = 0.1;
 export async function trainModel(req: TrainRequest): Promise<TrainResult> {
   const { labels, config } = req;
   checkRequest(req);
+  const augment = resolveAugment(config.augment); // a bad setting fails before any decoding
   await ensureNativeBackend();
   const outDir = resolve(req.outDir);
   const modelDir = join(outDir, "tfjs");
@@ -64,9 +75,13 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
   const trainPixels = await decodeImages(train.map((i) => i.path), config.inputSize);
   const valPixels = await decodeImages(val.map((i) => i.path), config.inputSize);
 
+  const weights = config.classWeights === false ? labels.map(() => 1) : inverseFrequencyWeights(classCounts(trainY, labels.length));
+  const schedule = planSchedule(config.learningRate, config.epochs, Math.ceil(train.length / config.batchSize), { kind: config.lrSchedule, warmupEpochs: config.warmupEpochs });
+
   const model = buildMobileNetV2({ alpha: config.alpha, inputSize: config.inputSize, numClasses: labels.length, seed: config.seed });
   const optimizer = tf.train.adam(config.learningRate);
-  model.compile({ optimizer, loss: "categoricalCrossentropy", metrics: ["accuracy"] });
+  const classWeights = tf.tensor1d(weights);
+  model.compile({ optimizer, loss: weightedCrossEntropy(classWeights), metrics: ["accuracy"] });
   // tfjs' Dropout reuses its seed on every call (the same mask every step); a fresh seed
   // from our stream per step keeps it both random and reproducible.
   const dropouts = model.layers.filter((l) => l.getClassName() === "Dropout") as unknown as { seed?: number }[];
@@ -74,19 +89,25 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
   const history: EpochLog[] = [];
   let best: { epoch: number; valLoss: number; weights: tf.Tensor[] } | undefined;
   const fitStart = performance.now();
+  let step = 0;
   try {
     for (let epoch = 1; epoch <= config.epochs; epoch++) {
       const t0 = performance.now();
       const order = shuffled(train.length, rng);
       let lossSum = 0;
       let accSum = 0;
-      for (let start = 0; start < order.length; start += config.batchSize) {
+      let lr = config.learningRate;
+      for (let start = 0, batch = 0; start < order.length; start += config.batchSize, batch++) {
         const idx = order.slice(start, start + config.batchSize);
         for (const d of dropouts) d.seed = Math.floor(rng() * 2 ** 31);
-        const x = toInputTensor(idx.map((i) => trainPixels[i] as Uint8Array), config.inputSize);
+        lr = learningRateAt(step++, schedule);
+        // Adam reads its (TS-protected) learningRate field on every applyGradients call.
+        (optimizer as unknown as { learningRate: number }).learningRate = lr;
+        const clean = toInputTensor(idx.map((i) => trainPixels[i] as Uint8Array), config.inputSize);
+        const x = augment ? augmentBatch(clean, sampleJitter(idx.length, augment, mulberry32(batchSeed(config.seed, epoch, batch)))) : clean;
         const y = tf.oneHot(idx.map((i) => trainY[i] as number), labels.length);
         const [loss, acc] = (await model.trainOnBatch(x, y)) as number[];
-        tf.dispose([x, y]);
+        tf.dispose([clean, x, y]);
         lossSum += (loss as number) * idx.length;
         accSum += (acc as number) * idx.length;
       }
@@ -102,6 +123,7 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
         val_accuracy: valProbs.filter((p, i) => argmax(p) === valY[i]).length / val.length,
         seconds: (performance.now() - t0) / 1000,
         images_per_s: train.length / trainSeconds,
+        lr,
       };
       history.push(line);
       await appendFile(logPath, JSON.stringify(line) + "\n");
@@ -122,6 +144,10 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
     const evaluated = await predict(model, req.evaluation, config.inputSize, config.batchSize);
     const metrics = computeMetrics(evalY, evaluated.predictions, labels);
     const backend = tf.getBackend();
+    const plots = { curves: join(outDir, "training-curves.svg"), confusion: join(outDir, "confusion-matrix.svg") };
+    await writeFile(plots.curves, renderTrainingCurves(history, best.epoch, { augmented: augment !== undefined }));
+    await writeFile(plots.confusion, renderConfusionMatrix(metrics.confusion_matrix, `Confusion matrix: evaluation set, best epoch ${best.epoch}`));
+    const class_weights = namedWeights(labels, weights);
     await writeJson(join(outDir, "metrics.json"), {
       ...metrics,
       labels,
@@ -133,6 +159,10 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
       val_images: val.length,
       eval_images: req.evaluation.length,
       train_seconds: fitSeconds,
+      class_weights,
+      augmentation: augment ?? false,
+      lr_schedule: schedule,
+      plots: { curves: "training-curves.svg", confusion: "confusion-matrix.svg" },
     });
     await writeJson(join(outDir, "predictions.json"), {
       labels,
@@ -140,53 +170,23 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
       predictions: evaluated.predictions,
       probabilities: evaluated.probabilities,
     });
-    return { modelDir, labels: [...labels], metrics, predictions: evaluated.predictions, history, bestEpoch: best.epoch, trainSeconds: fitSeconds, backend };
+    return { modelDir, labels: [...labels], metrics, predictions: evaluated.predictions, history, bestEpoch: best.epoch, trainSeconds: fitSeconds, backend, classWeights: class_weights, plots };
   } finally {
     tf.dispose(best?.weights);
     model.dispose();
     optimizer.dispose();
+    classWeights.dispose();
   }
 }
-
-/** Images used to re-estimate BatchNorm statistics after each epoch. */
-export const BN_RECALIBRATION_IMAGES = 256;
 
 /**
- * Replaces every BatchNorm layer's moving mean/variance with their average over a few
- * training batches under the current weights ("precise BN", Wu & Johnson 2021).
- * The momentum-0.99 moving averages start at mean 0 / variance 1 and need hundreds of
- * steps to catch up; a from-scratch run of a few hundred images has only ~10 steps an
- * epoch, so without this the validation loss (inference mode) says nothing for the first
- * epochs and early stopping would stop on noise. Costs one forward pass over <= 256 images.
+ * Categorical cross-entropy with each image's term scaled by its true class's weight.
+ * trainOnBatch takes no sample weights, so the weighting lives in the loss; with all
+ * weights 1 it is Keras' categoricalCrossentropy exactly. Per-image values: tfjs-layers
+ * takes their mean over the batch.
  */
-function recalibrateBatchNorm(model: tf.LayersModel, pixels: Uint8Array[], inputSize: number, batchSize: number): void {
-  const bns = model.layers.filter((l) => l.getClassName() === "BatchNormalization") as unknown as { momentum: number }[];
-  const saved = bns.map((b) => b.momentum);
-  // Whole batches only, so each batch's statistics weigh the same in the average.
-  const n = Math.max(Math.min(batchSize, pixels.length), Math.floor(Math.min(BN_RECALIBRATION_IMAGES, pixels.length) / batchSize) * batchSize);
-  try {
-    for (let b = 0; b * batchSize < n; b++) {
-      // tfjs: moving = moving * momentum + batch * (1 - momentum); b/(b+1) makes it a running mean.
-      for (const layer of bns) layer.momentum = b / (b + 1);
-      const batch = pixels.slice(b * batchSize, Math.min(n, (b + 1) * batchSize));
-      tf.tidy(() => {
-        model.apply(toInputTensor(batch, inputSize), { training: true }); // run for its side effect only
-      });
-    }
-  } finally {
-    bns.forEach((layer, i) => (layer.momentum = saved[i] as number));
-  }
-}
-
-/** Softmax outputs for already-decoded images, batch by batch, in inference mode. */
-async function probabilitiesOf(model: tf.LayersModel, pixels: Uint8Array[], inputSize: number, batchSize: number): Promise<number[][]> {
-  const out: number[][] = [];
-  for (let start = 0; start < pixels.length; start += batchSize) {
-    const y = tf.tidy(() => model.predict(toInputTensor(pixels.slice(start, start + batchSize), inputSize)) as tf.Tensor2D);
-    out.push(...((await y.array()) as number[][]));
-    y.dispose();
-  }
-  return out;
+function weightedCrossEntropy(classWeights: tf.Tensor1D): (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor {
+  return (yTrue, yPred) => tf.mul(tf.metrics.categoricalCrossentropy(yTrue, yPred), tf.sum(tf.mul(yTrue, classWeights), -1));
 }
 
 function checkRequest({ train, evaluation, labels, config }: TrainRequest): void {
@@ -201,45 +201,9 @@ function checkRequest({ train, evaluation, labels, config }: TrainRequest): void
   if (!(config.learningRate > 0)) problems.push(`config.learningRate: must be > 0, got ${config.learningRate}`);
   if (!(config.alpha > 0)) problems.push(`config.alpha: must be > 0, got ${config.alpha}`);
   if (!Number.isInteger(config.seed)) problems.push(`config.seed: must be an integer, got ${config.seed}`);
+  if (!["cosine", "constant", undefined].includes(config.lrSchedule)) problems.push(`config.lrSchedule: must be "cosine" or "constant", got ${config.lrSchedule}`);
+  if (config.warmupEpochs !== undefined && !(config.warmupEpochs >= 0)) problems.push(`config.warmupEpochs: must be >= 0, got ${config.warmupEpochs}`);
   if (problems.length > 0) throw new Error(`trainModel: invalid request:\n- ${problems.join("\n- ")}`);
-}
-
-/** Holds out `fraction` of each class (at least 1 where the class has 2+ images). */
-export function stratifiedSplit(images: LabeledImage[], fraction: number, rng: () => number): { train: LabeledImage[]; val: LabeledImage[] } {
-  const byLabel = new Map<string, number[]>();
-  images.forEach((img, i) => byLabel.set(img.label, [...(byLabel.get(img.label) ?? []), i]));
-  const held = new Set<number>();
-  for (const idx of byLabel.values()) {
-    if (idx.length < 2) continue;
-    const take = Math.min(idx.length - 1, Math.max(1, Math.round(idx.length * fraction)));
-    shuffled(idx.length, rng).slice(0, take).forEach((j) => held.add(idx[j] as number));
-  }
-  if (held.size === 0) {
-    throw new Error("no validation images given and every class has fewer than 2 training images, so none can be held out; add images or pass a validation set");
-  }
-  return { train: images.filter((_, i) => !held.has(i)), val: images.filter((_, i) => held.has(i)) };
-}
-
-/** A permutation of 0..n-1 (Fisher-Yates). */
-function shuffled(n: number, rng: () => number): number[] {
-  const a = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    [a[i], a[j]] = [a[j] as number, a[i] as number];
-  }
-  return a;
-}
-
-/** Small seeded PRNG (mulberry32): reproducible shuffles without a dependency. */
-export function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 async function writeJson(path: string, value: unknown): Promise<void> {

@@ -25,8 +25,36 @@ export interface TrainConfig {
   learningRate: number;
   /** Epochs without a new best validation loss before training stops. */
   patience: number;
-  /** Seeds weight initialisation, shuffling, the validation split and dropout. */
+  /** Seeds weight initialisation, shuffling, the validation split, dropout and augmentation. */
   seed: number;
+  /** Random jitter of training batches (never val/eval): true or absent = defaults, false = off. */
+  augment?: boolean | AugmentConfig;
+  /** Weight the loss by inverse class frequency (default true). */
+  classWeights?: boolean;
+  /** "cosine" (default): linear warm-up, then cosine decay; "constant": `learningRate` throughout. */
+  lrSchedule?: "cosine" | "constant";
+  /** Warm-up length for the cosine schedule, in epochs (default 1). */
+  warmupEpochs?: number;
+}
+
+/**
+ * Strength of the training-time augmentation; a missing field takes its default (see
+ * worker/augment.ts), 0 or false turns that part off. No hue or saturation jitter: colour
+ * is what tells a ripe mango from an unripe one.
+ */
+export interface AugmentConfig {
+  /** Mirror left-right with probability 1/2 (default true). */
+  flip?: boolean;
+  /** Largest rotation either way, in degrees (default 15). */
+  rotationDeg?: number;
+  /** Smallest share of the image area a random crop keeps (default 0.8; 1 = no crop). */
+  minCropArea?: number;
+  /** Largest aspect-ratio change of the crop, as a factor (default 4/3; 1 = square only). */
+  maxAspect?: number;
+  /** Largest brightness shift either way, as a share of the full range (default 0.1). */
+  brightness?: number;
+  /** Largest contrast change either way, as a factor offset (default 0.2: x0.8 to x1.2). */
+  contrast?: number;
 }
 
 /** Per-class scores; precision/recall/F1 are 0 where undefined (see metrics.ts). */
@@ -59,8 +87,10 @@ export interface EpochLog {
   val_accuracy: number;
   /** Wall time of the epoch, validation included. */
   seconds: number;
-  /** Training throughput (optimiser steps only). */
+  /** Training throughput (optimiser steps only, augmentation included). */
   images_per_s: number;
+  /** Learning rate of the epoch's last optimiser step. */
+  lr?: number;
 }
 
 /** What `trainModel` produced. */
@@ -79,4 +109,8 @@ export interface TrainResult {
   trainSeconds: number;
   /** TF.js backend that trained (always "tensorflow": the worker refuses others). */
   backend: string;
+  /** Loss weight per class name (all 1 when class weighting is off). */
+  classWeights?: Record<string, number>;
+  /** SVG charts in the run folder, for the report to embed. */
+  plots?: { curves: string; confusion: string };
 }
