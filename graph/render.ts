@@ -183,6 +183,11 @@ Format ${artifact.format}; ${artifact.files.map((f) => `\`${f.name}\` (${f.bytes
 `;
 }
 
+/** The candidate's folder relative to the run folder, where training wrote its plots. */
+function trainingFolder(state: MLOpsStateType): string {
+  return state.candidate_model_path!.split("/").slice(-2, -1)[0] ?? "candidate";
+}
+
 /** The run report (`report.md`): what happened, node by node, and where the evidence is. */
 export function renderRunReport(state: MLOpsStateType, cfg: MlopsConfig, outcome: string): string {
   const lines = [
@@ -204,6 +209,8 @@ export function renderRunReport(state: MLOpsStateType, cfg: MlopsConfig, outcome
     state.analysis_statistics ? `## Statistics\n\n${statisticsTable(state, cfg)}\n` : "",
     state.deployment_decision ? `## Analyst\n\n${analystLine(state)}${state.analyst_trace ? ` Evidence: \`${state.analyst_trace.analysis_dir}\`.` : ""}${state.evaluation_set ? ` Evaluation set${evaluationSetLine(state)} (${state.evaluation_set.images} images).` : ""}\n` : "",
     state.policy_verdicts.length ? `## Policy checks\n\n${verdictList(state)}\n` : "",
+    state.candidate_model_path ? `## Training\n\n![training curves](${trainingFolder(state)}/training-curves.svg)\n\n![confusion matrix](${trainingFolder(state)}/confusion-matrix.svg)\n` : "",
+    state.quality_report_path ? "Data quality details: [quality.md](quality.md) (worst images: [contact sheet](contact-sheet.jpg) when any were refused).\n" : "",
     "## Steps",
     "",
     ...state.steps.map((s) => `- ${s.at} \`${s.node}\`: ${s.note}`),
