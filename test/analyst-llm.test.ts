@@ -61,7 +61,7 @@ describe("the LLM analyst inside its guardrails", () => {
     expect(req.body.model).toBe("stand-in-analyst");
     expect(req.body.response_format?.type).toBe("json_schema");
     expect(JSON.stringify(req.body.response_format?.json_schema?.schema)).toMatch(/"relied_on"/);
-    expect(llm.raw).toMatch(/chatcmpl-test/);
+    expect(llm.raw).toMatch(/chatcmpl-standin/);
   });
 
   it("invalid JSON: the rule-based analyst decides and says so, the raw answer is kept", async () => {
