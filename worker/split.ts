@@ -2,7 +2,10 @@
  * Seeded randomness for the training run: the PRNG, shuffles and the validation hold-out.
  * Pure (no TF), so the split a seed gives is testable and the same on every machine.
  */
+import { mulberry32 } from "../lib/random.ts";
 import type { LabeledImage } from "./types.ts";
+
+export { mulberry32 };
 
 /** Holds out `fraction` of each class (at least 1 where the class has 2+ images). */
 export function stratifiedSplit(images: LabeledImage[], fraction: number, rng: () => number): { train: LabeledImage[]; val: LabeledImage[] } {
@@ -28,18 +31,6 @@ export function shuffled(n: number, rng: () => number): number[] {
     [a[i], a[j]] = [a[j] as number, a[i] as number];
   }
   return a;
-}
-
-/** Small seeded PRNG (mulberry32): reproducible shuffles without a dependency. */
-export function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

@@ -8,6 +8,7 @@
  * images happen to be hard) cancels. Resampling images, not each model separately, keeps
  * that correlation in the intervals.
  */
+import { mulberry32 } from "../random.ts";
 
 /** McNemar's exact test on the images exactly one of the two models gets right. */
 export interface McNemarResult {
@@ -65,17 +66,8 @@ export function mcnemarExact(productionOnly: number, candidateOnly: number): McN
   return { production_only: b, candidate_only: c, p_value: Math.min(1, 2 * tail) };
 }
 
-/** mulberry32: a tiny seeded PRNG, plenty for resampling indices and the same everywhere. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG the bootstrap resamples with (mulberry32, shared with training). */
+export const seededRandom = mulberry32;
 
 /** The q-quantile of sorted values, linearly interpolated (R's type 7, numpy's default). */
 export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
