@@ -46,19 +46,21 @@ describe("label balance and shift", () => {
 describe("copies of earlier trained data", () => {
   const batch = new Map([["n/1.jpg", { label: "maduro", split: "train" }], ["n/2.jpg", { label: "verde", split: "val" }], ["n/3.jpg", { label: "verde", split: "train" }]]);
   const set = { name: "farm-a.json", images: [
-    { key: "a/1.jpg", sha256: "x", hash: "0".repeat(16), colour: "0".repeat(96), label: "verde", split: "train" },
-    { key: "a/2.jpg", sha256: "y", hash: "0".repeat(16), colour: "0".repeat(96), label: "verde", split: "train" },
+    { key: "a/1.jpg", sha256: "x", hash: "0".repeat(16), colour: "0".repeat(96), thumb: "", label: "verde", split: "train" },
+    { key: "a/2.jpg", sha256: "y", hash: "0".repeat(16), colour: "0".repeat(96), thumb: "", label: "verde", split: "train" },
   ] };
-  it("errs on a contradicting label or a crossed split, and warns on a plain repeat", () => {
+  it("refuses every copy, saying why: a contradicting label, a crossed split, or a plain repeat", () => {
+    const near = { similarity: 0.98, hashDistance: 3, mirrored: false };
     const out = judgeTrainedMatches([
-      { key: "n/1.jpg", earlierKey: "a/1.jpg", kind: "exact", distance: 0 },
-      { key: "n/2.jpg", earlierKey: "a/2.jpg", kind: "near", distance: 3 },
-      { key: "n/3.jpg", earlierKey: "a/2.jpg", kind: "near", distance: 2 },
+      { key: "n/1.jpg", earlierKey: "a/1.jpg", kind: "exact" },
+      { key: "n/2.jpg", earlierKey: "a/2.jpg", kind: "near", ...near },
+      { key: "n/3.jpg", earlierKey: "a/2.jpg", kind: "near", ...near },
     ], set, batch);
     expect(out.get("n/1.jpg")![0]).toMatchObject({ severity: "error" });
     expect(out.get("n/1.jpg")![0]!.message).toContain('labelled "verde" there and "maduro" here');
     expect(out.get("n/2.jpg")![0]!.message).toContain('split "train" there and "val" here');
-    expect(out.get("n/3.jpg")![0]).toMatchObject({ severity: "warning" });
+    expect(out.get("n/3.jpg")![0]).toMatchObject({ severity: "error", value: 0.98 });
+    expect(out.get("n/3.jpg")![0]!.message).toBe("is a near copy (similarity 0.980) of a/2.jpg in farm-a.json: the model already learns from that photo");
   });
 });
 

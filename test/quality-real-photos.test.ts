@@ -11,7 +11,7 @@ import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import type { Manifest } from "../lib/manifest.ts";
 import { ObjectNotFoundError } from "../lib/storage/errors.ts";
-import { assessImages, type CheckName, failureAnalysis, type QualityReport, renderQualityMarkdown } from "../lib/quality/index.ts";
+import { analyzeImage, assessImages, type CheckName, defaultQualityConfig, failureAnalysis, type ImageMeasurements, type QualityReport, renderQualityMarkdown } from "../lib/quality/index.ts";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const SAMPLE = path.resolve(repoRoot, "../shared/data/real-mango-sample");
@@ -115,7 +115,7 @@ describe.runIf(present)("the data gate on real mango photos", () => {
     ];
     const originals = photos.map((p) => ({ ...p, split: "train" as const }));
     const measured = (await assessImages(batch([d]))).images[0]!.measurements!;
-    const evalHash = { key: "eval/d.jpg", sha256: "f".repeat(64), hash: measured.hash, colour: measured.colour };
+    const evalHash = { key: "eval/d.jpg", sha256: "f".repeat(64), hash: measured.hash, colour: measured.colour, thumb: (await analyzeImage(d.bytes, defaultQualityConfig()) as ImageMeasurements).thumb };
     const report = await assessImages({ ...batch([...originals, ...extra]), earlier: { name: "the evaluation set", images: [evalHash] } });
     const dupes = report.images.filter((i) => i.findings.some((f) => f.check === "duplicate"))
       .map((i) => `${i.key} ${i.findings.find((f) => f.check === "duplicate")!.severity}`).sort();

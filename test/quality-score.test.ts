@@ -14,7 +14,7 @@ const good: ImageMeasurements = {
   ok: true, format: "jpeg", width: 224, height: 224, channels: 3, hasAlpha: false, space: "srgb",
   blurVariance: 320, meanLuminance: 150, darkClipFraction: 0.01, brightClipFraction: 0.001,
   luminanceStd: 50, entropyBits: 7, coarseDetail: 1200, veryCoarseDetail: 4000, saturation: 0.3, hash: "0123456789abcdef",
-  colour: "c8aa28".repeat(16),
+  colour: "c8aa28".repeat(16), thumb: Buffer.alloc(1024, 128).toString("base64"),
 };
 const checksOf = (m: Partial<ImageMeasurements>) => judgeImage({ ...good, ...m }, cfg).map((f) => `${f.check}:${f.severity}`);
 const err = (check: Finding["check"]): Finding => ({ check, severity: "error", message: "x", fix: "y" });
@@ -105,11 +105,13 @@ describe("judgeDuplicates", () => {
     ["c", { label: "ripe", split: "val" }], ["d", { label: "unripe", split: "train" }],
   ]);
   it("errors on exact copies, on near copies across splits or labels; warns otherwise", () => {
-    const out = judgeDuplicates([{ kind: "exact", keys: ["a", "b"], distance: 0 }], info);
+    const out = judgeDuplicates([{ kind: "exact", keys: ["a", "b"] }], info);
     expect(out.get("b")![0]).toMatchObject({ severity: "error", message: "is the same file as a" });
     expect(out.has("a")).toBe(false);
-    const near = judgeDuplicates([{ kind: "near", keys: ["a", "b", "c", "d"], distance: 3 }], info);
-    expect(near.get("b")![0]!.severity).toBe("warning");
+    const match = { similarity: 0.97, hashDistance: 3, mirrored: false };
+    const near = judgeDuplicates([{ kind: "near", keys: ["a", "b", "c", "d"], matches: [match, { ...match, mirrored: true }, match] }], info);
+    expect(near.get("b")![0]).toMatchObject({ severity: "warning", message: "is a near copy (similarity 0.970) of a", value: 0.97 });
+    expect(near.get("c")![0]!.message).toContain("(similarity 0.970, mirrored) of a");
     expect(near.get("c")![0]).toMatchObject({ severity: "error" });
     expect(near.get("c")![0]!.message).toContain('split "val"');
     expect(near.get("d")![0]!.message).toContain('labelled "unripe"');

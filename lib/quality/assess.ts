@@ -14,7 +14,7 @@ import { combineScores, describeCombination, type ScoreBreakdown } from "./combi
 import { type CheckName, type QualityConfig, QualityConfigSchema } from "./config.ts";
 import { analyzeImage, type ImageMeasurements } from "./image-checks.ts";
 import { judgeTrainedMatches, loadFailureFinding } from "./leakage.ts";
-import { findDuplicates, findEarlierMatches, type HashedImage } from "./phash.ts";
+import { type CopyRule, type CopySearchStats, findDuplicates, findEarlierMatches, type HashedImage } from "./copy-index.ts";
 import { describeScoring, type BatchScore, type Finding, judgeDuplicates, judgeEarlierMatches, judgeImage, scoreBatch } from "./score.ts";
 import { shardRange } from "./shards.ts";
 
@@ -74,6 +74,13 @@ export interface QualityReport extends BatchScore {
   vlm?: VlmReview;
   /** How quality_score was computed, in words. */
   scoring: string;
+  /** What the copy search compared: candidate pairs, pairs compared as pictures, earlier sets. */
+  copy_search?: CopySearchStats & { compared_with: Array<{ name: string; images: number }> };
+}
+
+/** The copy rule of a quality configuration. */
+export function copyRule(cfg: QualityConfig): CopyRule {
+  return { maxHashDistance: cfg.maxDuplicateDistance, maxColourDistance: cfg.maxDuplicateColourDistance, minSimilarity: cfg.minCopySimilarity };
 }
 
 /** An earlier set the batch must not repeat: the evaluation set (leakage) or trained data. */
@@ -180,7 +187,7 @@ export async function checkShard(opts: CheckShardOptions): Promise<ShardResult> 
       out.findings.push(...judgeImage(analysis, cfg));
       if (analysis.ok) {
         out.measurements = reported(analysis);
-        hashed[i] = { key: entry.key, sha256: actual, hash: analysis.hash, colour: analysis.colour };
+        hashed[i] = { key: entry.key, sha256: actual, hash: analysis.hash, colour: analysis.colour, thumb: analysis.thumb };
       }
     }
     onProgress?.(++done, entries.length);
@@ -232,11 +239,15 @@ export function finishAssessment(manifest: Manifest, shards: readonly ShardResul
   // In manifest order, so "the first copy is kept" is the first one listed.
   const batch = ordered.flatMap((s) => s.hashes);
   const byKey = new Map(images.map((img) => [img.key, img]));
-  const rule = { maxHashDistance: cfg.maxDuplicateDistance, maxColourDistance: cfg.maxDuplicateColourDistance };
-  const extra = judgeDuplicates(findDuplicates(batch, rule), byKey);
+  const rule = copyRule(cfg);
+  const stats: CopySearchStats = { candidates: 0, compared: 0 };
+  const extra = judgeDuplicates(findDuplicates(batch, rule, stats), byKey);
   const earlierSets = opts.earlier === undefined ? [] : Array.isArray(opts.earlier) ? opts.earlier : [opts.earlier];
   for (const set of earlierSets) {
-    const matches = findEarlierMatches(batch, set.images, rule);
+    const found: CopySearchStats = { candidates: 0, compared: 0 };
+    const matches = findEarlierMatches(batch, set.images, rule, found);
+    stats.candidates += found.candidates;
+    stats.compared += found.compared;
     const judged = (set.kind ?? "evaluation") === "evaluation" ? judgeEarlierMatches(matches, set.name) : judgeTrainedMatches(matches, set, byKey);
     for (const [key, fs] of judged) extra.set(key, [...(extra.get(key) ?? []), ...fs]);
   }
@@ -251,6 +262,7 @@ export function finishAssessment(manifest: Manifest, shards: readonly ShardResul
   const breakdown = combineScores({ imagesScore: score.quality_score, batchFactor: labels.factor, weight: 0 });
   return {
     ...score, quality_score: breakdown.quality_score, images, per_class: classStatistics(images), labels, breakdown,
+    copy_search: { ...stats, compared_with: earlierSets.map((s) => ({ name: s.name, images: s.images.length })) },
     scoring: `${describeScoring(cfg)}\n${describeCombination(0)}`,
   };
 }

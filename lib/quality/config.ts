@@ -111,27 +111,38 @@ export const QualityConfigSchema = z.object({
   // Saturation ratio sum(max-min)/sum(max). Real photos: 0.12-0.58 (a mango is never
   // grey, even on a white sheet); grayscale copies: 0.000; darkened x0.1: still >= 0.16.
   minSaturation: fraction.default(0.04),
-  // Hamming distance (of 64 bits) between perceptual hashes at or under which two images
-  // may be the same picture (the colours must match too, below). Real photos, closest
-  // distinct pairs: 12 (8 of 1770 pairs). Copies, over the 60 real / 400 synthetic photos:
-  // re-encoded (q60, WebP), resized, blurred, CMYK or x0.8 darker: 0-6; cropped 1.5% a side:
-  // 0-8 (2/60 and 6/400 over 6); brightness x1.2: 0-8 (1/60 over 6); x1.5: 0-14 (an edited
-  // copy is not always caught). Tightening to 4 would lose 11/60 (real) and 42/400
-  // (synthetic) of the 1.5% crops and 5/60 of the x1.2 copies, while the colour rule already
-  // removes the distinct pairs that come this close, so it stays at 6. Raising it to 8
-  // would let distinct same-coloured pairs back in (colour distance down to 11). See phash.ts.
-  maxDuplicateDistance: z.number().int().min(0).max(64).default(6),
-  // Colour-layout distance (capped chroma of a 4x4 grid, 0-60 levels, see phash.ts) at or
-  // under which two images within maxDuplicateDistance are the same picture. pHash is blind
-  // to colour: among 400 synthetic photos (seeds 5 and 11) 8 and 2 distinct pairs were within
-  // 6 bits (a green and an orange mango of one shape, leaves on similar sheets) at colour
-  // distance 22.5-42.2 and 21.6-36.6. Copies: re-encoded 0-4.5, resized 0-2.8, cropped 1.5%
-  // 0-10.6, CMYK round trip 1-17.6 (dark tones shift), x0.8 darker 0-7.0, x1.2 brighter
-  // 0-17.9 synthetic / 0-25.3 real (1 of 60 over 20: clipped highlights lose their tint).
-  // A grayscale copy sits at 30 and is no longer a near copy; the grayscale check refuses
-  // it anyway. The margin is thin on both sides (17.9 vs 21.6): recalibrate with the
-  // measurements' `colour` field before moving it.
+  // Copies (see copies.ts, copy-index.ts). Calibrated with `npx tsx bench/copies.ts` on the
+  // 3,400 real four-stage photos (5,778,300 pairs) and the 60 older samples, with copies of
+  // every 4th photo: 850 each re-encoded q70, cropped 1.5% a side, mirrored, x1.2 brighter
+  // and squashed 224x180 (the required kinds), resized, WebP, CMYK, x0.8 darker, and
+  // mirrored + x1.15 brighter. Recall at these defaults: 850/850 of every kind, each named
+  // as a copy of its own source. False copies: 0 of the 1,680,000 pairs across splits (the
+  // set keeps every copy of a photo in one split), 0 of 1,770 sample pairs; 11 of the
+  // 4,098,300 pairs within a split are reported, and all 11 are copies to look at: 8 photos
+  // filed as both unripe and early_ripe (UR49/ER3 ... UR105/ER11, similarity 0.989-0.998),
+  // a burst of one mango (PR80/PR81, 0.973) and two edited copies (0.951, 0.960).
+  //
+  // pHash distance (of 64 bits) within which two images are compared at all: a candidate
+  // radius, not a verdict. Copies: at most 2 (re-encoded, mirrored, squashed), 6 (CMYK), 10
+  // (cropped), 12 (x1.2 brighter: the white sheet clips). At most 14 (the index probes up
+  // to 2 bits of each of its 5 chunks).
+  maxDuplicateDistance: z.number().int().min(0).max(14).default(12),
+  // Colour-layout distance (capped chroma of a 4x4 grid, 0-60 levels, light neutral cells
+  // such as the sheet left out, mirrored layouts compared mirrored; see phash.ts) at or
+  // under which a candidate can be a copy. A copy keeps its colours; a photo recoloured
+  // into another stage does not (ripeness is colour). With the sheet left out every copy
+  // above is within 20 (x1.2 brighter was the widest: 12 of 850 over 20 before).
   maxDuplicateColourDistance: z.number().min(0).max(60).default(20),
+  // Registered picture similarity (0-1, see copySimilarity) at or over which a candidate is
+  // a copy. Copies: lowest 0.9549 (cropped 1.5%; 1st percentile 0.965), x1.2 brighter
+  // 0.969, all other kinds 0.983 and up. Distinct photos: the closest pair across splits
+  // 0.9095, within a split 0.933 (UR42/UR54, two different fruit). 0.945 sits between them,
+  // 0.010 under the lowest copy and 0.012 over the closest distinct pair.
+  minCopySimilarity: z.number().min(0).max(1).default(0.945),
+  // The weight of copies within one split and label (warnings): the share of the batch
+  // that is not such a copy, raised to this power, scales the score. 1% of the batch gives
+  // 0.99 (10 -> 9.9); 30% gives 0.7. Copies across splits or labels are errors (weights).
+  nearCopyWeight: z.number().min(0).default(1),
   // Label balance of what the candidate will learn from (earlier trained data plus this
   // batch, as labelled): the smallest class's share times the number of classes, 1 when
   // balanced, 0 when a class is empty. Under 0.25 a class has less than a quarter of its fair

@@ -6,7 +6,8 @@
  * comes back as a `DecodeFailure` saying what is wrong, and judging is left to score.ts.
  */
 import sharp, { type Metadata } from "sharp";
-import { boxDownsample, colourSignature, perceptualHash } from "./phash.ts";
+import { copyThumbnail, encodeThumbnail } from "./copies.ts";
+import { boxDownsample, colourSignature, hashOfThumbnail } from "./phash.ts";
 import type { QualityConfig } from "./config.ts";
 
 /** A format recognised from an image's magic bytes. */
@@ -51,8 +52,10 @@ export interface ImageMeasurements {
    * grayscale picture. Being a ratio, it does not drop when a photo is merely dark.
    */
   saturation: number;
-  /** 64-bit perceptual hash as 16 hex characters (see phash.ts). */
+  /** 64-bit perceptual hash of `thumb` as 16 hex characters (see phash.ts). */
   hash: string;
+  /** 32x32 luma thumbnail as base64: what a copy is recognised by (see copies.ts). */
+  thumb: string;
   /** Mean R,G,B of a 4x4 grid as 96 hex characters: what a near copy must also match. */
   colour: string;
 }
@@ -149,7 +152,7 @@ export async function analyzeImage(bytes: Buffer, cfg: QualityConfig): Promise<I
 }
 
 type PixelStatistics = Pick<ImageMeasurements,
-  "blurVariance" | "meanLuminance" | "darkClipFraction" | "brightClipFraction" | "luminanceStd" | "entropyBits" | "coarseDetail" | "veryCoarseDetail" | "saturation" | "hash" | "colour">;
+  "blurVariance" | "meanLuminance" | "darkClipFraction" | "brightClipFraction" | "luminanceStd" | "entropyBits" | "coarseDetail" | "veryCoarseDetail" | "saturation" | "hash" | "thumb" | "colour">;
 
 // At 32 px a mango is still a clear shape, while sensor-level texture and focus are gone.
 const COARSE_SIDE = 32;
@@ -185,6 +188,7 @@ export function pixelStatistics(rgb: Uint8Array, size: number, cfg: Pick<Quality
     peak += max;
   }
   const mean = sum / n;
+  const thumb = copyThumbnail(gray, size, size);
   let entropy = 0;
   for (const count of histogram) {
     if (count > 0) entropy -= (count / n) * Math.log2(count / n);
@@ -199,7 +203,8 @@ export function pixelStatistics(rgb: Uint8Array, size: number, cfg: Pick<Quality
     coarseDetail: laplacianVariance(boxDownsample(gray, size, size, COARSE_SIDE), COARSE_SIDE, COARSE_SIDE),
     veryCoarseDetail: laplacianVariance(boxDownsample(gray, size, size, COARSE_SIDE / 2), COARSE_SIDE / 2, COARSE_SIDE / 2),
     saturation: peak > 0 ? chroma / peak : 0,
-    hash: perceptualHash(gray, size, size),
+    hash: hashOfThumbnail(thumb),
+    thumb: encodeThumbnail(thumb),
     colour: colourSignature(rgb, size, size),
   };
 }

@@ -9,7 +9,7 @@ import type { Manifest, ManifestImage } from "../manifest.ts";
 import { ChecksumMismatchError, InvalidKeyError, ObjectNotFoundError } from "../storage/errors.ts";
 import type { QualityConfig } from "./config.ts";
 import { analyzeImage } from "./image-checks.ts";
-import type { EarlierMatch, HashedImage } from "./phash.ts";
+import type { EarlierMatch, HashedImage } from "./copy-index.ts";
 import type { Finding } from "./score.ts";
 
 /** The finding for a loader that threw: storage errors map to their checks. */
@@ -27,11 +27,18 @@ export function loadFailureFinding(err: unknown): Finding {
   return { check: "missing", severity: "error", message: `could not be loaded: ${message}`, fix: "check that the store is reachable and the file readable, then rerun" };
 }
 
+/** How a match reads in a finding: "the same file as" or "a near copy (...) of". */
+export function describeMatch(m: EarlierMatch): string {
+  if (m.kind === "exact") return "the same file as";
+  const how = [`similarity ${m.similarity?.toFixed(3)}`, ...(m.mirrored ? ["mirrored"] : [])].join(", ");
+  return `a near copy (${how}) of`;
+}
+
 /**
- * Findings for batch images that copy an image of earlier trained data. A copy with
- * another label contradicts it, and one in the other split leaks between train and val
- * (early stopping would watch photos it trains on): errors. A copy in the same split with
- * the same label only repeats a photo the model already learns from: a warning.
+ * Findings for batch images that copy an image of earlier trained data: all refused. The
+ * model already learns from that photo, so a copy teaches it nothing new; in the other
+ * split it would let validation score photos the model trains on, and with another label
+ * it contradicts the earlier one.
  */
 export function judgeTrainedMatches(matches: EarlierMatch[], set: { name: string; images: HashedImage[] }, batch: ReadonlyMap<string, { label: string; split: string }>): Map<string, Finding[]> {
   const earlier = new Map(set.images.map((e) => [e.key, e]));
@@ -39,26 +46,28 @@ export function judgeTrainedMatches(matches: EarlierMatch[], set: { name: string
   for (const m of matches) {
     const mine = batch.get(m.key);
     const theirs = earlier.get(m.earlierKey);
-    const what = m.kind === "exact" ? "the same file as" : `a near copy (hash distance ${m.distance}) of`;
-    const clash = mine && theirs?.label !== undefined && theirs.label !== mine.label;
-    const crosses = mine && theirs?.split !== undefined && theirs.split !== mine.split;
+    const what = describeMatch(m);
+    const value = m.similarity ?? 1;
     let finding: Finding;
-    if (clash) {
-      finding = { check: "duplicate", severity: "error", message: `is ${what} ${m.earlierKey} in ${set.name}, labelled "${theirs!.label}" there and "${mine!.label}" here: the labels contradict each other`, fix: "keep one copy with the right label (correct the earlier manifest in its own change if it is the wrong one)", value: m.distance };
-    } else if (crosses) {
-      finding = { check: "duplicate", severity: "error", message: `is ${what} ${m.earlierKey} in ${set.name}, in split "${theirs!.split}" there and "${mine!.split}" here: validation would score photos the model trains on`, fix: "remove it from this manifest", value: m.distance };
+    if (mine && theirs?.label !== undefined && theirs.label !== mine.label) {
+      finding = { check: "duplicate", severity: "error", message: `is ${what} ${m.earlierKey} in ${set.name}, labelled "${theirs.label}" there and "${mine.label}" here: the labels contradict each other`, fix: "keep one copy with the right label (correct the earlier manifest in its own change if it is the wrong one)", value };
+    } else if (mine && theirs?.split !== undefined && theirs.split !== mine.split) {
+      finding = { check: "duplicate", severity: "error", message: `is ${what} ${m.earlierKey} in ${set.name}, in split "${theirs.split}" there and "${mine.split}" here: validation would score photos the model trains on`, fix: "remove it from this manifest", value };
     } else {
-      finding = { check: "duplicate", severity: "warning", message: `is ${what} ${m.earlierKey} in ${set.name}: the model already learns from it`, fix: "remove it from this manifest", value: m.distance };
+      finding = { check: "duplicate", severity: "error", message: `is ${what} ${m.earlierKey} in ${set.name}: the model already learns from that photo`, fix: "remove it from this manifest", value };
     }
     out.set(m.key, [...(out.get(m.key) ?? []), finding]);
   }
   return out;
 }
 
-/** Remembers an image's hash and colour signature by the sha256 of its bytes. */
+/** What the copy search needs of an image, remembered by the sha256 of its bytes. */
+export type CopyKeys = Pick<HashedImage, "hash" | "colour" | "thumb">;
+
+/** Remembers an image's copy keys by the sha256 of its bytes. */
 export interface HashMemo {
-  get(sha256: string): Promise<{ hash: string; colour: string } | undefined>;
-  put(sha256: string, value: { hash: string; colour: string }): Promise<void>;
+  get(sha256: string): Promise<CopyKeys | undefined>;
+  put(sha256: string, value: CopyKeys): Promise<void>;
 }
 
 /**
@@ -66,7 +75,8 @@ export interface HashMemo {
  * size is part of the folder name: hashes taken at another size are other numbers.
  */
 export function fileHashMemo(dir: string, analysisSize: number): HashMemo {
-  const root = join(dir, `phash-v1-${analysisSize}`);
+  // v2: the hash is taken of the rounded 32 px thumbnail, which v2 also keeps.
+  const root = join(dir, `copy-keys-v2-${analysisSize}`);
   const pathOf = (sha: string) => {
     if (!/^[0-9a-f]{64}$/.test(sha)) throw new Error(`not a sha256: "${sha}"`);
     return join(root, sha.slice(0, 2), `${sha}.json`);
@@ -74,8 +84,8 @@ export function fileHashMemo(dir: string, analysisSize: number): HashMemo {
   return {
     async get(sha) {
       try {
-        const v = JSON.parse(await readFile(pathOf(sha), "utf8")) as { hash?: unknown; colour?: unknown };
-        return typeof v.hash === "string" && typeof v.colour === "string" ? { hash: v.hash, colour: v.colour } : undefined;
+        const v = JSON.parse(await readFile(pathOf(sha), "utf8")) as Partial<Record<keyof CopyKeys, unknown>>;
+        return typeof v.hash === "string" && typeof v.colour === "string" && typeof v.thumb === "string" ? { hash: v.hash, colour: v.colour, thumb: v.thumb } : undefined;
       } catch {
         return undefined;
       }
@@ -115,7 +125,7 @@ export async function hashManifestImages(opts: {
         const bytes = await load(img).catch(() => undefined);
         const analysis = bytes ? await analyzeImage(bytes, config) : undefined;
         if (analysis?.ok) {
-          known = { hash: analysis.hash, colour: analysis.colour };
+          known = { hash: analysis.hash, colour: analysis.colour, thumb: analysis.thumb };
           await memo?.put(img.sha256, known).catch(() => undefined);
         }
       }

@@ -1,58 +1,20 @@
 /**
- * Perceptual hashing and duplicate search.
+ * Perceptual hashing and colour signatures: the cheap keys of the copy search
+ * (copy-index.ts). A candidate pair must pass both before copies.ts compares the pictures.
  *
- * The hash is a 64-bit DCT perceptual hash (pHash). A difference hash (dHash) was tried
- * first: on studio shots (a mango on a white sheet) its bits over the flat background are
- * noise, so distinct real photos came as close as 10 bits while a CMYK round trip of one
- * photo moved 9. pHash keeps only the coarse structure: distinct real photos >= 12 bits,
- * re-encoded / resized / grayscale / CMYK copies 0-4. It does not survive crops or
- * rotations, which is fine: "the same photo uploaded twice" is what it is for.
+ * The hash is a 64-bit DCT perceptual hash (pHash) of the 32x32 luma thumbnail. It keeps
+ * only coarse structure, so copies land close (re-encoded, resized, squashed, CMYK: 0-6 bits
+ * on the 3,400 real four-stage photos; cropped 1.5% a side or x1.2 brighter: up to 10-12)
+ * but so do distinct photos taken alike (5,482 real pairs within 6 bits): it finds
+ * candidates, it decides nothing. A mirrored copy is found with the hash of the mirrored
+ * thumbnail.
  *
  * pHash sees luminance only, so a green and a red mango of the same shape on the same
- * plain background hash alike (6 bits apart among 400 synthetic photos). A copy keeps its
- * colours, so a near copy must also match a colour signature: the mean R,G,B of each cell
- * of a 4x4 grid, compared as chroma (see `colourDistance`).
- * Hashes travel as 16 hex characters and colour signatures as 96, so both fit in JSON
- * reports and manifests.
+ * plain background hash alike. A copy keeps its colours, so a near copy must also match a
+ * colour signature: the mean R,G,B of each cell of a 4x4 grid, compared as chroma (see
+ * `colourDistance`). Ripeness is colour: a photo recoloured into another stage is other data.
+ * Hashes travel as 16 hex characters and colour signatures as 96.
  */
-
-/** A hashed image: its key, the sha256 of its bytes, its 64-bit hash and its colour signature. */
-export interface HashedImage {
-  key: string;
-  sha256: string;
-  /** 64-bit perceptual hash as 16 hex characters. */
-  hash: string;
-  /** Mean R,G,B of a 4x4 grid as 96 hex characters (see `colourSignature`). */
-  colour: string;
-  /** Label and split, for images of earlier sets (a copy's label or split may clash). */
-  label?: string;
-  split?: string;
-}
-
-/** When two distinct files count as the same picture: both distances at or under their limit. */
-export interface NearDuplicateRule {
-  /** Largest pHash Hamming distance (of 64 bits). */
-  maxHashDistance: number;
-  /** Largest colour-layout distance (see `colourDistance`). */
-  maxColourDistance: number;
-}
-
-/** Images that are the same picture: `exact` when their bytes are identical. */
-export interface DuplicateGroup {
-  kind: "exact" | "near";
-  /** Keys in batch order; the first is the one to keep. */
-  keys: string[];
-  /** Largest pairwise hash distance within the group (0 for exact groups). */
-  distance: number;
-}
-
-/** A batch image that matches an image of an earlier set (e.g. the evaluation set). */
-export interface EarlierMatch {
-  key: string;
-  earlierKey: string;
-  kind: "exact" | "near";
-  distance: number;
-}
 
 const HASH_GRID = 32;
 const HASH_FREQS = 8;
@@ -85,7 +47,12 @@ export function boxDownsample(gray: Uint8Array, width: number, height: number, s
  * since it only says how bright the picture is).
  */
 export function perceptualHash(gray: Uint8Array, width: number, height: number): string {
-  const small = boxDownsample(gray, width, height, HASH_GRID);
+  return hashOfThumbnail(boxDownsample(gray, width, height, HASH_GRID));
+}
+
+/** pHash of a 32x32 grayscale thumbnail (see `perceptualHash`). */
+export function hashOfThumbnail(small: ArrayLike<number>): string {
+  if (small.length !== HASH_GRID * HASH_GRID) throw new Error(`pHash needs a ${HASH_GRID}x${HASH_GRID} thumbnail, got ${small.length} values`);
   // Separable DCT: rows first (32 rows x 8 freqs), then columns.
   const rows = new Float64Array(HASH_GRID * HASH_FREQS);
   for (let y = 0; y < HASH_GRID; y++) {
@@ -119,6 +86,13 @@ const COLOUR_HEX = COLOUR_GRID * COLOUR_GRID * 3 * 2;
 // gamut clipping (a CMYK round trip) and brightness gain change how saturated a mango's skin
 // is, not its hue, while green vs orange skin differs in hue.
 const CHROMA_CAP = 30;
+// A light, nearly neutral cell is the sheet or the background, not the fruit: its tint is
+// the light's white balance, and brightening the photo shifts it as channels clip (x1.2 on
+// a bluish sheet turns it pinkish once blue clips). Such a cell (luma at least 170, chroma
+// under 30) says nothing about ripeness and is left out of the comparison (NaN in
+// `cappedChroma`); the fruit's cells, saturated or dark, are compared.
+const NEUTRAL_LUMA = 170;
+const NEUTRAL_CHROMA = 30;
 
 /**
  * Colour signature of an RGB raster (3 bytes per pixel, row-major): the mean R,G,B of each
@@ -144,8 +118,12 @@ export function colourSignature(rgb: Uint8Array, width: number, height: number):
   return hex;
 }
 
-/** Per cell, the opponent chroma (R-G, (R+G)/2-B) with its length capped at CHROMA_CAP. */
-function cappedChroma(colour: string): Float64Array {
+/**
+ * Per cell, the opponent chroma (R-G, (R+G)/2-B) with its length capped at CHROMA_CAP,
+ * NaN for a light, nearly neutral cell; `mirrored` reads the 4x4 grid mirrored left to right, as a
+ * mirrored copy has it.
+ */
+export function cappedChroma(colour: string, mirrored = false): Float64Array {
   if (colour.length !== COLOUR_HEX || !/^[0-9a-f]*$/.test(colour)) {
     throw new Error(`not a colour signature as ${COLOUR_HEX} lowercase hex characters: "${colour}"`);
   }
@@ -159,23 +137,29 @@ function cappedChroma(colour: string): Float64Array {
     const yb = (r + g) / 2 - b;
     const len = Math.hypot(a, yb);
     const k = len > CHROMA_CAP ? CHROMA_CAP / len : 1;
-    out[c * 2] = a * k;
-    out[c * 2 + 1] = yb * k;
+    const at = mirrored ? c - (c % COLOUR_GRID) + (COLOUR_GRID - 1 - (c % COLOUR_GRID)) : c;
+    const neutral = 0.299 * r + 0.587 * g + 0.114 * b >= NEUTRAL_LUMA && len < NEUTRAL_CHROMA;
+    out[at * 2] = neutral ? NaN : a * k;
+    out[at * 2 + 1] = neutral ? NaN : yb * k;
   }
   return out;
 }
 
-function chromaDistanceOf(a: Float64Array, b: Float64Array): number {
+/** Colour-layout distance between two `cappedChroma` results (see `colourDistance`). */
+export function chromaDistanceOf(a: Float64Array, b: Float64Array): number {
   let worst = 0;
-  for (let i = 0; i < a.length; i += 2) worst = Math.max(worst, Math.hypot(a[i]! - b[i]!, a[i + 1]! - b[i + 1]!));
+  for (let i = 0; i < a.length; i += 2) {
+    const d = Math.hypot(a[i]! - b[i]!, a[i + 1]! - b[i + 1]!);
+    if (d > worst) worst = d; // NaN (a neutral cell on either side) is never greater
+  }
   return worst;
 }
 
 /**
  * Colour-layout distance between two colour signatures, in 0-255 levels of chroma: the
- * largest difference over the 16 cells of their capped opponent chroma. Luminance is left
- * out (pHash covers it, and a brighter copy is still a copy); 0 for identical colours, at
- * most 2 x 30 = 60 for opposite hues.
+ * largest difference over the 16 cells of their capped opponent chroma, cells that are
+ * light and neutral in either left out. Luminance is left out (pHash covers it, and a brighter
+ * copy is still a copy); 0 for identical colours, at most 2 x 30 = 60 for opposite hues.
  */
 export function colourDistance(a: string, b: string): number {
   return chromaDistanceOf(cappedChroma(a), cappedChroma(b));
@@ -187,101 +171,21 @@ function popcount32(v: number): number {
   return (((v + (v >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }
 
-type Halves = readonly [number, number];
+/** A 64-bit hash as its two 32-bit halves. */
+export type Halves = readonly [number, number];
 
-function halves(hash: string): Halves {
+/** Parses a 16-hex-character hash into its halves. */
+export function halves(hash: string): Halves {
   if (!/^[0-9a-f]{16}$/.test(hash)) throw new Error(`not a 64-bit hash as 16 lowercase hex characters: "${hash}"`);
   return [parseInt(hash.slice(0, 8), 16), parseInt(hash.slice(8), 16)];
 }
 
-function distanceOf(a: Halves, b: Halves): number {
+/** Hamming distance of two parsed hashes. */
+export function distanceOf(a: Halves, b: Halves): number {
   return popcount32((a[0] ^ b[0]) >>> 0) + popcount32((a[1] ^ b[1]) >>> 0);
 }
 
 /** Number of differing bits between two 64-bit hashes (0 = same picture, 32 = unrelated). */
 export function hammingDistance(a: string, b: string): number {
   return distanceOf(halves(a), halves(b));
-}
-
-/**
- * Exact (same sha256) and near (within `rule`'s hash and colour distances) duplicate groups
- * in a batch. Near groups are connected components, so a chain of near copies is one group;
- * images already in an exact group are represented there by their first key only. O(n^2)
- * popcount pairs (colours are compared only when the hashes match): 10k images are 50M
- * pairs, about a second.
- */
-export function findDuplicates(items: HashedImage[], rule: NearDuplicateRule): DuplicateGroup[] {
-  const groups: DuplicateGroup[] = [];
-  const bySha = new Map<string, string[]>();
-  for (const item of items) {
-    const keys = bySha.get(item.sha256);
-    if (keys) keys.push(item.key);
-    else bySha.set(item.sha256, [item.key]);
-  }
-  for (const keys of bySha.values()) if (keys.length > 1) groups.push({ kind: "exact", keys, distance: 0 });
-
-  // One representative per distinct file, so exact copies are not reported twice.
-  const reps = items.filter((item) => bySha.get(item.sha256)![0] === item.key);
-  const hashes = reps.map((r) => halves(r.hash));
-  const colours = reps.map((r) => cappedChroma(r.colour));
-  const parent = reps.map((_, i) => i);
-  const root = (i: number): number => {
-    while (parent[i] !== i) i = parent[i] = parent[parent[i]!]!;
-    return i;
-  };
-  for (let i = 0; i < reps.length; i++) {
-    for (let j = i + 1; j < reps.length; j++) {
-      if (distanceOf(hashes[i]!, hashes[j]!) <= rule.maxHashDistance && chromaDistanceOf(colours[i]!, colours[j]!) <= rule.maxColourDistance) {
-        const a = root(i);
-        const b = root(j);
-        if (a !== b) parent[Math.max(a, b)] = Math.min(a, b);
-      }
-    }
-  }
-  const members = new Map<number, number[]>();
-  reps.forEach((_, i) => {
-    const r = root(i);
-    const list = members.get(r);
-    if (list) list.push(i);
-    else members.set(r, [i]);
-  });
-  for (const idx of members.values()) {
-    if (idx.length < 2) continue;
-    let distance = 0;
-    for (const a of idx) for (const b of idx) distance = Math.max(distance, distanceOf(hashes[a]!, hashes[b]!));
-    groups.push({ kind: "near", keys: idx.map((i) => reps[i]!.key), distance });
-  }
-  return groups;
-}
-
-/**
- * Batch images that are exact or near copies (same `rule` as `findDuplicates`) of an
- * earlier set's images: how images of the frozen evaluation set leaking into training data
- * are found. One match per batch image, the closest by hash.
- */
-export function findEarlierMatches(items: HashedImage[], earlier: HashedImage[], rule: NearDuplicateRule): EarlierMatch[] {
-  const earlierBySha = new Map(earlier.map((e) => [e.sha256, e.key]));
-  const earlierHashes = earlier.map((e) => halves(e.hash));
-  const earlierColours = earlier.map((e) => cappedChroma(e.colour));
-  const matches: EarlierMatch[] = [];
-  for (const item of items) {
-    const same = earlierBySha.get(item.sha256);
-    if (same !== undefined) {
-      matches.push({ key: item.key, earlierKey: same, kind: "exact", distance: 0 });
-      continue;
-    }
-    const h = halves(item.hash);
-    const colour = cappedChroma(item.colour);
-    let best = -1;
-    let bestDistance = rule.maxHashDistance + 1;
-    earlierHashes.forEach((e, i) => {
-      const d = distanceOf(h, e);
-      if (d < bestDistance && chromaDistanceOf(colour, earlierColours[i]!) <= rule.maxColourDistance) {
-        best = i;
-        bestDistance = d;
-      }
-    });
-    if (best >= 0) matches.push({ key: item.key, earlierKey: earlier[best]!.key, kind: "near", distance: bestDistance });
-  }
-  return matches;
 }

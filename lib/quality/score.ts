@@ -6,7 +6,8 @@
  */
 import { CHECK_NAMES, type CheckName, type QualityConfig } from "./config.ts";
 import type { ImageAnalysis } from "./image-checks.ts";
-import type { DuplicateGroup, EarlierMatch } from "./phash.ts";
+import type { DuplicateGroup, EarlierMatch } from "./copy-index.ts";
+import { describeMatch } from "./leakage.ts";
 
 /** One thing wrong (error) or doubtful (warning) with an image, and what to do about it. */
 export interface Finding {
@@ -26,10 +27,15 @@ export interface CheckSummary {
   failed: number;
   /** Images with only a warning from this check. */
   warnings: number;
+  /** Images with any finding of this check, and their share of the batch. */
+  touched: number;
+  share: number;
   total: number;
-  /** This check's factor of the quality score, on 0-10: 10 x pass_rate^weight. */
+  /** This check's factor of the quality score, on 0-10: 10 x pass_rate^weight (x the warnings' factor where they count). */
   score: number;
   weight: number;
+  /** The weight of this check's warnings, where they count (within-split copies). */
+  warning_weight?: number;
   threshold?: string;
   description: string;
 }
@@ -52,7 +58,7 @@ export const CHECK_DESCRIPTIONS: Record<CheckName, string> = {
   exposure: "the picture is neither too dark nor blown out",
   low_information: "the picture shows something: not blank, near-uniform or a blown-up thumbnail",
   grayscale: "the picture has colour, which is what ripeness is judged by",
-  duplicate: "no file twice, and no photo in two splits or in the evaluation set",
+  duplicate: "no file twice, no copy of a photo in two splits, with two labels, in the evaluation set or in data production learned from",
   label: "the label is one of the manifest's labels",
 };
 
@@ -69,7 +75,7 @@ export function checkThresholds(cfg: QualityConfig): Record<CheckName, string> {
     exposure: `mean luma ${cfg.minMeanLuminance}-${cfg.maxMeanLuminance}, <= ${fmt(cfg.maxDarkClipFraction * 100)}% black, <= ${fmt(cfg.maxBrightClipFraction * 100)}% blown out`,
     low_information: `luma std >= ${cfg.minLuminanceStd}, entropy >= ${cfg.minEntropyBits} bits, coarse detail >= ${cfg.minCoarseDetail}`,
     grayscale: `saturation >= ${cfg.minSaturation}`,
-    duplicate: `no identical file; pHash distance > ${cfg.maxDuplicateDistance} or colour distance > ${cfg.maxDuplicateColourDistance} across splits`,
+    duplicate: `a copy is pHash <= ${cfg.maxDuplicateDistance} bits, colour <= ${cfg.maxDuplicateColourDistance} and picture similarity >= ${cfg.minCopySimilarity} (mirrored or cropped 1.5% too): refused across splits, labels, the evaluation set or trained data; within a split, weight ${cfg.nearCopyWeight}`,
     label: "in the label set",
   };
 }
@@ -138,10 +144,11 @@ export function judgeImage(analysis: ImageAnalysis, cfg: QualityConfig): Finding
 }
 
 /**
- * Duplicate findings by key. Every copy after a group's first is flagged: an identical
- * file is always an error (a copy mistake); a near copy is an error when it crosses
- * splits (validation accuracy would be inflated) or carries another label (the labels
- * contradict each other), and otherwise a warning (it only over-weights one photo).
+ * Duplicate findings by key. Every member of a group after its first is flagged. An
+ * identical file is refused (an upload mistake; its first copy stays). A near copy is
+ * refused when it crosses splits (validation would score a photo the model trains on) or
+ * carries another label (the labels contradict each other); within one split and label it
+ * only over-weights one photo: a warning, which counts with `nearCopyWeight`.
  */
 export function judgeDuplicates(groups: DuplicateGroup[], images: ReadonlyMap<string, { label: string; split: string }>): Map<string, Finding[]> {
   const out = new Map<string, Finding[]>();
@@ -149,21 +156,23 @@ export function judgeDuplicates(groups: DuplicateGroup[], images: ReadonlyMap<st
   for (const group of groups) {
     const [first, ...rest] = group.keys;
     const kept = images.get(first!);
-    for (const key of rest) {
+    rest.forEach((key, i) => {
       const me = images.get(key);
       const clash = kept && me && kept.label !== me.label ? ` but is labelled "${me.label}" there "${kept.label}"` : "";
       const crosses = kept && me && kept.split !== me.split ? ` and sits in split "${me.split}" while it is in "${kept.split}"` : "";
       if (group.kind === "exact") {
-        add(key, { check: "duplicate", severity: "error", message: `is the same file as ${first}${clash}${crosses}`, fix: "remove the duplicate from the manifest", value: 0, threshold: 0 });
-      } else {
-        add(key, {
-          check: "duplicate", severity: clash || crosses ? "error" : "warning",
-          message: `is a near copy of ${first} (hash distance <= ${group.distance})${clash}${crosses}`,
-          fix: clash ? "keep one copy with the right label" : "remove the duplicate (or keep both copies in one split)",
-          value: group.distance,
-        });
+        add(key, { check: "duplicate", severity: "error", message: `is the same file as ${first}${clash}${crosses}`, fix: "remove the duplicate from the manifest", value: 1, threshold: 1 });
+        return;
       }
-    }
+      const match = group.matches?.[i];
+      const what = describeMatch({ key, earlierKey: first!, kind: "near", ...match });
+      add(key, {
+        check: "duplicate", severity: clash || crosses ? "error" : "warning",
+        message: `is ${what} ${first}${clash}${crosses}`,
+        fix: clash ? "keep one copy with the right label" : crosses ? "move both copies into one split, or remove this one" : "remove the copy (it only repeats a photo)",
+        ...(match ? { value: Number(match.similarity.toFixed(4)) } : {}),
+      });
+    });
   }
   return out;
 }
@@ -172,8 +181,8 @@ export function judgeDuplicates(groups: DuplicateGroup[], images: ReadonlyMap<st
 export function judgeEarlierMatches(matches: EarlierMatch[], setName = "the evaluation set"): Map<string, Finding[]> {
   return new Map(matches.map((m) => [m.key, [{
     check: "duplicate" as const, severity: "error" as const,
-    message: `is ${m.kind === "exact" ? "the same file as" : `a near copy (hash distance ${m.distance}) of`} ${m.earlierKey} in ${setName}: scores on it would be inflated`,
-    fix: "remove it from this manifest", value: m.distance,
+    message: `is ${describeMatch(m)} ${m.earlierKey} in ${setName}: scores on it would be inflated`,
+    fix: "remove it from this manifest", value: m.similarity === undefined ? 1 : Number(m.similarity.toFixed(4)),
   }]]));
 }
 
@@ -183,7 +192,8 @@ export function judgeEarlierMatches(matches: EarlierMatch[], setName = "the eval
  * counts: 30% of the batch failing a weight-2 check alone gives 10 x 0.7^2 = 4.9, a
  * weight-3 check (missing, checksum, decode, label) 3.4, while one bad image in 60 costs
  * 0.3-0.5. Failures of different checks compound, as they should: each shrinks what is
- * left to train on. An empty batch scores 0.
+ * left to train on. Copies within one split are warnings that still count, with
+ * `nearCopyWeight`: (1 - copies / images)^nearCopyWeight. An empty batch scores 0.
  */
 export function scoreBatch(perImage: ReadonlyArray<readonly Finding[]>, cfg: QualityConfig): BatchScore {
   const total = perImage.length;
@@ -194,9 +204,13 @@ export function scoreBatch(perImage: ReadonlyArray<readonly Finding[]>, cfg: Qua
     const failed = perImage.filter((fs) => fs.some((f) => f.check === check && f.severity === "error")).length;
     const warnings = perImage.filter((fs) => fs.some((f) => f.check === check) && !fs.some((f) => f.check === check && f.severity === "error")).length;
     const weight = cfg.weights[check];
-    const factor = total > 0 ? Math.pow(1 - failed / total, weight) : 0;
+    const warningWeight = check === "duplicate" ? cfg.nearCopyWeight : 0;
+    const factor = total > 0 ? Math.pow(1 - failed / total, weight) * Math.pow(1 - warnings / total, warningWeight) : 0;
     product *= factor;
-    checks[check] = { failed, warnings, total, score: roundDown(10 * factor), weight, threshold: thresholds[check], description: CHECK_DESCRIPTIONS[check] };
+    checks[check] = {
+      failed, warnings, touched: failed + warnings, share: total > 0 ? Number(((failed + warnings) / total).toFixed(4)) : 0, total,
+      score: roundDown(10 * factor), weight, ...(warningWeight ? { warning_weight: warningWeight } : {}), threshold: thresholds[check], description: CHECK_DESCRIPTIONS[check],
+    };
   }
   const failed = perImage.filter((fs) => fs.some((f) => f.severity === "error")).length;
   return { quality_score: roundDown(10 * product), checks, counts: { images: total, passed: total - failed, failed } };
@@ -212,7 +226,8 @@ export function describeScoring(cfg: QualityConfig): string {
   return [
     "quality_score = 10 x product over checks of (share of images passing the check)^weight, rounded down to one decimal.",
     `Weights: ${weights}.`,
-    "An image passes a check unless that check reports an error for it; warnings are listed but not scored.",
+    "An image passes a check unless that check reports an error for it; warnings are listed but not scored,",
+    `except copies within one split and label, whose share counts with weight ${cfg.nearCopyWeight}.`,
     "So 30% of images failing one weight-2 check gives 10 x 0.7^2 = 4.9, a weight-3 check 3.4; one bad image in 60 costs 0.3-0.5 points.",
   ].join("\n");
 }
