@@ -1,6 +1,7 @@
 /**
  * The pull-request review of dataset manifests: which manifests a change touches, the data
- * gate on each (the same code as validate_data, via `npm run validate`'s runner), and the
+ * gate on each (the same code and the same comparisons as validate_data: the configured
+ * evaluation set and production's training data, via `npm run validate`'s runner), and the
  * sticky comment that sums them up. Rendering is pure; the rest is IO.
  */
 import { readFile } from "node:fs/promises";
@@ -29,13 +30,13 @@ export async function changedManifests(repoDir: string, baseSha: string, config:
 }
 
 /** Runs the data gate on each manifest; never throws for a bad manifest. */
-export async function reviewManifests(opts: { repoDir: string; manifests: string[]; evalManifest?: string; outDir: string; log: (m: string) => void }): Promise<ManifestReview[]> {
+export async function reviewManifests(opts: { repoDir: string; manifests: string[]; outDir: string; log: (m: string) => void }): Promise<ManifestReview[]> {
   const results: ManifestReview[] = [];
   for (const manifest of opts.manifests) {
     const out = join(opts.outDir, basename(manifest, ".json"));
     const lines: string[] = [];
     const code = await runValidate(
-      { manifest: join(opts.repoDir, manifest), out, config: join(opts.repoDir, "mlops.config.json"), ...(opts.evalManifest ? { eval: opts.evalManifest } : {}), trained: [], merge: [] },
+      { manifest: join(opts.repoDir, manifest), out, config: join(opts.repoDir, "mlops.config.json"), repo: opts.repoDir, merge: [] },
       (m) => { lines.push(m); opts.log(m); },
     ).catch((err: Error) => { lines.push(err.message); return 1; });
     const quality = await readFile(join(out, "quality.json"), "utf8").then((t) => JSON.parse(t) as { quality_score: number; counts?: { images: number; failed: number }; images?: Array<{ key: string; findings: Array<{ check: string; severity: string; message: string }> }> }).catch(() => undefined);

@@ -5,6 +5,10 @@
  * shard each (`--shard K/N` writes DIR/shard-K-of-N.json) and one job merges them
  * (`--merge FILE|DIR,...`), which scores the whole batch as a single job would.
  *
+ * The batch is judged against what the pipeline judges it against (lib/quality/context.ts):
+ * the configured evaluation set and production's training data in the repository of the
+ * config (`--repo` for another); `--eval` and `--trained` replace those.
+ *
  * Exit code: 0 when the batch passes the gate, 2 when it does not, 1 on an error.
  */
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
@@ -12,7 +16,8 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { configDir, loadConfig, loadDotEnv, type MlopsConfig, resolveIn } from "../lib/config.ts";
 import { formatManifestProblems, ManifestError, type Manifest, readManifest } from "../lib/manifest.ts";
-import { checkShard, fileHashMemo, loadEarlierData, parseShardSpec, runDataGate, type ShardResult } from "../lib/quality/index.ts";
+import { checkShard, dataGateContext, parseShardSpec, runDataGate, type ShardResult } from "../lib/quality/index.ts";
+import { Registry } from "../lib/registry.ts";
 import { fetchVerified, HashCache, openStore } from "../lib/storage/index.ts";
 import { vlmNotConfiguredReason } from "../lib/vlm/settings.ts";
 
@@ -21,19 +26,21 @@ export interface ValidateArgs {
   manifest: string;
   out: string;
   config?: string;
-  /** Evaluation manifest: copies of its images are leakage. */
+  /** The repository whose registry and evaluation set the batch is compared with (default: the config's folder). */
+  repo?: string;
+  /** Evaluation manifest instead of the configured one ("none" for none): copies of its images are leakage. */
   eval?: string;
-  /** Manifests already trained on: copies, label balance and shift are judged against them. */
-  trained: string[];
+  /** Manifests already trained on, instead of production's: copies, label balance and shift are judged against them. */
+  trained?: string[];
   shard?: { index: number; count: number };
   merge: string[];
 }
 
-const USAGE = "usage: npm run validate -- --manifest M --out DIR [--config mlops.config.json] [--eval E] [--trained M1,M2] [--shard K/N | --merge FILE|DIR,...]";
+const USAGE = "usage: npm run validate -- --manifest M --out DIR [--config mlops.config.json] [--repo DIR] [--eval E|none] [--trained M1,M2] [--shard K/N | --merge FILE|DIR,...]";
 
 /** Parses the flags; unknown flags and missing values are errors naming the flag. */
 export function parseValidateArgs(argv: string[]): ValidateArgs {
-  const known = ["--manifest", "--out", "--config", "--eval", "--trained", "--shard", "--merge"];
+  const known = ["--manifest", "--out", "--config", "--repo", "--eval", "--trained", "--shard", "--merge"];
   const v: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
@@ -47,7 +54,7 @@ export function parseValidateArgs(argv: string[]): ValidateArgs {
   if (v.shard && v.merge) throw new Error(`--shard and --merge are separate steps: check each shard, then merge them\n${USAGE}`);
   const list = (s?: string) => (s ? s.split(",").map((x) => x.trim()).filter(Boolean) : []);
   return {
-    manifest: v.manifest, out: v.out, config: v.config, eval: v.eval, trained: list(v.trained),
+    manifest: v.manifest, out: v.out, config: v.config, repo: v.repo, eval: v.eval, ...(v.trained ? { trained: list(v.trained) } : {}),
     ...(v.shard ? { shard: parseShardSpec(v.shard) } : {}), merge: list(v.merge),
   };
 }
@@ -95,18 +102,19 @@ export async function runValidate(args: ValidateArgs, log: (m: string) => void =
     return 0;
   }
 
-  const earlier = await loadEarlierData({
-    ...(args.eval ? { evalManifest: { path: resolve(args.eval), name: `the evaluation set (${args.eval})` } } : {}),
-    trainedManifests: args.trained.map((t) => ({ path: resolve(t), name: t })),
-    openStore: open, cache, config: config.quality.checks, concurrency: config.quality.concurrency,
-    memo: fileHashMemo(cache.dir, config.quality.checks.analysisSize),
+  const repoDir = resolve(args.repo ?? baseDir);
+  const earlier = await dataGateContext({
+    repoDir, config, manifestPath: resolve(args.manifest), registry: new Registry(repoDir, config.paths.registry, config.model_name),
+    ...(args.eval ? { evalManifest: args.eval === "none" ? null : resolve(args.eval) } : {}),
+    ...(args.trained ? { trainedManifests: args.trained.map((t) => resolve(t)) } : {}),
+    openStore: open, cache, memoDir: cache.dir,
   });
   const reason = vlmNotConfiguredReason(config.quality.vlm);
   const reviewer = reason ? { reason } : (await import("../lib/vlm/client.ts")).vlmReviewerFromSettings(config.quality.vlm, env, { log });
   const result = await runDataGate({
     manifest, manifestName: args.manifest, load, quality: config.quality,
     ...(args.merge.length ? { shards: await readShards(args.merge) } : {}),
-    earlier: earlier.earlier, notes: earlier.notes, modelClasses: config.labels,
+    earlier: earlier.earlier, notes: earlier.notes, modelClasses: earlier.modelClasses,
     ...(earlier.previousLabels ? { previousLabels: earlier.previousLabels } : {}),
     reviewer, outDir: out, markdownName: "report.md", log,
   });

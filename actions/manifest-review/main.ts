@@ -4,7 +4,6 @@
  * the gate fails the check, after the comment says why.
  */
 import * as core from "@actions/core";
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { upsertStickyComment } from "../../lib/github/sticky-comment.ts";
 import { changedManifests, reviewManifests, renderReviewComment } from "../../lib/manifest-review.ts";
@@ -24,8 +23,7 @@ export async function run(): Promise<void> {
     core.setOutput("passed", "true");
     return;
   }
-  const evalManifest = existsSync(join(repoDir, config.paths.eval_manifest)) ? join(repoDir, config.paths.eval_manifest) : undefined;
-  const results = await reviewManifests({ repoDir, manifests, evalManifest, outDir: join(repoDir, ".mlops", "review"), log: (m) => core.info(m) });
+  const results = await reviewManifests({ repoDir, manifests, outDir: join(repoDir, ".mlops", "review"), log: (m) => core.info(m) });
   const runUrl = process.env.GITHUB_RUN_ID ? `${process.env.GITHUB_SERVER_URL}/${process.env.GITHUB_REPOSITORY}/actions/runs/${process.env.GITHUB_RUN_ID}` : undefined;
   const body = renderReviewComment(results, config.quality.threshold, runUrl);
   const comment = await upsertStickyComment(githubClient(token), pullRequest, "manifest-review", body);

@@ -6,12 +6,11 @@
  * A manifest that cannot be used at all scores 0 with the reason as the failure analysis;
  * nothing here throws for bad data or an unavailable VLM.
  */
-import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { resolveIn } from "../../lib/config.ts";
 import { formatManifestProblems, type Manifest, ManifestError, readManifest } from "../../lib/manifest.ts";
-import { fileHashMemo, loadEarlierData, runDataGate } from "../../lib/quality/index.ts";
+import { dataGateContext, runDataGate } from "../../lib/quality/index.ts";
 import { fetchVerified } from "../../lib/storage/index.ts";
 import { vlmNotConfiguredReason } from "../../lib/vlm/settings.ts";
 import type { VlmReviewer } from "../../lib/vlm/types.ts";
@@ -35,16 +34,6 @@ export async function vlmReviewerFor(services: PipelineServices): Promise<VlmRev
   // Loaded only when configured: the embedded default never pays for the OpenAI client.
   const { vlmReviewerFromSettings } = await import("../../lib/vlm/client.ts");
   return vlmReviewerFromSettings(settings, process.env, { log: services.log });
-}
-
-/** Production's training manifests other than `exclude`: what the candidate also learns from. */
-async function productionManifests(services: PipelineServices, exclude: string): Promise<Array<{ path: string; name: string }>> {
-  const production = await services.registry.production();
-  if (!production) return [];
-  const lineage = await services.registry.lineage(production.version);
-  return (lineage?.manifests ?? [])
-    .filter((m) => m.path !== exclude)
-    .map((m) => ({ path: resolve(services.repoDir, m.path), name: `${m.path} (trained into ${production.version})` }));
 }
 
 /** The node. */
@@ -87,25 +76,15 @@ export async function validateData(state: MLOpsStateType, config: NodeConfig): P
     return refuse(`${file}: $.base_uri: ${(err as Error).message}`);
   }
   log(`validate_data: checking ${manifest.images.length} images of ${manifest.dataset_id} (${manifest.base_uri})`);
-  const evalPath = resolve(repoDir, cfg.paths.eval_manifest);
-  // Production's data is what the batch is compared with, not what is judged: a registry
-  // that cannot be read narrows the comparison (the report says so) but stops nothing.
-  const notes: string[] = [];
-  const trained = await productionManifests(services, file).catch((err: Error) => {
-    notes.push(`production's training data could not be read, so copies of it, label balance and shift were judged on this batch alone: ${err.message.split("\n")[0]}`);
-    return [];
-  });
-  const earlier = await loadEarlierData({
-    ...(existsSync(evalPath) ? { evalManifest: { path: evalPath, name: `the evaluation set (${cfg.paths.eval_manifest})` } } : {}),
-    trainedManifests: trained,
-    openStore: services.openStore, cache: services.cache, config: cfg.quality.checks, concurrency: cfg.quality.concurrency,
-    memo: fileHashMemo(resolveIn(repoDir, cfg.paths.cache), cfg.quality.checks.analysisSize),
+  const context = await dataGateContext({
+    repoDir, config: cfg, manifestPath: file, registry: services.registry,
+    openStore: services.openStore, cache: services.cache, memoDir: resolveIn(repoDir, cfg.paths.cache),
   });
   const result = await runDataGate({
     manifest, manifestName: file,
     load: async (image) => (await fetchVerified(store, image.key, image.sha256, services.cache)).bytes,
-    quality: cfg.quality, earlier: earlier.earlier, modelClasses: cfg.labels, notes: [...notes, ...earlier.notes],
-    ...(earlier.previousLabels ? { previousLabels: earlier.previousLabels } : {}),
+    quality: cfg.quality, earlier: context.earlier, modelClasses: context.modelClasses, notes: context.notes,
+    ...(context.previousLabels ? { previousLabels: context.previousLabels } : {}),
     reviewer: await vlmReviewerFor(services), outDir: runDir, log,
   });
   const { report } = result;
