@@ -99,6 +99,27 @@ describe("scoreBatch", () => {
   });
 });
 
+describe("copies in the score", () => {
+  const copy: Finding = { check: "duplicate", severity: "warning", message: "is a near copy (similarity 0.970) of a", fix: "remove the copy" };
+  it("lets a few copies within a split cost little, and says per check how many images it touched", () => {
+    const perImage = Array.from({ length: 1000 }, (_, i): Finding[] => (i < 10 ? [copy] : i < 12 ? [err("duplicate")] : []));
+    const s = scoreBatch(perImage, cfg);
+    expect(s.checks.duplicate).toMatchObject({ failed: 2, warnings: 10, touched: 12, share: 0.012, warning_weight: cfg.nearCopyWeight });
+    // 0.998^2 x 0.99^1 = 0.986: 10 copies and 2 refused images in 1,000 leave the batch at 9.8.
+    expect(s.quality_score).toBe(9.8);
+    const images: ImageReport[] = perImage.map((findings, i) => ({ key: `${i}.jpg`, label: "ripe", split: "train", sha256: "0".repeat(64), findings }));
+    const m: Manifest = { schema_version: 1, dataset_id: "c", kind: "training", base_uri: "file:///x", labels: ["ripe", "unripe"], images: images.map((i) => ({ key: i.key, label: i.label, sha256: i.sha256, split: "train" })) };
+    const report = finishAssessment(m, [{ dataset_id: "c", manifest_images: 1000, shard: { index: 0, count: 1, start: 0, end: 1000 }, images, hashes: [] }], { config: cfg });
+    const md = renderQualityMarkdown(report, { threshold: 7 });
+    expect(md).toContain("| duplicate | 2/1000 | 10 | 12 | 1.20% |");
+    expect(failureAnalysis(report, 7)).toContain("Copies within one split: 10 image(s) (1.0% of the batch), counted with weight 1.");
+  });
+  it("stops a batch that is mostly copies of a few photos", () => {
+    const perImage = Array.from({ length: 100 }, (_, i): Finding[] => (i < 40 ? [copy] : []));
+    expect(scoreBatch(perImage, cfg).quality_score).toBeLessThan(7);
+  });
+});
+
 describe("judgeDuplicates", () => {
   const info = new Map([
     ["a", { label: "ripe", split: "train" }], ["b", { label: "ripe", split: "train" }],

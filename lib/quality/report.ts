@@ -54,12 +54,18 @@ export function renderQualityMarkdown(report: QualityReport, opts: { threshold: 
     `- ${vlmStatusLine(report)}`, `- quality_score: ${b.quality_score.toFixed(1)}`, "");
   if (opts.contactSheet) lines.push(`Worst images: [contact sheet](${opts.contactSheet})`, "");
 
-  lines.push("## Checks", "", "| check | failed | warnings | score | weight | passes when | what it is for |", "| --- | ---: | ---: | ---: | ---: | --- | --- |");
+  lines.push("## Checks", "", "| check | refused | warnings | images touched | share of batch | score | weight | passes when | what it is for |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |");
   for (const name of CHECK_NAMES) {
     const c = report.checks[name];
-    lines.push(`| ${name} | ${c.failed}/${c.total} | ${c.warnings} | ${c.score.toFixed(1)} | ${c.weight} | ${cell(c.threshold ?? "")} | ${cell(c.description)} |`);
+    const weight = c.warning_weight ? `${c.weight} (warnings ${c.warning_weight})` : `${c.weight}`;
+    lines.push(`| ${name} | ${c.failed}/${c.total} | ${c.warnings} | ${c.touched} | ${(c.share * 100).toFixed(2)}% | ${c.score.toFixed(1)} | ${weight} | ${cell(c.threshold ?? "")} | ${cell(c.description)} |`);
   }
   lines.push("");
+  const search = report.copy_search;
+  if (search) {
+    const against = search.compared_with.length ? `, and against ${search.compared_with.map((s) => `${cell(s.name)} (${s.images} images)`).join(", ")}` : "";
+    lines.push(`Copy search: within the batch${against}; ${search.candidates} candidate pairs within the hash radius, ${search.compared} compared as pictures.`, "");
+  }
 
   const l = report.labels;
   lines.push("## Labels", "", `Balance of the training data ${l.previous ? `(${cell(l.previous)} plus this batch)` : "(this batch)"}: ${l.balance} (1 = balanced, 0 = a class is empty). ` +
@@ -124,6 +130,8 @@ export function failureAnalysis(report: QualityReport, threshold: number, maxFil
     .sort((a, b) => report.checks[b].score === report.checks[a].score ? report.checks[b].failed - report.checks[a].failed : report.checks[a].score - report.checks[b].score)
     .map((c) => `${c} ${report.checks[c].failed}`);
   if (causes.length) lines.push(`Causes (images refused per check, worst first): ${causes.join(", ")}.`);
+  const dup = report.checks.duplicate;
+  if (dup.warnings > 0) lines.push(`Copies within one split: ${dup.warnings} image(s) (${(dup.warnings / Math.max(1, dup.total) * 100).toFixed(1)}% of the batch), counted with weight ${dup.warning_weight ?? 0}.`);
   for (const f of report.labels.findings.filter((x) => x.severity === "error")) lines.push(`Batch: ${f.message}. Fix: ${f.fix}.`);
   const b = report.breakdown;
   if (b.vlm.consulted && b.quality_score < b.deterministic) {
