@@ -15,7 +15,7 @@ import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { type CopyRule, findDuplicates, findEarlierMatches, type HashedImage } from "../lib/quality/copy-index.ts";
 import { copySimilarity, decodeThumbnail, mirrorThumbnail } from "../lib/quality/copies.ts";
-import { analyzeImage, defaultQualityConfig, hammingDistance } from "../lib/quality/index.ts";
+import { analyzeImage, copyRule, defaultQualityConfig, hammingDistance } from "../lib/quality/index.ts";
 import { hashOfThumbnail } from "../lib/quality/phash.ts";
 import { OTHER_COPIES, readRealSet, REAL_4STAGE, REAL_SAMPLE, realSetPresent, REQUIRED_COPIES, sha256 } from "./real-photos.ts";
 
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { every: { type: "string", default: "4" }, loose: { type: "string", default: "0.85" } } });
   const every = Number(values.every);
   if (!realSetPresent(REAL_4STAGE)) throw new Error(`the real photos are not at ${REAL_4STAGE} (expected ../shared/data/real-mango-4stage beside the project)`);
-  const rule: CopyRule = { maxHashDistance: cfg.maxDuplicateDistance, maxColourDistance: cfg.maxDuplicateColourDistance, minSimilarity: cfg.minCopySimilarity };
+  const rule: CopyRule = copyRule(cfg);
   const emit = (o: object) => console.log(JSON.stringify(o));
   emit({ bench: "copies", rule });
 

@@ -80,7 +80,7 @@ export interface QualityReport extends BatchScore {
 
 /** The copy rule of a quality configuration. */
 export function copyRule(cfg: QualityConfig): CopyRule {
-  return { maxHashDistance: cfg.maxDuplicateDistance, maxColourDistance: cfg.maxDuplicateColourDistance, minSimilarity: cfg.minCopySimilarity };
+  return { maxHashDistance: cfg.maxDuplicateDistance, maxStructureDistance: cfg.maxStructureDistance, maxColourDistance: cfg.maxDuplicateColourDistance, minSimilarity: cfg.minCopySimilarity };
 }
 
 /** An earlier set the batch must not repeat: the evaluation set (leakage) or trained data. */

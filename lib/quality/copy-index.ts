@@ -1,19 +1,20 @@
 /**
  * Finding copies at scale: a multi-index hash over pHash for candidates, copies.ts to decide.
  *
- * Pairwise comparison is 5 billion pairs at 100,000 images. Here each pHash is cut into 5
- * chunks of 12-13 bits, and each chunk value keys a bucket. Two hashes within r bits agree
- * to within floor(r/5) bits on at least one chunk (pigeonhole), so probing every bucket
- * within that many bits of each chunk finds every hash within r bits, and nothing is
- * missed by chance. Every candidate then passes, cheapest first: the full Hamming distance,
- * the 16 px structure, the colour layout, and the registered picture comparison.
+ * Pairwise comparison is 5 billion pairs at 100,000 images. Here each of two 64-bit keys
+ * (the pHash, and a hash of the 16 px structure) is cut into 4 chunks of 16 bits, and each
+ * chunk value keys a bucket. Two keys within r bits agree to within floor(r/4) bits on at
+ * least one chunk (pigeonhole), so probing every bucket within that many bits of each chunk
+ * finds every key within r bits, and nothing is missed by chance. Every candidate then
+ * passes, cheapest first: the structure-hash distance (a popcount), the colour layout, the
+ * 16 px structure itself, and the registered picture comparison.
  *
  * Copies are found as a copy of one specific image, never through a chain: a batch is
  * clustered leader-first, each image compared with the representatives so far, and each
  * copy names the representative it is within the limits of.
  */
-import { coarseSimilarity, coarseStructure, copySimilarity, decodeThumbnail, mirrorThumbnail } from "./copies.ts";
-import { cappedChroma, chromaDistanceOf, distanceOf, type Halves, halves, hashOfThumbnail } from "./phash.ts";
+import { coarseSimilarity, coarseStructure, copySimilarity, decodeThumbnail, mirrorThumbnail, structureHash } from "./copies.ts";
+import { cappedChroma, chromaDistanceOf, type Halves, halves, hashOfThumbnail } from "./phash.ts";
 
 /** An image as the copy search sees it: identity, hash, colour layout and copy thumbnail. */
 export interface HashedImage {
@@ -32,8 +33,10 @@ export interface HashedImage {
 
 /** When a distinct file counts as a copy of another: every limit met. */
 export interface CopyRule {
-  /** pHash Hamming distance (of 64 bits) within which images are compared at all. */
+  /** pHash Hamming distance (of 64 bits) within which images are compared. */
   maxHashDistance: number;
+  /** Structure-hash distance (of 64 bits, see `structureHash`) within which images are compared too. */
+  maxStructureDistance: number;
   /** Largest colour-layout distance (see `colourDistance`). */
   maxColourDistance: number;
   /** Smallest registered picture similarity (see `copySimilarity`), 0-1. */
@@ -68,7 +71,7 @@ export interface EarlierMatch extends Partial<CopyMatch> {
 
 /** What a search compared, for benchmarks and reports. */
 export interface CopySearchStats {
-  /** Pairs within the hash radius. */
+  /** Pairs within either key's radius. */
   candidates: number;
   /** Pairs compared as pictures (after the structure and colour pre-checks). */
   compared: number;
@@ -77,38 +80,104 @@ export interface CopySearchStats {
 // Coarse-structure correlation under which a pair is not compared further. Copies of the
 // real photos sit at 0.954 and above (cropped 1.5% a side), far over this.
 const COARSE_FLOOR = 0.9;
-const CHUNKS = [13, 13, 13, 13, 12] as const;
+// Structure-hash bits (of 64) over which a pair is not compared further, however close its
+// pHash: the popcount that stands in for the structure correlation. Copies of the real
+// photos: at most 10.
+const STRUCTURE_RADIUS = 13;
+// Each 64-bit key is cut into 4 chunks of 16 bits: a radius of up to 11 bits probes up to
+// 2 bits of each (137 buckets), and two unrelated images share such a bucket for about 1
+// in 120 pairs, against 1 in 18 with 5 chunks of 13 bits at 2 a chunk.
+const CHUNK_BITS = 16;
+const CHUNK_COUNT = 4;
 
-function chunksOf(h: Halves): number[] {
-  const out: number[] = [];
-  let bit = 0;
-  for (const len of CHUNKS) {
-    let v = 0;
-    for (let i = 0; i < len; i++, bit++) {
-      const word = bit < 32 ? h[0] : h[1];
-      v = (v << 1) | ((word >>> (31 - (bit % 32))) & 1);
-    }
-    out.push(v);
-  }
-  return out;
+/** Chunk `c` (16 bits, 0 = the high half of `hi`) of a 64-bit key held as two words. */
+function chunkOf(hi: number, lo: number, c: number): number {
+  const word = c < 2 ? hi : lo;
+  return c % 2 === 0 ? word >>> 16 : word & 0xffff;
 }
 
-/** Every value within `radius` bits of `v` in a `bits`-bit chunk. */
-function neighbours(v: number, bits: number, radius: number, visit: (n: number) => void): void {
-  if (radius > 2) throw new Error(`hash radius ${radius} per chunk is not supported (maxDuplicateDistance is at most 14)`);
-  visit(v);
+/** The XOR masks of every value within `radius` bits of a 16-bit chunk. */
+function masksWithin(radius: number): Int32Array {
+  if (radius > 2) throw new Error(`a hash radius of ${radius} bits per chunk is not supported (the key radii are at most 11)`);
+  const out = [0];
   if (radius >= 1) {
-    for (let i = 0; i < bits; i++) {
-      const a = v ^ (1 << i);
-      visit(a);
-      if (radius >= 2) for (let j = i + 1; j < bits; j++) visit(a ^ (1 << j));
+    for (let i = 0; i < CHUNK_BITS; i++) {
+      out.push(1 << i);
+      if (radius >= 2) for (let j = i + 1; j < CHUNK_BITS; j++) out.push((1 << i) | (1 << j));
+    }
+  }
+  return Int32Array.from(out);
+}
+
+function popcount32(v: number): number {
+  v = v - ((v >>> 1) & 0x55555555);
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return (((v + (v >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+}
+
+/** A growable Uint32Array: one number per indexed image. */
+class Column {
+  data: Uint32Array;
+  constructor(capacity: number) {
+    this.data = new Uint32Array(capacity);
+  }
+  set(i: number, v: number): void {
+    if (i >= this.data.length) {
+      const grown = new Uint32Array(Math.max(1024, this.data.length * 2));
+      grown.set(this.data);
+      this.data = grown;
+    }
+    this.data[i] = v;
+  }
+}
+
+/**
+ * A multi-index hash table over one 64-bit key: per chunk, the first id of each bucket (-1
+ * for none) and each id's next in its bucket, as typed arrays, since at 100,000 images a
+ * search walks hundreds of millions of links.
+ */
+class KeyTable {
+  readonly hi = new Column(1024);
+  readonly lo = new Column(1024);
+  readonly heads = Array.from({ length: CHUNK_COUNT }, () => new Int32Array(1 << CHUNK_BITS).fill(-1));
+  readonly next = Array.from({ length: CHUNK_COUNT }, () => new Column(1024));
+  readonly masks: Int32Array;
+
+  constructor(radius: number) {
+    this.masks = masksWithin(Math.floor(radius / CHUNK_COUNT));
+  }
+
+  add(id: number, hi: number, lo: number): void {
+    this.hi.set(id, hi);
+    this.lo.set(id, lo);
+    for (let c = 0; c < CHUNK_COUNT; c++) {
+      const v = chunkOf(hi, lo, c);
+      this.next[c]!.set(id, this.heads[c]![v]! >>> 0);
+      this.heads[c]![v] = id;
+    }
+  }
+
+  /** Calls `visit` once for each id in a bucket near `hi:lo` not yet marked with `mark`. */
+  probe(hi: number, lo: number, stamp: Uint32Array, mark: number, visit: (id: number) => void): void {
+    const masks = this.masks;
+    for (let c = 0; c < CHUNK_COUNT; c++) {
+      const head = this.heads[c]!;
+      const next = this.next[c]!.data;
+      const v = chunkOf(hi, lo, c);
+      for (let m = 0; m < masks.length; m++) {
+        for (let id = head[v ^ masks[m]!]!; id >= 0; id = next[id]! | 0) {
+          if (stamp[id] === mark) continue;
+          stamp[id] = mark;
+          visit(id);
+        }
+      }
     }
   }
 }
 
+/** What the index keeps of an image besides its hashes. */
 interface Entry {
   item: HashedImage;
-  hash: Halves;
   thumb: Uint8Array;
   coarse: Float32Array;
   chroma: Float64Array;
@@ -117,33 +186,53 @@ interface Entry {
 /** A query image in both orientations. */
 interface Probe {
   hash: [Halves, Halves];
+  structure: [[number, number], [number, number]];
   thumb: Uint8Array;
   coarse: [Float32Array, Float32Array];
   chroma: [Float64Array, Float64Array];
 }
 
+// A batch image is looked up in several indexes (its own batch, the evaluation set, each
+// trained manifest): its probe is computed once and kept as long as the image object lives.
+const probes = new WeakMap<HashedImage, Probe>();
+
 function probeOf(item: HashedImage): Probe {
+  const known = probes.get(item);
+  if (known) return known;
+  const probe = computeProbe(item);
+  probes.set(item, probe);
+  return probe;
+}
+
+function computeProbe(item: HashedImage): Probe {
   const thumb = decodeThumbnail(item.thumb);
   const mirrored = mirrorThumbnail(thumb);
+  const coarse: [Float32Array, Float32Array] = [coarseStructure(thumb), coarseStructure(mirrored)];
   return {
     hash: [halves(item.hash), halves(hashOfThumbnail(mirrored))],
-    thumb,
-    coarse: [coarseStructure(thumb), coarseStructure(mirrored)],
+    structure: [structureHash(coarse[0]), structureHash(coarse[1])],
+    thumb, coarse,
     chroma: [cappedChroma(item.colour), cappedChroma(item.colour, true)],
   };
 }
 
-/** An index of images that answers "which indexed image is this one a copy of?". */
+/**
+ * An index of images that answers "which indexed image is this one a copy of?". A pair is
+ * a candidate when its pHashes are within `maxHashDistance` bits or its structure hashes
+ * within `maxStructureDistance`: two keys, so a copy that one of them places far (a
+ * brightened copy's pHash, a cropped copy's structure) is still found by the other.
+ */
 export class CopyIndex {
   private readonly entries: Entry[] = [];
-  private readonly buckets = CHUNKS.map(() => new Map<number, number[]>());
-  private readonly chunkRadius: number;
-  private stamp = new Uint32Array(1024);
+  private readonly pixels: KeyTable;
+  private readonly structure: KeyTable;
+  private readonly stamp = new Column(1024);
   private query = 0;
   readonly stats: CopySearchStats = { candidates: 0, compared: 0 };
 
   constructor(private readonly rule: CopyRule) {
-    this.chunkRadius = Math.floor(rule.maxHashDistance / CHUNKS.length);
+    this.pixels = new KeyTable(rule.maxHashDistance);
+    this.structure = new KeyTable(rule.maxStructureDistance);
   }
 
   get size(): number {
@@ -152,23 +241,15 @@ export class CopyIndex {
 
   /** Adds an image; returns its id. */
   add(item: HashedImage): number {
-    const probe = probeOf(item);
-    return this.addProbe(item, probe);
+    return this.addProbe(item, probeOf(item));
   }
 
   private addProbe(item: HashedImage, probe: Probe): number {
     const id = this.entries.length;
-    this.entries.push({ item, hash: probe.hash[0], thumb: probe.thumb, coarse: probe.coarse[0], chroma: probe.chroma[0] });
-    chunksOf(probe.hash[0]).forEach((v, c) => {
-      const bucket = this.buckets[c]!.get(v);
-      if (bucket) bucket.push(id);
-      else this.buckets[c]!.set(v, [id]);
-    });
-    if (id >= this.stamp.length) {
-      const grown = new Uint32Array(this.stamp.length * 2);
-      grown.set(this.stamp);
-      this.stamp = grown;
-    }
+    this.entries.push({ item, thumb: probe.thumb, coarse: probe.coarse[0], chroma: probe.chroma[0] });
+    this.pixels.add(id, probe.hash[0][0], probe.hash[0][1]);
+    this.structure.add(id, probe.structure[0][0], probe.structure[0][1]);
+    this.stamp.set(id, 0);
     return id;
   }
 
@@ -189,30 +270,34 @@ export class CopyIndex {
   }
 
   private findProbe(probe: Probe): ({ item: HashedImage } & CopyMatch) | undefined {
-    const { rule } = this;
+    const { rule, stats } = this;
+    const hiCol = this.pixels.hi.data;
+    const loCol = this.pixels.lo.data;
+    const sHiCol = this.structure.hi.data;
+    const sLoCol = this.structure.lo.data;
     let best: ({ item: HashedImage } & CopyMatch) | undefined;
     for (const o of [0, 1] as const) {
       const mark = ++this.query;
-      const hash = probe.hash[o];
-      chunksOf(hash).forEach((v, c) => {
-        neighbours(v, CHUNKS[c]!, this.chunkRadius, (n) => {
-          for (const id of this.buckets[c]!.get(n) ?? []) {
-            if (this.stamp[id] === mark) continue;
-            this.stamp[id] = mark;
-            const e = this.entries[id]!;
-            const hashDistance = distanceOf(hash, e.hash);
-            if (hashDistance > rule.maxHashDistance) continue;
-            this.stats.candidates++;
-            if (coarseSimilarity(probe.coarse[o], e.coarse) < COARSE_FLOOR) continue;
-            if (chromaDistanceOf(probe.chroma[o], e.chroma) > rule.maxColourDistance) continue;
-            this.stats.compared++;
-            const similarity = copySimilarity(e.thumb, probe.thumb, o === 1);
-            if (similarity >= rule.minSimilarity && (!best || similarity > best.similarity)) {
-              best = { item: e.item, similarity, hashDistance, mirrored: o === 1 };
-            }
-          }
-        });
-      });
+      const stamp = this.stamp.data;
+      const [qh, ql] = probe.hash[o];
+      const [sh, sl] = probe.structure[o];
+      const visit = (id: number) => {
+        const hashDistance = popcount32((hiCol[id]! ^ qh) >>> 0) + popcount32((loCol[id]! ^ ql) >>> 0);
+        const structureDistance = popcount32((sHiCol[id]! ^ sh) >>> 0) + popcount32((sLoCol[id]! ^ sl) >>> 0);
+        if (hashDistance > rule.maxHashDistance && structureDistance > rule.maxStructureDistance) return;
+        stats.candidates++;
+        if (structureDistance > STRUCTURE_RADIUS) return;
+        const e = this.entries[id]!;
+        if (chromaDistanceOf(probe.chroma[o], e.chroma) > rule.maxColourDistance) return;
+        if (coarseSimilarity(probe.coarse[o], e.coarse) < COARSE_FLOOR) return;
+        stats.compared++;
+        const similarity = copySimilarity(e.thumb, probe.thumb, o === 1, e.coarse);
+        if (similarity >= rule.minSimilarity && (!best || similarity > best.similarity)) {
+          best = { item: e.item, similarity, hashDistance, mirrored: o === 1 };
+        }
+      };
+      this.pixels.probe(qh, ql, stamp, mark, visit);
+      this.structure.probe(sh, sl, stamp, mark, visit);
     }
     return best;
   }

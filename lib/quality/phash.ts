@@ -147,12 +147,16 @@ export function cappedChroma(colour: string, mirrored = false): Float64Array {
 
 /** Colour-layout distance between two `cappedChroma` results (see `colourDistance`). */
 export function chromaDistanceOf(a: Float64Array, b: Float64Array): number {
+  // Squared distances, one square root at the end: this runs for millions of candidate
+  // pairs at 100,000 images, where Math.hypot costs several times more.
   let worst = 0;
   for (let i = 0; i < a.length; i += 2) {
-    const d = Math.hypot(a[i]! - b[i]!, a[i + 1]! - b[i + 1]!);
+    const dx = a[i]! - b[i]!;
+    const dy = a[i + 1]! - b[i + 1]!;
+    const d = dx * dx + dy * dy;
     if (d > worst) worst = d; // NaN (a neutral cell on either side) is never greater
   }
-  return worst;
+  return Math.sqrt(worst);
 }
 
 /**
