@@ -54,7 +54,7 @@ export async function loadEarlierData(opts: EarlierDataOptions): Promise<Earlier
       const m = await readManifest(opts.evalManifest.path);
       out.earlier.push({ name: opts.evalManifest.name, kind: "evaluation", images: await hash(m, opts.evalManifest.name) });
     } catch (err) {
-      out.notes.push(`the evaluation set ${opts.evalManifest.name} could not be read, so leakage into it was not checked: ${(err as Error).message.split("\n")[0]}`);
+      out.notes.push(`${opts.evalManifest.name} could not be read, so leakage into it was not checked: ${(err as Error).message.split("\n")[0]}`);
     }
   }
   const labels: string[] = [];
