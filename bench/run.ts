@@ -7,8 +7,8 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { benchAnalysis } from "./analysis.ts";
+import { ConfigSchema } from "../lib/config.ts";
 import { benchQuality } from "./quality.ts";
-import { benchTrainInfer } from "./train-infer.ts";
 
 const exec = promisify(execFile);
 const projectDir = resolve(fileURLToPath(import.meta.url), "../..");
@@ -29,9 +29,15 @@ async function main(): Promise<void> {
   const want = selected(process.argv.slice(2));
   const emit = (o: object) => console.log(JSON.stringify(o));
   if (want.has("train") || want.has("infer")) {
+    // Loaded only when asked for: TensorFlow would otherwise sit in every bench's memory figure.
+    const { benchTrainInfer } = await import("./train-infer.ts");
     for (const r of await benchTrainInfer({ alpha: 0.35, size: 96, batch: 32, steps: 8 })) if (want.has(r.bench)) emit(r);
   }
-  if (want.has("quality")) emit(await benchQuality({ images: 2000, distinct: 200, concurrency: 4 }));
+  if (want.has("quality")) {
+    // BENCH_QUALITY_SIZES=10000 skips the 100,000-image run (about 8 minutes on 2 cores).
+    const sizes = (process.env.BENCH_QUALITY_SIZES ?? "10000,100000").split(",").map(Number).filter((n) => n > 0);
+    await benchQuality({ sizes, concurrency: ConfigSchema.parse({}).quality.concurrency, variantsDir: join(projectDir, ".mlops", "bench"), onResult: emit });
+  }
   if (want.has("analysis")) emit(await benchAnalysis());
   if (want.has("demo")) {
     // The demo as a user runs it, in its own process and workspace.

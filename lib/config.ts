@@ -114,8 +114,12 @@ export const ConfigSchema = z.strictObject({
   quality: z.strictObject({
     /** validate_data's gate: below this quality_score (out of 10) the run halts. */
     threshold: z.number().min(0).max(10).default(7.0),
-    /** Images checked at once. */
-    concurrency: z.number().int().min(1).max(64).default(4),
+    /**
+     * Images checked at once. Decoding runs on libvips' threads while JS measures the last
+     * image, so more in flight than cores pays: on 2 cores, 3,400 real 224 px photos went
+     * at 442 images/s with 2, 576 with 4, 600-660 with 8 and 660-730 with 16.
+     */
+    concurrency: z.number().int().min(1).max(64).default(8),
     checks: QualityConfigSchema.prefault({}),
     /** The VLM review of a sample of images (OpenAI-compatible endpoint; key from MLOPS_VLM_API_KEY). */
     vlm: VlmSettingsSchema.prefault({}),
