@@ -14,7 +14,7 @@ import { combineScores, describeCombination, type ScoreBreakdown } from "./combi
 import { type CheckName, type QualityConfig, QualityConfigSchema } from "./config.ts";
 import { analyzeImage, type ImageMeasurements } from "./image-checks.ts";
 import { judgeTrainedMatches, loadFailureFinding } from "./leakage.ts";
-import { type CopyRule, type CopySearchStats, findDuplicates, findEarlierMatches, type HashedImage } from "./copy-index.ts";
+import { type CopyRule, type CopySearchStats, type HashedImage, searchCopies } from "./copy-index.ts";
 import { describeScoring, type BatchScore, type Finding, judgeDuplicates, judgeEarlierMatches, judgeImage, scoreBatch } from "./score.ts";
 import { shardRange } from "./shards.ts";
 
@@ -239,18 +239,15 @@ export function finishAssessment(manifest: Manifest, shards: readonly ShardResul
   // In manifest order, so "the first copy is kept" is the first one listed.
   const batch = ordered.flatMap((s) => s.hashes);
   const byKey = new Map(images.map((img) => [img.key, img]));
-  const rule = copyRule(cfg);
-  const stats: CopySearchStats = { candidates: 0, compared: 0 };
-  const extra = judgeDuplicates(findDuplicates(batch, rule, stats), byKey);
   const earlierSets = opts.earlier === undefined ? [] : Array.isArray(opts.earlier) ? opts.earlier : [opts.earlier];
-  for (const set of earlierSets) {
-    const found: CopySearchStats = { candidates: 0, compared: 0 };
-    const matches = findEarlierMatches(batch, set.images, rule, found);
-    stats.candidates += found.candidates;
-    stats.compared += found.compared;
+  const search = searchCopies(batch, earlierSets.map((s) => s.images), copyRule(cfg));
+  const stats = search.stats;
+  const extra = judgeDuplicates(search.duplicates, byKey);
+  earlierSets.forEach((set, i) => {
+    const matches = search.earlier[i]!;
     const judged = (set.kind ?? "evaluation") === "evaluation" ? judgeEarlierMatches(matches, set.name) : judgeTrainedMatches(matches, set, byKey);
     for (const [key, fs] of judged) extra.set(key, [...(extra.get(key) ?? []), ...fs]);
-  }
+  });
   for (const [key, fs] of extra) byKey.get(key)?.findings.push(...fs);
 
   const labels = judgeLabelDistribution({

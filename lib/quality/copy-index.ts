@@ -192,19 +192,7 @@ interface Probe {
   chroma: [Float64Array, Float64Array];
 }
 
-// A batch image is looked up in several indexes (its own batch, the evaluation set, each
-// trained manifest): its probe is computed once and kept as long as the image object lives.
-const probes = new WeakMap<HashedImage, Probe>();
-
 function probeOf(item: HashedImage): Probe {
-  const known = probes.get(item);
-  if (known) return known;
-  const probe = computeProbe(item);
-  probes.set(item, probe);
-  return probe;
-}
-
-function computeProbe(item: HashedImage): Probe {
   const thumb = decodeThumbnail(item.thumb);
   const mirrored = mirrorThumbnail(thumb);
   const coarse: [Float32Array, Float32Array] = [coarseStructure(thumb), coarseStructure(mirrored)];
@@ -253,17 +241,16 @@ export class CopyIndex {
     return id;
   }
 
-  /** The indexed image `item` is the closest copy of, if any. */
-  find(item: HashedImage): ({ item: HashedImage } & CopyMatch) | undefined {
-    return this.findProbe(probeOf(item));
+  /** The indexed image `item` is the closest copy of, if any (`probe`: its keys, when the caller has them). */
+  find(item: HashedImage, probe: Probe = probeOf(item)): ({ item: HashedImage } & CopyMatch) | undefined {
+    return this.findProbe(probe);
   }
 
   /**
    * Like `find`, and adds `item` when it copies nothing: leader clustering, so the index
    * holds one representative per picture.
    */
-  findOrAdd(item: HashedImage): ({ item: HashedImage } & CopyMatch) | undefined {
-    const probe = probeOf(item);
+  findOrAdd(item: HashedImage, probe: Probe = probeOf(item)): ({ item: HashedImage } & CopyMatch) | undefined {
     const match = this.findProbe(probe);
     if (!match) this.addProbe(item, probe);
     return match;
@@ -303,26 +290,58 @@ export class CopyIndex {
   }
 }
 
+/** What `searchCopies` found: copy groups within the batch, and per earlier set its matches. */
+export interface CopySearch {
+  duplicates: DuplicateGroup[];
+  earlier: EarlierMatch[][];
+  stats: CopySearchStats;
+}
+
 /**
- * Exact (same sha256) and near copy groups in a batch, in batch order. Near groups are
- * stars: each member is a copy of the group's first key, within `rule`, never a copy of a
- * copy. Images already in an exact group take part by their first key only.
+ * Copies within a batch and of earlier sets (the evaluation set, trained manifests), in one
+ * pass: each batch image's keys are computed once, looked up in every earlier set's index
+ * and in the batch's own, then dropped, so what stays in memory is the indexes (one entry a
+ * representative), not one probe per batch image.
+ *
+ * Within the batch, exact copies group by sha256 and near groups are stars: each member is
+ * a copy of the group's first key, within `rule`, never a copy of a copy; images already in
+ * an exact group take part by their first key only. Against an earlier set, each batch
+ * image gets one match, the most similar. `withinBatch: false` skips the batch's own search.
  */
-export function findDuplicates(items: HashedImage[], rule: CopyRule, stats?: CopySearchStats): DuplicateGroup[] {
-  const groups: DuplicateGroup[] = [];
+export function searchCopies(items: HashedImage[], earlierSets: HashedImage[][], rule: CopyRule, opts: { withinBatch?: boolean } = {}): CopySearch {
+  const withinBatch = opts.withinBatch ?? true;
+  const duplicates: DuplicateGroup[] = [];
   const bySha = new Map<string, string[]>();
   for (const item of items) {
     const keys = bySha.get(item.sha256);
     if (keys) keys.push(item.key);
     else bySha.set(item.sha256, [item.key]);
   }
-  for (const keys of bySha.values()) if (keys.length > 1) groups.push({ kind: "exact", keys });
+  if (withinBatch) for (const keys of bySha.values()) if (keys.length > 1) duplicates.push({ kind: "exact", keys });
 
-  const index = new CopyIndex(rule);
+  const sets = earlierSets.map((images) => {
+    const index = new CopyIndex(rule);
+    for (const e of images) index.add(e);
+    return { index, bySha: new Map(images.map((e) => [e.sha256, e.key])), matches: [] as EarlierMatch[] };
+  });
+  const batch = new CopyIndex(rule);
   const near = new Map<string, DuplicateGroup>();
   for (const item of items) {
-    if (bySha.get(item.sha256)![0] !== item.key) continue;
-    const match = index.findOrAdd(item);
+    const probe = probeOf(item);
+    for (const set of sets) {
+      const same = set.bySha.get(item.sha256);
+      if (same !== undefined) {
+        set.matches.push({ key: item.key, earlierKey: same, kind: "exact" });
+        continue;
+      }
+      const match = set.index.find(item, probe);
+      if (match) {
+        const { item: e, ...how } = match;
+        set.matches.push({ key: item.key, earlierKey: e.key, kind: "near", ...how });
+      }
+    }
+    if (!withinBatch || bySha.get(item.sha256)![0] !== item.key) continue;
+    const match = batch.findOrAdd(item, probe);
     if (!match) continue;
     const { item: rep, ...how } = match;
     let group = near.get(rep.key);
@@ -330,8 +349,19 @@ export function findDuplicates(items: HashedImage[], rule: CopyRule, stats?: Cop
     group.keys.push(item.key);
     group.matches!.push(how);
   }
-  if (stats) Object.assign(stats, index.stats);
-  return [...groups, ...near.values()];
+  const stats = { candidates: batch.stats.candidates, compared: batch.stats.compared };
+  for (const set of sets) {
+    stats.candidates += set.index.stats.candidates;
+    stats.compared += set.index.stats.compared;
+  }
+  return { duplicates: [...duplicates, ...near.values()], earlier: sets.map((s) => s.matches), stats };
+}
+
+/** Exact and near copy groups within a batch (see `searchCopies`). */
+export function findDuplicates(items: HashedImage[], rule: CopyRule, stats?: CopySearchStats): DuplicateGroup[] {
+  const found = searchCopies(items, [], rule);
+  if (stats) Object.assign(stats, found.stats);
+  return found.duplicates;
 }
 
 /**
@@ -340,22 +370,7 @@ export function findDuplicates(items: HashedImage[], rule: CopyRule, stats?: Cop
  * are found. One match per batch image, the most similar.
  */
 export function findEarlierMatches(items: HashedImage[], earlier: HashedImage[], rule: CopyRule, stats?: CopySearchStats): EarlierMatch[] {
-  const earlierBySha = new Map(earlier.map((e) => [e.sha256, e.key]));
-  const index = new CopyIndex(rule);
-  for (const e of earlier) index.add(e);
-  const matches: EarlierMatch[] = [];
-  for (const item of items) {
-    const same = earlierBySha.get(item.sha256);
-    if (same !== undefined) {
-      matches.push({ key: item.key, earlierKey: same, kind: "exact" });
-      continue;
-    }
-    const match = index.find(item);
-    if (match) {
-      const { item: e, ...how } = match;
-      matches.push({ key: item.key, earlierKey: e.key, kind: "near", ...how });
-    }
-  }
-  if (stats) Object.assign(stats, index.stats);
-  return matches;
+  const found = searchCopies(items, [earlier], rule, { withinBatch: false });
+  if (stats) Object.assign(stats, found.stats);
+  return found.earlier[0]!;
 }

@@ -3,7 +3,7 @@ export { CHECK_NAMES, type CheckName, type CheckWeights, defaultQualityConfig, I
 export { analyzeImage, type DecodeFailure, type ImageAnalysis, type ImageFormat, type ImageMeasurements, laplacianVariance, pixelStatistics, sniffFormat } from "./image-checks.ts";
 export { boxDownsample, colourDistance, colourSignature, hammingDistance, hashOfThumbnail, perceptualHash } from "./phash.ts";
 export { copySimilarity, copyThumbnail, decodeThumbnail, encodeThumbnail, mirrorThumbnail } from "./copies.ts";
-export { CopyIndex, type CopyMatch, type CopyRule, type CopySearchStats, type DuplicateGroup, type EarlierMatch, findDuplicates, findEarlierMatches, type HashedImage } from "./copy-index.ts";
+export { CopyIndex, type CopyMatch, type CopyRule, type CopySearchStats, type DuplicateGroup, type EarlierMatch, type CopySearch, findDuplicates, findEarlierMatches, type HashedImage, searchCopies } from "./copy-index.ts";
 export { type BatchScore, CHECK_DESCRIPTIONS, type CheckSummary, checkThresholds, describeScoring, type Finding, judgeDuplicates, judgeEarlierMatches, judgeImage, scoreBatch } from "./score.ts";
 export { type BatchFinding, countLabels, type LabelCounts, type LabelDistributionResult, judgeLabelDistribution, labelShift } from "./batch-checks.ts";
 export { combineScores, describeCombination, floor1, type ScoreBreakdown } from "./combine.ts";
