@@ -78,8 +78,8 @@ export interface CopySearchStats {
 }
 
 // Coarse-structure correlation under which a pair is not compared further. Copies of the
-// real photos sit at 0.954 and above (cropped 1.5% a side), far over this.
-const COARSE_FLOOR = 0.9;
+// real photos sit at 0.954 and above (cropped 1.5% a side, before registration).
+const COARSE_FLOOR = 0.93;
 // Structure-hash bits (of 64) over which a pair is not compared further, however close its
 // pHash: the popcount that stands in for the structure correlation. Copies of the real
 // photos: at most 10.
