@@ -12,6 +12,7 @@
  * The numbers beside the copy thresholds in lib/quality/config.ts come from this command.
  */
 import { readFile } from "node:fs/promises";
+import { mapPool as pool } from "../lib/pool.ts";
 import { parseArgs } from "node:util";
 import { type CopyRule, findDuplicates, findEarlierMatches, type HashedImage } from "../lib/quality/copy-index.ts";
 import { copySimilarity, decodeThumbnail, mirrorThumbnail } from "../lib/quality/copies.ts";
@@ -25,18 +26,6 @@ async function measure(key: string, bytes: Buffer, extra: Partial<HashedImage> =
   const a = await analyzeImage(bytes, cfg);
   if (!a.ok) throw new Error(`${key}: ${a.message}`);
   return { key, sha256: sha256(bytes), hash: a.hash, colour: a.colour, thumb: a.thumb, ...extra };
-}
-
-async function pool<T, R>(items: T[], n: number, work: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(Array.from({ length: n }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await work(items[i]!);
-    }
-  }));
-  return out;
 }
 
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.floor(q * (xs.length - 1))] ?? NaN;

@@ -16,6 +16,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import sharp from "sharp";
 import type { Manifest } from "../lib/manifest.ts";
+import { runPool } from "../lib/pool.ts";
 import { mulberry32 } from "../lib/random.ts";
 import { checkShard, defaultQualityConfig, type EarlierSet, finishAssessment } from "../lib/quality/index.ts";
 import { readRealSet, REAL_4STAGE, type RealPhoto, realSetPresent, sha256 } from "./real-photos.ts";
@@ -53,19 +54,12 @@ async function variant(bytes: Buffer, rand: () => number): Promise<Buffer> {
   return img.jpeg({ quality: 70 + Math.floor(rand() * 23) }).toBuffer();
 }
 
-async function pool(n: number, concurrency: number, work: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < n) await work(next++);
-  }));
-}
-
 /** Writes the variants missing under `dir` (`count - photos.length` in all); returns the batch's entries. */
 async function withVariants(photos: RealPhoto[], count: number, dir: string): Promise<Array<{ key: string; label: string; sha256: string; split: "train" | "val"; file: string }>> {
   const out = photos.map((p) => ({ key: p.key, label: p.label, sha256: p.sha256, split: p.split, file: p.file }));
   const extra = count - photos.length;
   const made: typeof out = new Array(Math.max(0, extra));
-  await pool(extra, 4, async (i) => {
+  await runPool(extra, 4, async (i) => {
     const src = photos[i % photos.length]!;
     const key = `variants/${Math.floor(i / photos.length)}/${src.key}`;
     const file = join(dir, key);

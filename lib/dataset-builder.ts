@@ -6,6 +6,7 @@
  * gate's copy search) kept in one split, so validation never scores a photo's twin.
  */
 import { createHash } from "node:crypto";
+import { runPool } from "./pool.ts";
 import { mulberry32 } from "./random.ts";
 import { MANIFEST_SCHEMA_VERSION, type Manifest, validateManifest } from "./manifest.ts";
 import { analyzeImage, copyRule, defaultQualityConfig, findDuplicates, type HashedImage, type QualityConfig, sniffFormat } from "./quality/index.ts";
@@ -105,24 +106,20 @@ export async function buildManifest(store: ObjectStore, opts: BuildManifestOptio
   }
 
   const found: Array<Found | undefined> = new Array(keys.length);
-  let next = 0;
   let done = 0;
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 4, keys.length)) }, async () => {
-    while (next < keys.length) {
-      const i = next++;
-      const { key, label } = keys[i]!;
-      const bytes = await store.get(key);
-      const sha256 = createHash("sha256").update(bytes).digest("hex");
-      if (!sniffFormat(bytes)) {
-        skipped.push({ key, reason: `named like an image but its content is not a JPEG, PNG or WebP image (${bytes.length} bytes)`, notImage: true });
-      } else {
-        // A photo the gate cannot decode stays in the manifest: the gate refuses it by name.
-        const a = await analyzeImage(bytes, quality);
-        found[i] = { key, label, sha256, ...(a.ok ? { hashed: { key, sha256, hash: a.hash, colour: a.colour, thumb: a.thumb } } : {}) };
-      }
-      opts.onProgress?.(++done, keys.length);
+  await runPool(keys.length, opts.concurrency ?? 4, async (i) => {
+    const { key, label } = keys[i]!;
+    const bytes = await store.get(key);
+    const sha256 = createHash("sha256").update(bytes).digest("hex");
+    if (!sniffFormat(bytes)) {
+      skipped.push({ key, reason: `named like an image but its content is not a JPEG, PNG or WebP image (${bytes.length} bytes)`, notImage: true });
+    } else {
+      // A photo the gate cannot decode stays in the manifest: the gate refuses it by name.
+      const a = await analyzeImage(bytes, quality);
+      found[i] = { key, label, sha256, ...(a.ok ? { hashed: { key, sha256, hash: a.hash, colour: a.colour, thumb: a.thumb } } : {}) };
     }
-  }));
+    opts.onProgress?.(++done, keys.length);
+  });
   const images = found.filter((f): f is Found => f !== undefined);
   if (!images.length) return { skipped, copyGroups: 0 };
 

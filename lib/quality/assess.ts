@@ -8,6 +8,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Manifest, ManifestImage } from "../manifest.ts";
+import { runPool } from "../pool.ts";
 import type { VlmImageReview, VlmReview } from "../vlm/types.ts";
 import { type LabelCounts, type LabelDistributionResult, judgeLabelDistribution } from "./batch-checks.ts";
 import { combineScores, describeCombination, type ScoreBreakdown } from "./combine.ts";
@@ -138,14 +139,6 @@ function reported(m: ImageMeasurements): ReportedMeasurements {
     std: round(m.luminanceStd, 2), entropy: round(m.entropyBits, 3),
     coarse_detail: round(m.coarseDetail, 1), very_coarse_detail: round(m.veryCoarseDetail, 1), saturation: round(m.saturation, 4), hash: m.hash, colour: m.colour,
   };
-}
-
-async function runPool(count: number, concurrency: number, work: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < count) await work(next++);
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, count)) }, worker));
 }
 
 /**

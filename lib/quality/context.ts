@@ -36,12 +36,12 @@ export interface DataGateContext extends EarlierData {
   modelClasses: readonly string[];
 }
 
-/** Production's training manifests other than `exclude`, repo-relative, with how reports name them. */
-async function productionManifests(registry: NonNullable<DataGateContextOptions["registry"]>, exclude: string): Promise<Array<{ path: string; name: string }>> {
+/** Production's training manifests, repo-relative, with how reports name them. */
+async function productionManifests(registry: NonNullable<DataGateContextOptions["registry"]>): Promise<Array<{ path: string; name: string }>> {
   const production = await registry.production();
   if (!production) return [];
   const lineage = await registry.lineage(production.version);
-  return (lineage?.manifests ?? []).filter((m) => m.path !== exclude).map((m) => ({ path: m.path, name: `${m.path} (trained into ${production.version})` }));
+  return (lineage?.manifests ?? []).map((m) => ({ path: m.path, name: `${m.path} (trained into ${production.version})` }));
 }
 
 /** Loads everything a batch is compared with; a part that cannot be read becomes a note, never an error. */
@@ -61,11 +61,12 @@ export async function dataGateContext(opts: DataGateContextOptions): Promise<Dat
   } else if (opts.registry) {
     // Production's data is what the batch is compared with, not what is judged: a registry
     // that cannot be read narrows the comparison (the report says so) but stops nothing.
-    trained = await productionManifests(opts.registry, self).catch((err: Error) => {
+    trained = await productionManifests(opts.registry).catch((err: Error) => {
       notes.push(`production's training data could not be read, so copies of it, label balance and shift were judged on this batch alone: ${err.message.split("\n")[0]}`);
       return [];
     });
   }
+  // The manifest being judged is never compared with itself, whoever named it.
   const earlier = await loadEarlierData({
     ...(evalManifest ? { evalManifest } : {}),
     trainedManifests: trained.filter((t) => relative(repoDir, inRepo(t.path)) !== self).map((t) => ({ path: inRepo(t.path), name: t.name })),

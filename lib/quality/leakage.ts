@@ -6,6 +6,7 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Manifest, ManifestImage } from "../manifest.ts";
+import { runPool } from "../pool.ts";
 import { ChecksumMismatchError, InvalidKeyError, ObjectNotFoundError } from "../storage/errors.ts";
 import type { QualityConfig } from "./config.ts";
 import { analyzeImage } from "./image-checks.ts";
@@ -114,25 +115,20 @@ export async function hashManifestImages(opts: {
 }): Promise<{ images: HashedImage[]; skipped: number }> {
   const { manifest, load, config, memo } = opts;
   const out: Array<HashedImage | undefined> = [];
-  let next = 0;
   let skipped = 0;
-  const worker = async () => {
-    while (next < manifest.images.length) {
-      const i = next++;
-      const img = manifest.images[i]!;
-      let known = await memo?.get(img.sha256);
-      if (!known) {
-        const bytes = await load(img).catch(() => undefined);
-        const analysis = bytes ? await analyzeImage(bytes, config) : undefined;
-        if (analysis?.ok) {
-          known = { hash: analysis.hash, colour: analysis.colour, thumb: analysis.thumb };
-          await memo?.put(img.sha256, known).catch(() => undefined);
-        }
+  await runPool(manifest.images.length, opts.concurrency ?? 4, async (i) => {
+    const img = manifest.images[i]!;
+    let known = await memo?.get(img.sha256);
+    if (!known) {
+      const bytes = await load(img).catch(() => undefined);
+      const analysis = bytes ? await analyzeImage(bytes, config) : undefined;
+      if (analysis?.ok) {
+        known = { hash: analysis.hash, colour: analysis.colour, thumb: analysis.thumb };
+        await memo?.put(img.sha256, known).catch(() => undefined);
       }
-      if (known) out[i] = { key: img.key, sha256: img.sha256, ...known, label: img.label, split: img.split };
-      else skipped++;
     }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 4, manifest.images.length)) }, worker));
+    if (known) out[i] = { key: img.key, sha256: img.sha256, ...known, label: img.label, split: img.split };
+    else skipped++;
+  });
   return { images: out.filter((h): h is HashedImage => h !== undefined), skipped };
 }
