@@ -47,6 +47,51 @@ export function makeDivisible(v: number, divisor = 8): number {
   return rounded < 0.9 * v ? rounded + divisor : rounded;
 }
 
+/** One inverted residual block as built: the layer names and channel counts. */
+export interface BlockPlan {
+  /** Layer-name prefix: `expanded_conv_` for the first block, then `block_<id>_`. */
+  prefix: string;
+  inChannels: number;
+  /** Channels after the 1x1 expansion; undefined for the first block, which has none. */
+  expandChannels?: number;
+  stride: number;
+  outChannels: number;
+  /** Stride 1 and as many channels out as in: the block adds its input back. */
+  residual: boolean;
+}
+
+/** The whole network's layout for a width multiplier: stem, blocks, head. */
+export interface MobileNetV2Plan {
+  stemChannels: number;
+  blocks: BlockPlan[];
+  lastChannels: number;
+}
+
+/** The layer layout of MobileNetV2 at width `alpha` (shared by the tfjs-layers model and the fused step). */
+export function planMobileNetV2(alpha: number): MobileNetV2Plan {
+  const stemChannels = makeDivisible(32 * alpha);
+  const blocks: BlockPlan[] = [];
+  let inChannels = stemChannels;
+  for (const { t, c, n, s } of INVERTED_RESIDUAL_STAGES) {
+    for (let i = 0; i < n; i++) {
+      const id = blocks.length;
+      const stride = i === 0 ? s : 1;
+      const outChannels = makeDivisible(Math.floor(c * alpha));
+      blocks.push({
+        prefix: id === 0 ? "expanded_conv_" : `block_${id}_`,
+        inChannels,
+        ...(id === 0 ? {} : { expandChannels: t * inChannels }),
+        stride,
+        outChannels,
+        residual: stride === 1 && inChannels === outChannels,
+      });
+      inChannels = outChannels;
+    }
+  }
+  // Keras keeps 1280 features for alpha <= 1: the head stays wide even for thin models.
+  return { stemChannels, blocks, lastChannels: alpha > 1 ? makeDivisible(1280 * alpha) : 1280 };
+}
+
 type Sym = tf.SymbolicTensor;
 
 /** Builds an untrained MobileNetV2 classifier (softmax over `numClasses`). */
@@ -68,13 +113,11 @@ export function buildMobileNetV2(opts: MobileNetV2Options): tf.LayersModel {
     tf.layers.batchNormalization({ axis: -1, momentum, epsilon: 1e-3, gammaInitializer, name }).apply(x) as Sym;
   const relu6 = (x: Sym, name: string) => tf.layers.reLU({ maxValue: 6, name }).apply(x) as Sym;
 
-  const invertedResidual = (x: Sym, filters: number, stride: number, expansion: number, id: number): Sym => {
-    const prefix = id === 0 ? "expanded_conv_" : `block_${id}_`;
-    const inChannels = x.shape[3] as number;
-    const outChannels = makeDivisible(Math.floor(filters * alpha));
+  const invertedResidual = (x: Sym, block: BlockPlan): Sym => {
+    const { prefix, expandChannels, stride, outChannels, residual } = block;
     let h = x;
-    if (id !== 0) {
-      h = conv(h, expansion * inChannels, 1, 1, `${prefix}expand`);
+    if (expandChannels !== undefined) {
+      h = conv(h, expandChannels, 1, 1, `${prefix}expand`);
       h = relu6(bn(h, `${prefix}expand_BN`), `${prefix}expand_relu`);
     }
     h = tf.layers
@@ -89,7 +132,6 @@ export function buildMobileNetV2(opts: MobileNetV2Options): tf.LayersModel {
       })
       .apply(h) as Sym;
     h = relu6(bn(h, `${prefix}depthwise_BN`), `${prefix}depthwise_relu`);
-    const residual = stride === 1 && inChannels === outChannels;
     // Linear bottleneck. On residual blocks its BN starts at gamma = 0 so each block starts
     // as the identity ("zero-init residual", Goyal et al. 2017): a from-scratch run on a
     // few hundred images is then far less erratic in its first epochs.
@@ -100,16 +142,12 @@ export function buildMobileNetV2(opts: MobileNetV2Options): tf.LayersModel {
     return h;
   };
 
+  const plan = planMobileNetV2(alpha);
   const input = tf.input({ shape: [inputSize, inputSize, 3], name: "input", dtype: "float32" });
-  let x = conv(input, makeDivisible(32 * alpha), 3, 2, "Conv1");
+  let x = conv(input, plan.stemChannels, 3, 2, "Conv1");
   x = relu6(bn(x, "bn_Conv1"), "Conv1_relu");
-  let id = 0;
-  for (const { t, c, n, s } of INVERTED_RESIDUAL_STAGES) {
-    for (let i = 0; i < n; i++) x = invertedResidual(x, c, i === 0 ? s : 1, t, id++);
-  }
-  // Keras keeps 1280 features for alpha <= 1: the head stays wide even for thin models.
-  const lastChannels = alpha > 1 ? makeDivisible(1280 * alpha) : 1280;
-  x = relu6(bn(conv(x, lastChannels, 1, 1, "Conv_1"), "Conv_1_bn"), "out_relu");
+  for (const block of plan.blocks) x = invertedResidual(x, block);
+  x = relu6(bn(conv(x, plan.lastChannels, 1, 1, "Conv_1"), "Conv_1_bn"), "out_relu");
   x = tf.layers.globalAveragePooling2d({ name: "global_average_pooling2d" }).apply(x) as Sym;
   x = tf.layers.dropout({ rate: opts.dropout ?? 0.2, seed: opts.seed, name: "dropout" }).apply(x) as Sym;
   const output = tf.layers
