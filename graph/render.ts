@@ -133,7 +133,7 @@ ${verdictList(state)}
 
 ### Data
 Quality score of the new batch: **${state.quality_score?.toFixed(1)} / 10** (gate ${cfg.quality.threshold}); ${t.excluded_images} refused image(s) left out of training.
-Trained on ${t.train_images} images (val ${t.val_images}), best epoch ${t.best_epoch} of ${t.epochs_run}, ${t.train_seconds.toFixed(0)} s:
+Trained on ${t.train_images} images (val ${t.val_images}), best epoch ${t.best_epoch} of ${t.epochs_run}, ${t.train_seconds.toFixed(0)} s on ${t.device ?? "an unrecorded device"}:
 ${lineageList(state)}
 
 ### TFLite (proven in LiteRT on the evaluation set)
@@ -151,6 +151,11 @@ ${artifact.files.map((f) => `- \`${f.name}\` ${f.bytes} bytes, sha256 \`${f.sha2
 `;
 }
 
+function augmentationText(a: MlopsConfig["training"]["augment"]): string {
+  if (a === false) return "no augmentation";
+  return `augmentation: ${a.flip ? "mirror, " : ""}rotation up to ${a.rotation_deg} deg, crops keeping ${a.min_crop_area * 100}% of the area or more, brightness +-${a.brightness}, contrast +-${a.contrast}, no hue`;
+}
+
 /** `model-card.md` of a version. */
 export function renderModelCard(state: MLOpsStateType, cfg: MlopsConfig, artifact: ModelArtifact): string {
   const m = state.candidate_metrics!;
@@ -166,7 +171,7 @@ ${lineageList(state)}
 Evaluation: the frozen evaluation set \`${cfg.paths.eval_manifest}\` (${t.eval_images} images).
 
 ## Training
-MobileNetV2 (width ${tr.alpha}, input ${tr.input_size}x${tr.input_size}), trained from scratch in TensorFlow.js: batch ${tr.batch_size}, up to ${tr.epochs} epochs (stopped at ${t.epochs_run}, best ${t.best_epoch}), Adam lr ${tr.learning_rate}, early-stopping patience ${tr.patience}, seed ${tr.seed}. ${t.train_images} training and ${t.val_images} validation images.
+MobileNetV2 (width ${tr.alpha}, input ${tr.input_size}x${tr.input_size}), trained from scratch in TensorFlow.js on ${t.device ?? "an unrecorded device"}: batch ${tr.batch_size}, up to ${tr.epochs} epochs (stopped at ${t.epochs_run}, best ${t.best_epoch}), Adam lr ${tr.learning_rate} (${tr.lr_schedule}${tr.lr_schedule === "cosine" ? `, ${tr.warmup_epochs} warm-up epoch(s)` : ""}), early-stopping patience ${tr.patience}, label smoothing ${tr.label_smoothing}, dropout ${tr.dropout}, ${tr.class_weights ? "inverse-frequency class weights" : "unweighted loss"}, ${augmentationText(tr.augment)}, seed ${tr.seed}. ${t.train_images} training and ${t.val_images} validation images.
 
 ## Metrics on the evaluation set
 Accuracy ${pct(m.accuracy)}, macro-F1 ${pct(m.macro_f1)}.

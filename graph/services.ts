@@ -13,7 +13,8 @@ import { createGitHubClient, parseRepository } from "../lib/github/client.ts";
 import { promotionTargetFromEnv, type PromotionTarget } from "../lib/github/target.ts";
 import { createChannelNotifier, type AlertContent } from "../lib/notify/index.ts";
 import type { ClassificationMetrics, LabeledImage, TrainResult } from "../worker/types.ts";
-import type { ProgressLine } from "../worker/train.ts";
+import type { BatchProgress, ProgressLine } from "../worker/train.ts";
+import { trainConfigOf } from "../worker/settings.ts";
 import type { AlertRef, TfliteSummary } from "./state.ts";
 import type { ExportResult } from "../worker/tflite/export.ts";
 import type { VlmReviewer } from "../lib/vlm/types.ts";
@@ -27,6 +28,7 @@ export interface Trainer {
     labels: string[];
     outDir: string;
     onProgress?: (line: ProgressLine) => void;
+    onBatch?: (progress: BatchProgress) => void;
   }): Promise<TrainResult>;
   evaluate(modelDir: string, images: LabeledImage[], labels: string[]): Promise<{ metrics: ClassificationMetrics; predictions: number[] }>;
   /** Writes the .tflite variants of a trained model and proves each one in LiteRT on `evaluation`. */
@@ -88,10 +90,7 @@ export function createLocalTrainer(config: MlopsConfig): Trainer {
       const { trainModel } = await import("../worker/train.ts");
       return trainModel({
         ...job,
-        config: {
-          alpha: t.alpha, inputSize: t.input_size, batchSize: t.batch_size, epochs: t.epochs,
-          learningRate: t.learning_rate, patience: t.patience, seed: t.seed,
-        },
+        config: trainConfigOf(config.training),
       });
     },
     async exportTflite(job) {

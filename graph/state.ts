@@ -77,6 +77,8 @@ export interface TrainingSummary {
   best_epoch: number;
   epochs_run: number;
   train_seconds: number;
+  /** Where training ran, e.g. "GPU:0 NVIDIA H200" or "CPU, oneDNN, 2 threads" (absent in runs checkpointed before it was recorded). */
+  device?: string;
   train_images: number;
   val_images: number;
   eval_images: number;

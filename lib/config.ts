@@ -76,16 +76,55 @@ export const AnalystSettingsSchema = z.strictObject({
 }).prefault({});
 export type AnalystSettings = z.infer<typeof AnalystSettingsSchema>;
 
-/** Hyper-parameters of the DL worker. */
+/**
+ * Training-time augmentation: one affine warp (crop, mirror, rotation) plus brightness and
+ * contrast. No hue or saturation jitter: colour is what tells ripe from unripe.
+ */
+export const AugmentSchema = z.strictObject({
+  /** Mirror left-right with probability 1/2. */
+  flip: z.boolean().default(true),
+  /** Largest rotation either way, in degrees. */
+  rotation_deg: z.number().min(0).max(180).default(15),
+  /** Smallest share of the image area a random crop keeps (1 = no crop). */
+  min_crop_area: z.number().gt(0).max(1).default(0.8),
+  /** Largest aspect-ratio change of the crop, as a factor (1 = square only). */
+  max_aspect: z.number().min(1).default(4 / 3),
+  /** Largest brightness shift either way, as a share of the full range. */
+  brightness: z.number().min(0).max(1).default(0.1),
+  /** Largest contrast change either way, as a factor offset (0.2: x0.8 to x1.2). */
+  contrast: z.number().min(0).lt(1).default(0.2),
+});
+
+/** Hyper-parameters of the DL worker; worker/README.md has the ablation behind each default. */
 export const TrainingSchema = z.strictObject({
   alpha: z.number().positive().max(1.4).default(0.35),
   input_size: z.number().int().min(32).max(224).default(96),
   batch_size: z.number().int().min(1).max(512).default(32),
+  /** Maximum epochs; early stopping may end sooner. */
   epochs: z.number().int().min(1).max(500).default(12),
+  /** Adam's peak learning rate. */
   learning_rate: z.number().positive().max(1).default(0.002),
+  /** "cosine": linear warm-up then cosine decay to 0 at `epochs`; "constant": `learning_rate` throughout. */
+  lr_schedule: z.enum(["cosine", "constant"]).default("cosine"),
+  warmup_epochs: z.number().min(0).default(1),
+  /** Epochs without a new best validation loss before training stops. */
   patience: z.number().int().min(1).default(3),
   seed: z.number().int().default(42),
+  /** false turns augmentation off; an object sets its strength. */
+  augment: z.union([z.literal(false), AugmentSchema]).prefault({}),
+  /** Weight the loss by inverse class frequency. */
+  class_weights: z.boolean().default(true),
+  /** Label smoothing of the targets, in [0, 1). */
+  label_smoothing: z.number().min(0).lt(1).default(0),
+  /** Dropout before the classifier. */
+  dropout: z.number().min(0).lt(1).default(0.2),
+  /**
+   * Where training runs: "cpu" (tfjs-node), "gpu" (tfjs-node-gpu; an error when no GPU is
+   * found) or "auto" (the GPU build when it is installed and sees a GPU, else the CPU).
+   */
+  device: z.enum(["auto", "cpu", "gpu"]).default("auto"),
 });
+export type TrainingSettings = z.infer<typeof TrainingSchema>;
 
 export const S3SettingsSchema = z.strictObject({
   region: z.string().default("us-east-1"),
@@ -154,6 +193,7 @@ export const ENV_OVERRIDES: Record<string, { field: string; parse: "number" | "s
   MLOPS_ALPHA: { field: "training.alpha", parse: "number", doc: "MobileNetV2 width multiplier" },
   MLOPS_BATCH_SIZE: { field: "training.batch_size", parse: "number", doc: "training batch size" },
   MLOPS_SEED: { field: "training.seed", parse: "number", doc: "seed for weights, shuffling and splits" },
+  MLOPS_TRAIN_DEVICE: { field: "training.device", parse: "string", doc: "where training runs: auto, cpu or gpu" },
   MLOPS_BASE_BRANCH: { field: "git.base_branch", parse: "string", doc: "branch promotions are proposed against" },
   MLOPS_S3_ENDPOINT: { field: "s3.endpoint", parse: "string", doc: "S3-compatible endpoint URL (OCI, MinIO); empty for AWS" },
   AWS_REGION: { field: "s3.region", parse: "string", doc: "S3 region" },

@@ -12,8 +12,12 @@
 // a broken native backend is an install error, not a silent pure-JS slowdown later.
 //
 // Environment:
-//   MANGO_TFJS_WHEEL           path of a tensorflow-cpu wheel to use (skips pip)
-//   MANGO_TFJS_WHEEL_VERSION   tensorflow-cpu version to fetch with pip (default 2.21.0)
+//   MANGO_TFJS_PACKAGE         the binding to make work (default @tensorflow/tfjs-node; the GPU
+//                              runner sets @tensorflow/tfjs-node-gpu, see README "GPU runner")
+//   MANGO_TFJS_WHEEL_NAME      the pip package whose libtensorflow is used (default tensorflow-cpu
+//                              for the CPU binding, tensorflow, a CUDA build, for the GPU one)
+//   MANGO_TFJS_WHEEL           path of such a wheel to use (skips pip)
+//   MANGO_TFJS_WHEEL_VERSION   its version to fetch with pip (default 2.21.0)
 //   MANGO_TFJS_SKIP_ONLINE=1   skip step 2 (go straight to the wheel)
 //   MANGO_TFJS_SKIP_NATIVE=1   do nothing (e.g. a machine that never trains)
 import { execFileSync, spawnSync } from "node:child_process";
@@ -30,11 +34,14 @@ if (process.env.MANGO_TFJS_SKIP_NATIVE === "1") {
   process.exit(0);
 }
 
+const pkg = process.env.MANGO_TFJS_PACKAGE || "@tensorflow/tfjs-node";
+const wheelName = process.env.MANGO_TFJS_WHEEL_NAME || (pkg.endsWith("-gpu") ? "tensorflow" : "tensorflow-cpu");
+const wheelPrefix = wheelName.replace(/-/g, "_");
 let pkgDir;
 try {
-  pkgDir = dirname(require.resolve("@tensorflow/tfjs-node/package.json"));
+  pkgDir = dirname(require.resolve(`${pkg}/package.json`));
 } catch {
-  log("@tensorflow/tfjs-node is not installed (omitted dependency?); nothing to build.");
+  log(`${pkg} is not installed (omitted dependency?); nothing to build.`);
   process.exit(0);
 }
 
@@ -42,7 +49,7 @@ try {
 function probeBackend() {
   const probe = spawnSync(
     process.execPath,
-    ["-e", "const tf=require('@tensorflow/tfjs-node');tf.tensor([1,2]).square().dataSync();process.stdout.write(tf.getBackend())"],
+    ["-e", `const tf=require(${JSON.stringify(pkg)});tf.tensor([1,2]).square().dataSync();process.stdout.write(tf.getBackend())`],
     { cwd: pkgDir, encoding: "utf8", env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: "2" } },
   );
   return probe.status === 0 && probe.stdout.trim() === "tensorflow"
@@ -76,11 +83,11 @@ function fetchWheel(py) {
   const version = process.env.MANGO_TFJS_WHEEL_VERSION ?? "2.21.0";
   const cacheDir = join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "mango-mlops", "wheels");
   mkdirSync(cacheDir, { recursive: true });
-  const cached = readdirSync(cacheDir).find((f) => f.startsWith(`tensorflow_cpu-${version}-`) && f.endsWith(".whl"));
+  const cached = readdirSync(cacheDir).find((f) => f.startsWith(`${wheelPrefix}-${version}-`) && f.endsWith(".whl"));
   if (cached) return join(cacheDir, cached);
-  run(py, ["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-d", cacheDir, `tensorflow-cpu==${version}`]);
-  const got = readdirSync(cacheDir).find((f) => f.startsWith(`tensorflow_cpu-${version}-`) && f.endsWith(".whl"));
-  if (!got) throw new Error(`pip did not leave a tensorflow_cpu-${version} wheel in ${cacheDir}`);
+  run(py, ["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-d", cacheDir, `${wheelName}==${version}`]);
+  const got = readdirSync(cacheDir).find((f) => f.startsWith(`${wheelPrefix}-${version}-`) && f.endsWith(".whl"));
+  if (!got) throw new Error(`pip did not leave a ${wheelPrefix}-${version} wheel in ${cacheDir}`);
   return join(cacheDir, got);
 }
 
@@ -139,21 +146,21 @@ function buildFromWheel() {
 
 const already = probeBackend();
 if (already.ok) {
-  log("native backend already loads (tensorflow).");
+  log(`native backend ${pkg} already loads (tensorflow).`);
   process.exit(0);
 }
 
 if (tryOnlineInstall() && probeBackend().ok) {
-  log("native backend installed by tfjs-node's own install.");
+  log(`native backend installed by ${pkg}'s own install.`);
   process.exit(0);
 }
 
-log("falling back to the offline build from the tensorflow-cpu wheel.");
+log(`falling back to the offline build of ${pkg} from the ${wheelName} wheel.`);
 try {
   buildFromWheel();
 } catch (err) {
   console.error(`[tfjs-native] offline build failed: ${err.message}`);
-  console.error("[tfjs-native] Fix: make `pip download tensorflow-cpu` work (a wheel mirror), or set MANGO_TFJS_WHEEL to a local tensorflow-cpu wheel, then rerun `npm rebuild` or `node scripts/install-tfjs-native.mjs`.");
+  console.error(`[tfjs-native] Fix: make \`pip download ${wheelName}\` work (a wheel mirror), or set MANGO_TFJS_WHEEL to a local ${wheelName} wheel, then rerun \`npm rebuild\` or \`node scripts/install-tfjs-native.mjs\`.`);
   process.exit(1);
 }
 const after = probeBackend();
@@ -161,4 +168,4 @@ if (!after.ok) {
   console.error(`[tfjs-native] the binding was built but does not load: ${after.detail}`);
   process.exit(1);
 }
-log("native backend built from the tensorflow-cpu wheel and loads (tensorflow).");
+log(`native backend ${pkg} built from the ${wheelName} wheel and loads (tensorflow).`);

@@ -76,6 +76,12 @@ describe("environment overrides", () => {
     expect(config.s3).toEqual({ region: "sa-east-1", endpoint: "http://127.0.0.1:9000", force_path_style: true });
   });
 
+  it("pick the training device, and a device that does not exist is an error naming the choices", () => {
+    expect(parseConfig({}, {}).training.device).toBe("auto");
+    expect(parseConfig({ training: { device: "cpu" } }, { MLOPS_TRAIN_DEVICE: "gpu" }).training.device).toBe("gpu");
+    expect(configError(() => parseConfig({}, { MLOPS_TRAIN_DEVICE: "tpu" })).message).toMatch(/training\.device.*"auto".*"cpu".*"gpu"|training\.device.*auto.*cpu.*gpu/s);
+  });
+
   it("are ignored when empty, as a copied .env.example leaves them", () => {
     const empty = Object.fromEntries(Object.keys(ENV_OVERRIDES).map((name) => [name, ""]));
     expect(parseConfig({ training: { epochs: 5 } }, empty)).toEqual(parseConfig({ training: { epochs: 5 } }));

@@ -79,6 +79,8 @@ describe("trainModel on a tiny colour task", () => {
       labels: LABELS,
       config: CONFIG,
       backend: "tensorflow",
+      device: expect.stringMatching(/^CPU, oneDNN( off)?, \d+ threads?$/),
+      runtime: { package: "@tensorflow/tfjs-node", backend: "tensorflow" },
       best_epoch: result.bestEpoch,
       train_images: 81, // 30 per class minus a stratified 10% (3 each) held out
       val_images: 9,

@@ -13,7 +13,7 @@
  * The random draws are made in JS (`sampleJitter`) from a seeded PRNG and are the only
  * randomness, so a (seed, epoch, batch) gives the same augmented batch on every run.
  */
-import * as tf from "@tensorflow/tfjs-node";
+import * as tf from "@tensorflow/tfjs";
 import type { AugmentConfig } from "./types.ts";
 
 /** The defaults: mild enough that a mango stays a mango of the same ripeness. */

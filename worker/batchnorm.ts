@@ -1,48 +1,62 @@
 /**
- * Inference-mode passes over already-decoded images during training: "precise BN"
- * recalibration and validation probabilities. Both see the clean (never augmented)
- * images, because that is what the model meets at inference time.
+ * The small pieces of a training step around the fused network: targets, the dropout
+ * mask, "precise BN" batches and inference-mode passes over decoded images. The passes
+ * see the clean (never augmented) images, because that is what the model meets at
+ * inference time.
  */
-import * as tf from "@tensorflow/tfjs-node";
+import * as tf from "@tensorflow/tfjs";
+import type { FusedMobileNetV2 } from "./fused-mobilenet.ts";
 import { toInputTensor } from "./images.ts";
 
 /** Images used to re-estimate BatchNorm statistics after each epoch. */
 export const BN_RECALIBRATION_IMAGES = 256;
 
 /**
- * Replaces every BatchNorm layer's moving mean/variance with their average over a few
- * training batches under the current weights ("precise BN", Wu & Johnson 2021).
- * The momentum-0.99 moving averages start at mean 0 / variance 1 and need hundreds of
- * steps to catch up; a from-scratch run of a few hundred images has only ~10 steps an
- * epoch, so without this the validation loss (inference mode) says nothing for the first
- * epochs and early stopping would stop on noise. Costs one forward pass over <= 256 images.
+ * The batches whose statistics replace every BatchNorm layer's moving mean/variance after
+ * an epoch ("precise BN", Wu & Johnson 2021). The momentum-0.99 moving averages start at
+ * mean 0 / variance 1 and need hundreds of steps to catch up; a from-scratch run of a few
+ * hundred images has only ~10 steps an epoch, so without this the validation loss
+ * (inference mode) says nothing for the first epochs and early stopping would stop on
+ * noise. Whole batches only, so each batch weighs the same; at most 256 images.
  */
-export function recalibrateBatchNorm(model: tf.LayersModel, pixels: Uint8Array[], inputSize: number, batchSize: number): void {
-  const bns = model.layers.filter((l) => l.getClassName() === "BatchNormalization") as unknown as { momentum: number }[];
-  const saved = bns.map((b) => b.momentum);
-  // Whole batches only, so each batch's statistics weigh the same in the average.
+export function* recalibrationBatches(pixels: Uint8Array[], inputSize: number, batchSize: number): Generator<tf.Tensor4D> {
   const n = Math.max(Math.min(batchSize, pixels.length), Math.floor(Math.min(BN_RECALIBRATION_IMAGES, pixels.length) / batchSize) * batchSize);
-  try {
-    for (let b = 0; b * batchSize < n; b++) {
-      // tfjs: moving = moving * momentum + batch * (1 - momentum); b/(b+1) makes it a running mean.
-      for (const layer of bns) layer.momentum = b / (b + 1);
-      const batch = pixels.slice(b * batchSize, Math.min(n, (b + 1) * batchSize));
-      tf.tidy(() => {
-        model.apply(toInputTensor(batch, inputSize), { training: true }); // run for its side effect only
-      });
+  for (let start = 0; start < n; start += batchSize) {
+    const x = toInputTensor(pixels.slice(start, Math.min(n, start + batchSize)), inputSize);
+    try {
+      yield x;
+    } finally {
+      x.dispose();
     }
-  } finally {
-    bns.forEach((layer, i) => (layer.momentum = saved[i] as number));
   }
 }
 
 /** Softmax outputs for already-decoded images, batch by batch, in inference mode. */
-export async function probabilitiesOf(model: tf.LayersModel, pixels: Uint8Array[], inputSize: number, batchSize: number): Promise<number[][]> {
+export function probabilitiesOf(net: FusedMobileNetV2, pixels: Uint8Array[], inputSize: number, batchSize: number): number[][] {
   const out: number[][] = [];
   for (let start = 0; start < pixels.length; start += batchSize) {
-    const y = tf.tidy(() => model.predict(toInputTensor(pixels.slice(start, start + batchSize), inputSize)) as tf.Tensor2D);
-    out.push(...((await y.array()) as number[][]));
+    const y = tf.tidy(() => net.predict(toInputTensor(pixels.slice(start, start + batchSize), inputSize)));
+    out.push(...(y.arraySync() as number[][]));
     y.dispose();
   }
+  return out;
+}
+
+/**
+ * Row-major [n, k] targets: one-hot, or with label smoothing `eps` the true class gets
+ * 1 - eps + eps/k and every class eps/k (Szegedy et al. 2016; Keras' `label_smoothing`).
+ */
+export function smoothedTargets(classes: readonly number[], k: number, eps: number): Float32Array {
+  if (!(eps >= 0 && eps < 1)) throw new Error(`label smoothing must be in [0, 1), got ${eps}`);
+  const out = new Float32Array(classes.length * k).fill(eps / k);
+  classes.forEach((c, i) => (out[i * k + c] = 1 - eps + eps / k));
+  return out;
+}
+
+/** Inverted dropout's keep-mask: 0 with probability `rate`, else 1 / (1 - rate). */
+export function dropoutKeepMask(size: number, rate: number, rng: () => number): Float32Array {
+  const keep = 1 / (1 - rate);
+  const out = new Float32Array(size);
+  for (let i = 0; i < size; i++) out[i] = rng() < rate ? 0 : keep;
   return out;
 }

@@ -10,6 +10,8 @@ import { loadConfig, loadDotEnv } from "../lib/config.ts";
 import { materializeManifest } from "../lib/dataset.ts";
 import { readManifest } from "../lib/manifest.ts";
 import { HashCache, openStore } from "../lib/storage/index.ts";
+import { batchProgressReporter } from "./progress.ts";
+import { trainConfigOf } from "./settings.ts";
 import { trainModel } from "./train.ts";
 
 const USAGE = "usage: npm run train -- --manifest data-manifests/M.json --eval data-manifests/eval/E.json --out DIR [--config mlops.config.json] [--cache DIR]";
@@ -44,14 +46,14 @@ async function main(): Promise<void> {
   }
   const local = await materializeManifest(data, openStore(data.base_uri, s3), cache);
   const evalLocal = await materializeManifest(evaluation, openStore(evaluation.base_uri, s3), cache);
-  const t = config.training;
   const result = await trainModel({
     train: local.train,
     val: local.val,
     evaluation: evalLocal.eval,
     labels: config.labels,
     outDir: resolve(args.out),
-    config: { alpha: t.alpha, inputSize: t.input_size, batchSize: t.batch_size, epochs: t.epochs, learningRate: t.learning_rate, patience: t.patience, seed: t.seed },
+    config: trainConfigOf(config.training),
+    onBatch: batchProgressReporter({ tty: process.stderr.isTTY === true, write: (t) => process.stderr.write(t) }),
     onProgress: (p) => console.log(`epoch ${p.epoch}: loss ${p.loss.toFixed(3)} acc ${p.accuracy.toFixed(3)} val_loss ${p.val_loss.toFixed(3)} val_acc ${p.val_accuracy.toFixed(3)} ${p.images_per_s.toFixed(0)} img/s ETA ${Math.round(p.eta_s)}s`),
   });
   console.log(`accuracy ${(result.metrics.accuracy * 100).toFixed(1)}%, macro-F1 ${(result.metrics.macro_f1 * 100).toFixed(1)}% on ${result.metrics.n} evaluation images; best epoch ${result.bestEpoch}; model in ${result.modelDir}`);

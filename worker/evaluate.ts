@@ -5,7 +5,8 @@
  * machines that never evaluate.
  */
 import { resolve } from "node:path";
-import type { LayersModel, Tensor2D } from "@tensorflow/tfjs-node";
+import type { LayersModel, Tensor, Tensor2D } from "@tensorflow/tfjs-node";
+import type { FusedMobileNetV2 } from "./fused-mobilenet.ts";
 import { ensureNativeBackend } from "./backend.ts";
 import { argmax, computeMetrics, toLabelIndices } from "./metrics.ts";
 import type { ClassificationMetrics, LabeledImage } from "./types.ts";
@@ -29,7 +30,11 @@ export async function loadModel(modelDir: string): Promise<LayersModel> {
   }
 }
 
-/** Predicts every image in batches (decoded lazily, in inference mode). */
+/**
+ * Predicts every image in batches (decoded lazily, in inference mode). A MobileNetV2 of
+ * ours (`mobilenetv2_<alpha>_<size>`) runs as fused kernels; any other layers model runs
+ * as it is.
+ */
 export async function predict(
   model: LayersModel,
   images: Pick<LabeledImage, "path">[],
@@ -37,11 +42,29 @@ export async function predict(
   batchSize = 32,
 ): Promise<Predictions> {
   const tf = await ensureNativeBackend();
+  const alpha = /^mobilenetv2_([\d.]+)_\d+$/.exec(model.name)?.[1];
+  if (alpha === undefined) return predictBatches(images, inputSize, batchSize, (x) => model.predict(x) as Tensor2D);
+  const { FusedMobileNetV2 } = await import("./fused-mobilenet.ts");
+  const net = FusedMobileNetV2.fromLayersModel(tf, model, { alpha: Number(alpha) });
+  try {
+    return await predictWith(net, images, inputSize, batchSize);
+  } finally {
+    net.dispose();
+  }
+}
+
+/** `predict` through a fused network already built. */
+export async function predictWith(net: FusedMobileNetV2, images: Pick<LabeledImage, "path">[], inputSize: number, batchSize = 32): Promise<Predictions> {
+  return predictBatches(images, inputSize, batchSize, (x) => net.predict(x));
+}
+
+async function predictBatches(images: Pick<LabeledImage, "path">[], inputSize: number, batchSize: number, run: (x: Tensor) => Tensor): Promise<Predictions> {
+  const tf = await ensureNativeBackend();
   const { decodedBatches, toInputTensor } = await import("./images.ts");
   const probabilities: number[][] = [];
   const paths = images.map((i) => i.path);
   for await (const { pixels } of decodedBatches(paths, inputSize, batchSize)) {
-    const y = tf.tidy(() => model.predict(toInputTensor(pixels, inputSize)) as Tensor2D);
+    const y = tf.tidy(() => run(toInputTensor(pixels, inputSize)));
     const rows = (await y.array()) as number[][];
     y.dispose();
     probabilities.push(...rows);

@@ -19,11 +19,13 @@
  * weighting is `w_i`. BatchNorm moving statistics follow momentum `bnMomentum` exactly as
  * the layers model's do, updated by the batch-norm kernel itself.
  */
-import type * as TF from "@tensorflow/tfjs-node";
+import type * as tfn from "@tensorflow/tfjs";
+/** The tfjs API both native builds share. */
+type TF = typeof import("@tensorflow/tfjs");
 import { planMobileNetV2, type MobileNetV2Plan } from "./mobilenet-v2.ts";
 import { NativeOps } from "./native-ops.ts";
 
-type Tensor = TF.Tensor;
+type Tensor = tfn.Tensor;
 
 /** Keras' and tfjs-layers' BatchNormalization epsilon, as the layers model uses. */
 const BN_EPSILON = 1e-3;
@@ -70,11 +72,11 @@ export interface TrainBatch {
 }
 
 /** What a step measured, on the batch before the update. */
-export interface StepResult {
+export type StepResult = {
   loss: number;
   /** Share of images whose argmax matches the argmax of their target. */
   accuracy: number;
-}
+};
 
 /** Per-weight gradients of one batch, keyed `layer/param` as in tfjs-layers. */
 export type Gradients = Map<string, Tensor>;
@@ -84,7 +86,7 @@ export class FusedMobileNetV2 {
   readonly plan: MobileNetV2Plan;
   readonly numClasses: number;
   readonly featureCount: number;
-  private readonly tf: typeof TF;
+  private readonly tf: TF;
   private readonly ops: NativeOps;
   private readonly units: Unit[] = [];
   /** Trainable weights: resource handles, in a fixed order. */
@@ -98,7 +100,7 @@ export class FusedMobileNetV2 {
   private readonly adam: Required<AdamOptions>;
   private adamStep = 0;
 
-  private constructor(tf: typeof TF, model: TF.LayersModel, alpha: number, numClasses: number, bnMomentum: number, adam: AdamOptions) {
+  private constructor(tf: TF, model: tfn.LayersModel, alpha: number, numClasses: number, bnMomentum: number, adam: AdamOptions) {
     this.tf = tf;
     this.ops = new NativeOps(tf);
     this.plan = planMobileNetV2(alpha);
@@ -121,7 +123,7 @@ export class FusedMobileNetV2 {
    * The fused twin of a tfjs-layers MobileNetV2 from `buildMobileNetV2` (same alpha), with
    * its current weights. The layers model is left as it is.
    */
-  static fromLayersModel(tf: typeof TF, model: TF.LayersModel, opts: { alpha: number; bnMomentum?: number; adam?: AdamOptions }): FusedMobileNetV2 {
+  static fromLayersModel(tf: TF, model: tfn.LayersModel, opts: { alpha: number; bnMomentum?: number; adam?: AdamOptions }): FusedMobileNetV2 {
     const units = model.outputs[0]?.shape.at(-1);
     if (typeof units !== "number") throw new Error("fused MobileNetV2: the model has no class output");
     return new FusedMobileNetV2(tf, model, opts.alpha, units, opts.bnMomentum ?? 0.99, opts.adam ?? {});
@@ -137,8 +139,8 @@ export class FusedMobileNetV2 {
     return this.ops.kernels;
   }
 
-  private layerWeights(model: TF.LayersModel, name: string, expected: number): Tensor[] {
-    let layer: TF.layers.Layer;
+  private layerWeights(model: tfn.LayersModel, name: string, expected: number): Tensor[] {
+    let layer: tfn.layers.Layer;
     try {
       layer = model.getLayer(name);
     } catch {
@@ -158,7 +160,7 @@ export class FusedMobileNetV2 {
     zeros.dispose();
   }
 
-  private load(model: TF.LayersModel): void {
+  private load(model: tfn.LayersModel): void {
     for (const u of this.units) {
       const [kernel] = this.layerWeights(model, u.conv, 1);
       this.addVar(`${u.conv}/${u.depthwise ? "depthwise_kernel" : "kernel"}`, kernel as Tensor);
@@ -380,7 +382,7 @@ export class FusedMobileNetV2 {
   }
 
   /** Writes the current weights and moving statistics into the tfjs-layers model. */
-  writeTo(model: TF.LayersModel): void {
+  writeTo(model: tfn.LayersModel): void {
     const snap = this.snapshot();
     try {
       for (const u of this.units) {

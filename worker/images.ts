@@ -8,7 +8,7 @@
  * contract as data (it goes into the .tflite metadata).
  */
 import sharp, { type OutputInfo } from "sharp";
-import * as tf from "@tensorflow/tfjs-node";
+import * as tf from "@tensorflow/tfjs";
 
 /** Largest source image accepted, in pixels: above it sharp refuses (decompression bombs). */
 export const MAX_INPUT_PIXELS = 100_000_000;

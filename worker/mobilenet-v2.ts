@@ -14,7 +14,7 @@
  * The model only contains Conv2D, DepthwiseConv2D, BatchNormalization, ReLU, Add,
  * GlobalAveragePooling2D, Dropout and Dense layers; the .tflite writer relies on that.
  */
-import * as tf from "@tensorflow/tfjs-node";
+import * as tf from "@tensorflow/tfjs";
 
 /** Options of `buildMobileNetV2`. */
 export interface MobileNetV2Options {

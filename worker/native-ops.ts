@@ -14,9 +14,11 @@
  * Attribute lists are built once per distinct setting and reused: each call then costs the
  * kernel plus ~7 µs of binding overhead.
  */
-import type * as TF from "@tensorflow/tfjs-node";
+import type * as tfn from "@tensorflow/tfjs";
+/** The tfjs API both native builds share. */
+type TF = typeof import("@tensorflow/tfjs");
 
-type Tensor = TF.Tensor;
+type Tensor = tfn.Tensor;
 
 /** The attribute shape tfjs-node's binding reads. */
 interface OpAttr {
@@ -49,12 +51,12 @@ export class NativeOps {
   private readonly backend: NativeBackend;
   private readonly b: Binding;
   private readonly cache = new Map<string, OpAttr[]>();
-  private readonly tf: typeof TF;
+  private readonly tf: TF;
   private variableCount = 0;
   /** Kernels launched since construction (or the last `resetCount`). */
   kernels = 0;
 
-  constructor(tf: typeof TF) {
+  constructor(tf: TF) {
     const backend = tf.backend() as unknown as Partial<NativeBackend>;
     if (typeof backend.executeMultipleOutputs !== "function" || !backend.binding) {
       throw new Error(`the fused training step needs the native "tensorflow" backend; the active backend is "${tf.getBackend()}"`);

@@ -16,17 +16,18 @@
  * training images stay in memory as inputSize² RGB bytes (27 KB each at 96 px), so each
  * epoch costs only the network and the augmentation, not JPEG decoding.
  *
- * Importing this module loads libtensorflow; code that must also run where the native
- * backend is absent should `await ensureNativeBackend()` and then `await import()` it.
+ * The steps run as fused TensorFlow kernels (fused-mobilenet.ts) on the device that
+ * `config.device` asks for (backend.ts); metrics.json names the device that ran.
  */
 import { appendFile, mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import * as tf from "@tensorflow/tfjs-node";
+import * as tf from "@tensorflow/tfjs";
 import { augmentBatch, resolveAugment, sampleJitter } from "./augment.ts";
-import { ensureNativeBackend } from "./backend.ts";
-import { probabilitiesOf, recalibrateBatchNorm } from "./batchnorm.ts";
+import { describeBackend, deviceFromEnv, ensureNativeBackend } from "./backend.ts";
+import { dropoutKeepMask, probabilitiesOf, recalibrationBatches, smoothedTargets } from "./batchnorm.ts";
 import { classCounts, inverseFrequencyWeights, namedWeights } from "./class-weights.ts";
-import { predict } from "./evaluate.ts";
+import { predictWith } from "./evaluate.ts";
+import { FusedMobileNetV2 } from "./fused-mobilenet.ts";
 import { decodeImages, toInputTensor } from "./images.ts";
 import { argmax, computeMetrics, crossEntropy, toLabelIndices } from "./metrics.ts";
 import { buildMobileNetV2 } from "./mobilenet-v2.ts";
@@ -50,7 +51,26 @@ export interface TrainRequest {
   config: TrainConfig;
   outDir: string;
   onProgress?: (line: ProgressLine) => void;
+  /** After every optimiser step: where the epoch stands, for a progress bar. */
+  onBatch?: (progress: BatchProgress) => void;
 }
+
+/** Progress within an epoch. */
+export interface BatchProgress {
+  epoch: number;
+  /** 1-based batch just finished, of `batches`. */
+  batch: number;
+  batches: number;
+  /** Images seen so far this epoch. */
+  images: number;
+  /** Since the epoch started. */
+  seconds: number;
+  /** Mean training loss so far this epoch. */
+  loss: number;
+}
+
+/** Dropout before the classifier unless `config.dropout` says otherwise. */
+export const DEFAULT_DROPOUT = 0.2;
 
 /** Share of each class held out for validation when no validation set is given. */
 export const DEFAULT_VAL_FRACTION = 0.1;
@@ -60,7 +80,8 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
   const { labels, config } = req;
   checkRequest(req);
   const augment = resolveAugment(config.augment); // a bad setting fails before any decoding
-  await ensureNativeBackend();
+  await ensureNativeBackend(config.device ?? deviceFromEnv());
+  const runtime = await describeBackend();
   const outDir = resolve(req.outDir);
   const modelDir = join(outDir, "tfjs");
   const logPath = join(outDir, "training-log.jsonl");
@@ -78,16 +99,16 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
   const weights = config.classWeights === false ? labels.map(() => 1) : inverseFrequencyWeights(classCounts(trainY, labels.length));
   const schedule = planSchedule(config.learningRate, config.epochs, Math.ceil(train.length / config.batchSize), { kind: config.lrSchedule, warmupEpochs: config.warmupEpochs });
 
-  const model = buildMobileNetV2({ alpha: config.alpha, inputSize: config.inputSize, numClasses: labels.length, seed: config.seed });
-  const optimizer = tf.train.adam(config.learningRate);
-  const classWeights = tf.tensor1d(weights);
-  model.compile({ optimizer, loss: weightedCrossEntropy(classWeights), metrics: ["accuracy"] });
-  // tfjs' Dropout reuses its seed on every call (the same mask every step); a fresh seed
-  // from our stream per step keeps it both random and reproducible.
-  const dropouts = model.layers.filter((l) => l.getClassName() === "Dropout") as unknown as { seed?: number }[];
+  const dropoutRate = config.dropout ?? DEFAULT_DROPOUT;
+  const smoothing = config.labelSmoothing ?? 0;
+  const model = buildMobileNetV2({ alpha: config.alpha, inputSize: config.inputSize, numClasses: labels.length, seed: config.seed, dropout: dropoutRate });
+  // The layers model holds the initial weights and, at the end, the best ones (saving and
+  // the .tflite writer read it); the steps themselves run as fused kernels.
+  const net = FusedMobileNetV2.fromLayersModel(tf, model, { alpha: config.alpha });
+  const batches = Math.ceil(train.length / config.batchSize);
 
   const history: EpochLog[] = [];
-  let best: { epoch: number; valLoss: number; weights: tf.Tensor[] } | undefined;
+  let best: { epoch: number; valLoss: number; weights: Map<string, tf.Tensor> } | undefined;
   const fitStart = performance.now();
   let step = 0;
   try {
@@ -99,21 +120,21 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
       let lr = config.learningRate;
       for (let start = 0, batch = 0; start < order.length; start += config.batchSize, batch++) {
         const idx = order.slice(start, start + config.batchSize);
-        for (const d of dropouts) d.seed = Math.floor(rng() * 2 ** 31);
         lr = learningRateAt(step++, schedule);
-        // Adam reads its (TS-protected) learningRate field on every applyGradients call.
-        (optimizer as unknown as { learningRate: number }).learningRate = lr;
-        const clean = toInputTensor(idx.map((i) => trainPixels[i] as Uint8Array), config.inputSize);
-        const x = augment ? augmentBatch(clean, sampleJitter(idx.length, augment, mulberry32(batchSeed(config.seed, epoch, batch)))) : clean;
-        const y = tf.oneHot(idx.map((i) => trainY[i] as number), labels.length);
-        const [loss, acc] = (await model.trainOnBatch(x, y)) as number[];
-        tf.dispose([clean, x, y]);
-        lossSum += (loss as number) * idx.length;
-        accSum += (acc as number) * idx.length;
+        const result = tf.tidy(() => {
+          const clean = toInputTensor(idx.map((i) => trainPixels[i] as Uint8Array), config.inputSize);
+          const x = augment ? augmentBatch(clean, sampleJitter(idx.length, augment, mulberry32(batchSeed(config.seed, epoch, batch)))) : clean;
+          const targets = tf.tensor2d(smoothedTargets(idx.map((i) => trainY[i] as number), labels.length, smoothing), [idx.length, labels.length]);
+          const dropoutMask = dropoutRate > 0 ? tf.tensor2d(dropoutKeepMask(idx.length * net.featureCount, dropoutRate, rng), [idx.length, net.featureCount]) : undefined;
+          return net.trainStep({ x, targets, sampleWeights: idx.map((i) => weights[trainY[i] as number] as number), dropoutMask, learningRate: lr });
+        });
+        lossSum += result.loss * idx.length;
+        accSum += result.accuracy * idx.length;
+        req.onBatch?.({ epoch, batch: batch + 1, batches, images: start + idx.length, seconds: (performance.now() - t0) / 1000, loss: lossSum / (start + idx.length) });
       }
       const trainSeconds = (performance.now() - t0) / 1000;
-      recalibrateBatchNorm(model, order.map((i) => trainPixels[i] as Uint8Array), config.inputSize, config.batchSize);
-      const valProbs = await probabilitiesOf(model, valPixels, config.inputSize, config.batchSize);
+      net.recalibrate(recalibrationBatches(order.map((i) => trainPixels[i] as Uint8Array), config.inputSize, config.batchSize));
+      const valProbs = probabilitiesOf(net, valPixels, config.inputSize, config.batchSize);
       const valLoss = crossEntropy(valProbs, valY);
       const line: EpochLog = {
         epoch,
@@ -128,8 +149,8 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
       history.push(line);
       await appendFile(logPath, JSON.stringify(line) + "\n");
       if (!best || valLoss < best.valLoss) {
-        tf.dispose(best?.weights);
-        best = { epoch, valLoss, weights: model.getWeights().map((w) => w.clone()) };
+        if (best) tf.dispose([...best.weights.values()]);
+        best = { epoch, valLoss, weights: net.snapshot() };
       }
       const stop = epoch - best.epoch >= config.patience;
       const meanEpoch = history.reduce((a, h) => a + h.seconds, 0) / history.length;
@@ -138,10 +159,11 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
     }
     const fitSeconds = (performance.now() - fitStart) / 1000;
     if (!best) throw new Error("training ran no epoch (config.epochs must be >= 1)");
-    model.setWeights(best.weights); // BN moving statistics included: they are weights too
+    net.restore(best.weights); // BN moving statistics included
+    net.writeTo(model);
     await model.save(`file://${modelDir}`);
 
-    const evaluated = await predict(model, req.evaluation, config.inputSize, config.batchSize);
+    const evaluated = await predictWith(net, req.evaluation, config.inputSize, config.batchSize);
     const metrics = computeMetrics(evalY, evaluated.predictions, labels);
     const backend = tf.getBackend();
     const plots = { curves: join(outDir, "training-curves.svg"), confusion: join(outDir, "confusion-matrix.svg") };
@@ -153,6 +175,8 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
       labels,
       config,
       backend,
+      device: runtime.device,
+      runtime,
       best_epoch: best.epoch,
       history,
       train_images: train.length,
@@ -170,23 +194,12 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
       predictions: evaluated.predictions,
       probabilities: evaluated.probabilities,
     });
-    return { modelDir, labels: [...labels], metrics, predictions: evaluated.predictions, history, bestEpoch: best.epoch, trainSeconds: fitSeconds, backend, classWeights: class_weights, plots };
+    return { modelDir, labels: [...labels], metrics, predictions: evaluated.predictions, history, bestEpoch: best.epoch, trainSeconds: fitSeconds, backend, device: runtime.device, classWeights: class_weights, plots };
   } finally {
-    tf.dispose(best?.weights);
+    if (best) tf.dispose([...best.weights.values()]);
+    net.dispose();
     model.dispose();
-    optimizer.dispose();
-    classWeights.dispose();
   }
-}
-
-/**
- * Categorical cross-entropy with each image's term scaled by its true class's weight.
- * trainOnBatch takes no sample weights, so the weighting lives in the loss; with all
- * weights 1 it is Keras' categoricalCrossentropy exactly. Per-image values: tfjs-layers
- * takes their mean over the batch.
- */
-function weightedCrossEntropy(classWeights: tf.Tensor1D): (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor {
-  return (yTrue, yPred) => tf.mul(tf.metrics.categoricalCrossentropy(yTrue, yPred), tf.sum(tf.mul(yTrue, classWeights), -1));
 }
 
 function checkRequest({ train, evaluation, labels, config }: TrainRequest): void {

@@ -35,6 +35,12 @@ export interface TrainConfig {
   lrSchedule?: "cosine" | "constant";
   /** Warm-up length for the cosine schedule, in epochs (default 1). */
   warmupEpochs?: number;
+  /** Dropout before the classifier (default 0.2). */
+  dropout?: number;
+  /** Label smoothing of the training targets, in [0, 1) (default 0: one-hot). */
+  labelSmoothing?: number;
+  /** "auto" (default, or MLOPS_TRAIN_DEVICE), "cpu" or "gpu" (an error when no GPU is found): see backend.ts. */
+  device?: "auto" | "cpu" | "gpu";
 }
 
 /**
@@ -109,6 +115,8 @@ export interface TrainResult {
   trainSeconds: number;
   /** TF.js backend that trained (always "tensorflow": the worker refuses others). */
   backend: string;
+  /** Where the kernels ran, e.g. "GPU:0 NVIDIA H200" or "CPU, oneDNN, 2 threads". */
+  device: string;
   /** Loss weight per class name (all 1 when class weighting is off). */
   classWeights?: Record<string, number>;
   /** SVG charts in the run folder, for the report to embed. */

@@ -7,6 +7,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { manifestSha256, readManifest } from "../../lib/manifest.ts";
 import { materializeManifest } from "../../lib/dataset.ts";
+import { batchProgressReporter } from "../../worker/progress.ts";
 import type { LabeledImage } from "../../worker/types.ts";
 import { type NodeConfig, type PipelineServices, servicesOf } from "../services.ts";
 import { type MLOpsStateType, type MLOpsUpdate, step, type TfliteSummary, type TrainingSummary } from "../state.ts";
@@ -65,9 +66,10 @@ export async function runTrainingJob(state: MLOpsStateType, config: NodeConfig):
   if (leaked) throw new Error(`${leaked} evaluation images also appear in the training data; the comparison would be meaningless (fix: remove them from the training manifest)`);
 
   const outDir = resolve(services.runDir(state.run_id), "candidate");
-  log(`run_training_job: training ${cfg.model_name} ${version} on ${train.length} images (val ${val.length}, eval ${evaluation.images.length}) from ${lineage.length} manifest(s)`);
+  log(`run_training_job: training ${cfg.model_name} ${version} (device: ${cfg.training.device}) on ${train.length} images (val ${val.length}, eval ${evaluation.images.length}) from ${lineage.length} manifest(s)`);
   const result = await services.trainer.train({
     train, val, evaluation: evaluation.images, labels: cfg.labels, outDir,
+    onBatch: batchProgressReporter({ tty: false, write: (t) => log(`  ${t.trimEnd()}`) }),
     onProgress: (p) => log(`  epoch ${p.epoch}: loss ${p.loss.toFixed(3)} acc ${p.accuracy.toFixed(3)} val_loss ${p.val_loss.toFixed(3)} val_acc ${p.val_accuracy.toFixed(3)} ${p.images_per_s.toFixed(0)} img/s ETA ${Math.round(p.eta_s)}s`),
   });
   // A model that has not been proven as a .tflite in a real runtime is never a candidate:
@@ -79,7 +81,7 @@ export async function runTrainingJob(state: MLOpsStateType, config: NodeConfig):
   for (const v of tflite.variants) {
     log(`run_training_job: ${v.variant} .tflite ${v.candidate ? `proven (${v.bytes} bytes, max logit diff ${v.max_logit_diff?.toExponential(1)}, agreement ${((v.argmax_agreement ?? 0) * 100).toFixed(1)}%, ${v.median_latency_ms?.toFixed(1)} ms/image)` : `refused: ${v.reasons.join("; ")}`}`);
   }
-  log(`run_training_job: ${version} accuracy ${(result.metrics.accuracy * 100).toFixed(1)}%, macro-F1 ${(result.metrics.macro_f1 * 100).toFixed(1)}% on the evaluation set (best epoch ${result.bestEpoch})`);
+  log(`run_training_job: ${version} accuracy ${(result.metrics.accuracy * 100).toFixed(1)}%, macro-F1 ${(result.metrics.macro_f1 * 100).toFixed(1)}% on the evaluation set (best epoch ${result.bestEpoch}, trained on ${result.device})`);
   return {
     model_version: version,
     candidate_model_path: result.modelDir,
@@ -89,6 +91,7 @@ export async function runTrainingJob(state: MLOpsStateType, config: NodeConfig):
       best_epoch: result.bestEpoch,
       epochs_run: result.history.length,
       train_seconds: result.trainSeconds,
+      device: result.device,
       train_images: train.length,
       val_images: val.length,
       eval_images: evaluation.images.length,

@@ -4,21 +4,22 @@
  * tests with oneDNN on (as training runs) and off (plain Eigen kernels, where the two must
  * agree to float32 rounding).
  */
-import type * as TF from "@tensorflow/tfjs-node";
+import type * as tfn from "@tensorflow/tfjs-node";
+import type { TF } from "../../worker/backend.ts";
 import { FusedMobileNetV2 } from "../../worker/fused-mobilenet.ts";
 import { buildMobileNetV2 } from "../../worker/mobilenet-v2.ts";
 
 export const TWIN = { alpha: 0.35, inputSize: 96, numClasses: 4, batch: 32, seed: 11 };
 
 /** A seeded batch and one-hot targets. */
-export function seededBatch(tf: typeof TF): { x: TF.Tensor4D; y: TF.Tensor2D } {
+export function seededBatch(tf: TF): { x: tfn.Tensor4D; y: tfn.Tensor2D } {
   const { inputSize, numClasses, batch } = TWIN;
-  const x = tf.randomUniform([batch, inputSize, inputSize, 3], -1, 1, "float32", TWIN.seed) as TF.Tensor4D;
-  const y = tf.oneHot(Array.from({ length: batch }, (_, i) => (i * 7) % numClasses), numClasses).toFloat() as TF.Tensor2D;
+  const x = tf.randomUniform([batch, inputSize, inputSize, 3], -1, 1, "float32", TWIN.seed) as tfn.Tensor4D;
+  const y = tf.oneHot(Array.from({ length: batch }, (_, i) => (i * 7) % numClasses), numClasses).toFloat() as tfn.Tensor2D;
   return { x, y };
 }
 
-export function twinModel(tf: typeof TF): TF.LayersModel {
+export function twinModel(tf: TF): tfn.LayersModel {
   void tf;
   return buildMobileNetV2({ alpha: TWIN.alpha, inputSize: TWIN.inputSize, numClasses: TWIN.numClasses, seed: TWIN.seed, dropout: 0 });
 }
@@ -36,15 +37,15 @@ export interface GradientGap {
 }
 
 /** Loss of both and the per-weight gradient gaps on one batch (training mode, no dropout). */
-export function compareOnBatch(tf: typeof TF): { layersLoss: number; fusedLoss: number; gaps: GradientGap[] } {
+export function compareOnBatch(tf: TF): { layersLoss: number; fusedLoss: number; gaps: GradientGap[] } {
   const model = twinModel(tf);
   const { x, y } = seededBatch(tf);
   const fused = FusedMobileNetV2.fromLayersModel(tf, model, { alpha: TWIN.alpha });
   try {
     const f = fused.gradients({ x, targets: y });
-    const vars = model.trainableWeights.map((w) => (w as unknown as { val: TF.Variable }).val);
-    const layersGrads = (xs: TF.Tensor, ys: TF.Tensor) =>
-      tf.variableGrads(() => tf.mean(tf.metrics.categoricalCrossentropy(ys, model.apply(xs, { training: true }) as TF.Tensor)) as TF.Scalar, vars);
+    const vars = model.trainableWeights.map((w) => (w as unknown as { val: tfn.Variable }).val);
+    const layersGrads = (xs: tfn.Tensor, ys: tfn.Tensor) =>
+      tf.variableGrads(() => tf.mean(tf.metrics.categoricalCrossentropy(ys, model.apply(xs, { training: true }) as tfn.Tensor)) as tfn.Scalar, vars);
     const { value, grads } = layersGrads(x, y);
     const [rx, ry] = [tf.reverse(x, 0), tf.reverse(y, 0)];
     const reversed = layersGrads(rx, ry);
@@ -52,9 +53,9 @@ export function compareOnBatch(tf: typeof TF): { layersLoss: number; fusedLoss: 
       const name = w.originalName ?? w.name;
       const ours = f.grads.get(name);
       if (!ours) throw new Error(`the fused step has no gradient for ${name}`);
-      const theirs = grads[vars[i]!.name] as TF.Tensor;
-      const norm = (t: TF.Tensor) => tf.tidy(() => tf.norm(t).dataSync()[0] as number);
-      return { name, norm: norm(theirs), gap: norm(tf.sub(theirs, ours)), rounding: norm(tf.sub(theirs, reversed.grads[vars[i]!.name] as TF.Tensor)) };
+      const theirs = grads[vars[i]!.name] as tfn.Tensor;
+      const norm = (t: tfn.Tensor) => tf.tidy(() => tf.norm(t).dataSync()[0] as number);
+      return { name, norm: norm(theirs), gap: norm(tf.sub(theirs, ours)), rounding: norm(tf.sub(theirs, reversed.grads[vars[i]!.name] as tfn.Tensor)) };
     });
     const out = { layersLoss: value.dataSync()[0] as number, fusedLoss: f.loss, gaps };
     tf.dispose([value, rx, ry, reversed.value, ...Object.values(reversed.grads), ...Object.values(grads), ...f.grads.values()]);
@@ -88,7 +89,7 @@ export function beyondRounding(gaps: GradientGap[], floor = 1e-4): { offenders: 
 }
 
 /** Losses of `steps` Adam steps on the same batch: tfjs-layers' trainOnBatch, then the fused step. */
-export async function lossCurves(tf: typeof TF, steps: number, learningRate: number): Promise<{ layers: number[]; fused: number[] }> {
+export async function lossCurves(tf: TF, steps: number, learningRate: number): Promise<{ layers: number[]; fused: number[] }> {
   const { x, y } = seededBatch(tf);
   const a = twinModel(tf);
   const b = twinModel(tf);
