@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   if (want.has("train") || want.has("infer")) {
     // Loaded only when asked for: TensorFlow would otherwise sit in every bench's memory figure.
     const { benchTrainInfer } = await import("./train-infer.ts");
-    for (const r of await benchTrainInfer({ alpha: 0.35, size: 96, batch: 32, steps: 8 })) if (want.has(r.bench)) emit(r);
+    for (const r of await benchTrainInfer({ alpha: 0.35, size: 96, batch: 32, steps: 5 })) if (want.has(r.bench)) emit(r);
   }
   if (want.has("quality")) {
     // BENCH_QUALITY_SIZES=10000 skips the 100,000-image run (about 8 minutes on 2 cores).

@@ -118,6 +118,8 @@ export const TrainingSchema = z.strictObject({
   label_smoothing: z.number().min(0).lt(1).default(0),
   /** Dropout before the classifier. */
   dropout: z.number().min(0).lt(1).default(0.2),
+  /** Decay of an exponential moving average of the weights (validated and kept instead of the raw ones); 0 = off. */
+  ema_decay: z.number().min(0).lt(1).default(0),
   /**
    * Where training runs: "cpu" (tfjs-node), "gpu" (tfjs-node-gpu; an error when no GPU is
    * found) or "auto" (the GPU build when it is installed and sees a GPU, else the CPU).

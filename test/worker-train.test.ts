@@ -124,6 +124,17 @@ describe("trainModel on a tiny colour task", () => {
     expect(curve(rerun)).toEqual(curve(result));
   });
 
+  it("with weight averaging and label smoothing keeps the averaged weights, which differ from the raw ones and still learn", async () => {
+    const config = { ...CONFIG, epochs: 3, emaDecay: 0.9, labelSmoothing: 0.1 };
+    const averaged = await trainModel({ train, val: [], evaluation, labels: LABELS, config, outDir: join(tmp, "run-ema") });
+    const raw = await trainModel({ train, val: [], evaluation, labels: LABELS, config: { ...config, emaDecay: 0 }, outDir: join(tmp, "run-raw") });
+    // The same steps (training loss) but other weights judged (validation loss).
+    expect(averaged.history.map((h) => h.loss)).toEqual(raw.history.map((h) => h.loss));
+    expect(averaged.history.map((h) => h.val_loss)).not.toEqual(raw.history.map((h) => h.val_loss));
+    expect(averaged.metrics.accuracy).toBeGreaterThan(0.6);
+    expect(JSON.parse(await readFile(join(tmp, "run-ema", "metrics.json"), "utf8")).config).toMatchObject({ emaDecay: 0.9, labelSmoothing: 0.1 });
+  });
+
   it("follows the warm-up + cosine schedule, one LR per epoch in the log", () => {
     const lrs = result.history.map((h) => h.lr!);
     expect(lrs[0]).toBe(CONFIG.learningRate); // one epoch of warm-up ends at the peak

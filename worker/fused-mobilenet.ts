@@ -93,6 +93,10 @@ export class FusedMobileNetV2 {
   private readonly vars = new Map<string, Tensor>();
   private readonly adamM = new Map<string, Tensor>();
   private readonly adamV = new Map<string, Tensor>();
+  /** Exponential moving average of the trainable weights, when enabled. */
+  private readonly ema = new Map<string, Tensor>();
+  private emaDecay = 0;
+  private emaUpdates = 0;
   /** Moving mean/variance per BN layer: plain tensors, replaced each training step. */
   private readonly moving = new Map<string, { mean: Tensor; variance: Tensor }>();
   private readonly shapes = new Map<string, Tensor>();
@@ -336,7 +340,43 @@ export class FusedMobileNetV2 {
       for (const [key, handle] of this.vars) {
         ops.applyAdam(handle, this.adamM.get(key) as Tensor, this.adamV.get(key) as Tensor, scalars, grads.get(key) as Tensor);
       }
+      if (this.ema.size > 0) this.updateEma();
       return { loss, accuracy };
+    });
+  }
+
+  /**
+   * Keeps an exponential moving average of the weights from now on (Polyak averaging), with
+   * TensorFlow's warm-up: the decay is min(decay, (1 + t) / (10 + t)) at update t, so the
+   * average is not stuck near the initial weights for the first thousand steps.
+   */
+  enableEma(decay: number): void {
+    if (!(decay > 0 && decay < 1)) throw new Error(`EMA decay must be in (0, 1), got ${decay}`);
+    this.emaDecay = decay;
+    if (this.ema.size > 0) return;
+    for (const [key, handle] of this.vars) {
+      const value = this.ops.read(handle);
+      this.ema.set(key, this.tf.keep(this.ops.variable(value)));
+      value.dispose();
+    }
+  }
+
+  /** ema -= (1 - decay) * (ema - w) for every weight: 4 kernels each. */
+  private updateEma(): void {
+    const t = this.emaUpdates++;
+    const decay = Math.min(this.emaDecay, (1 + t) / (10 + t));
+    const alpha = this.tf.scalar(1 - decay);
+    for (const [key, handle] of this.vars) {
+      const avg = this.ema.get(key) as Tensor;
+      this.ops.applyGradientDescent(avg, alpha, this.ops.sub(this.ops.read(avg), this.ops.read(handle)));
+    }
+  }
+
+  /** Puts the averaged weights in place of the trained ones (BN statistics untouched). */
+  loadEma(): void {
+    if (this.ema.size === 0) throw new Error("fused MobileNetV2: loadEma() without enableEma()");
+    this.tf.tidy(() => {
+      for (const [key, handle] of this.vars) this.ops.assign(handle, this.ops.read(this.ema.get(key) as Tensor));
     });
   }
 
@@ -396,7 +436,8 @@ export class FusedMobileNetV2 {
   }
 
   dispose(): void {
-    this.tf.dispose([...this.vars.values(), ...this.adamM.values(), ...this.adamV.values(), ...this.shapes.values()]);
+    this.tf.dispose([...this.vars.values(), ...this.adamM.values(), ...this.adamV.values(), ...this.ema.values(), ...this.shapes.values()]);
+    this.ema.clear();
     for (const m of this.moving.values()) this.tf.dispose([m.mean, m.variance]);
     this.vars.clear();
     this.moving.clear();

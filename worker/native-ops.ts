@@ -261,6 +261,16 @@ export class NativeOps {
     return this.one("ReadVariableOp", this.attrs("read", () => [{ name: "dtype", type: this.b.TF_ATTR_TYPE, value: this.b.TF_FLOAT }]), [handle]);
   }
 
+  sub(a: Tensor, b: Tensor): Tensor {
+    return this.one("Sub", this.attrs("T", () => [this.T]), [a, b]);
+  }
+
+  /** ResourceApplyGradientDescent: variable -= alpha * delta, in place. */
+  applyGradientDescent(variable: Tensor, alpha: Tensor, delta: Tensor): void {
+    const attrs = this.attrs("sgd", () => [this.T, { name: "use_locking", type: this.b.TF_ATTR_BOOL, value: false }]);
+    this.run("ResourceApplyGradientDescent", attrs, [variable, alpha, delta], 0);
+  }
+
   /**
    * ResourceApplyAdam: m, v and the variable updated in place, with TensorFlow's
    * `lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t)` bias correction. Scalars are float32

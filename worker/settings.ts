@@ -25,6 +25,7 @@ export function trainConfigOf(t: TrainingSettings): TrainConfig {
     classWeights: t.class_weights,
     labelSmoothing: t.label_smoothing,
     dropout: t.dropout,
+    emaDecay: t.ema_decay,
     device: t.device,
   };
 }

@@ -106,6 +106,7 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
   // the .tflite writer read it); the steps themselves run as fused kernels.
   const net = FusedMobileNetV2.fromLayersModel(tf, model, { alpha: config.alpha });
   const batches = Math.ceil(train.length / config.batchSize);
+  if (config.emaDecay) net.enableEma(config.emaDecay);
 
   const history: EpochLog[] = [];
   let best: { epoch: number; valLoss: number; weights: Map<string, tf.Tensor> } | undefined;
@@ -133,6 +134,10 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
         req.onBatch?.({ epoch, batch: batch + 1, batches, images: start + idx.length, seconds: (performance.now() - t0) / 1000, loss: lossSum / (start + idx.length) });
       }
       const trainSeconds = (performance.now() - t0) / 1000;
+      // With weight averaging, the epoch is judged (and kept) with the averaged weights;
+      // training then goes on from its own.
+      const trained = config.emaDecay ? net.snapshot() : undefined;
+      if (trained) net.loadEma();
       net.recalibrate(recalibrationBatches(order.map((i) => trainPixels[i] as Uint8Array), config.inputSize, config.batchSize));
       const valProbs = probabilitiesOf(net, valPixels, config.inputSize, config.batchSize);
       const valLoss = crossEntropy(valProbs, valY);
@@ -151,6 +156,10 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
       if (!best || valLoss < best.valLoss) {
         if (best) tf.dispose([...best.weights.values()]);
         best = { epoch, valLoss, weights: net.snapshot() };
+      }
+      if (trained) {
+        net.restore(trained);
+        tf.dispose([...trained.values()]);
       }
       const stop = epoch - best.epoch >= config.patience;
       const meanEpoch = history.reduce((a, h) => a + h.seconds, 0) / history.length;
