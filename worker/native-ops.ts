@@ -265,6 +265,21 @@ export class NativeOps {
     return this.one("Sub", this.attrs("T", () => [this.T]), [a, b]);
   }
 
+  /**
+   * ImageProjectiveTransformV3: resamples each image through its own transform
+   * [a0, a1, a2, b0, b1, b2, c0, c1], which maps output (x, y) to input
+   * ((a0 x + a1 y + a2) / k, (b0 x + b1 y + b2) / k) with k = c0 x + c1 y + 1, in pixels.
+   */
+  projectiveTransform(images: Tensor, transforms: Tensor, outputShape: Tensor, fillValue: Tensor, fillMode: "REFLECT" | "WRAP" | "CONSTANT" | "NEAREST"): Tensor {
+    const b = this.b;
+    const attrs = this.attrs(`transform:${fillMode}`, () => [
+      { name: "dtype", type: b.TF_ATTR_TYPE, value: b.TF_FLOAT },
+      { name: "interpolation", type: b.TF_ATTR_STRING, value: "BILINEAR" },
+      { name: "fill_mode", type: b.TF_ATTR_STRING, value: fillMode },
+    ]);
+    return this.one("ImageProjectiveTransformV3", attrs, [images, transforms, outputShape, fillValue]);
+  }
+
   /** ResourceApplyGradientDescent: variable -= alpha * delta, in place. */
   applyGradientDescent(variable: Tensor, alpha: Tensor, delta: Tensor): void {
     const attrs = this.attrs("sgd", () => [this.T, { name: "use_locking", type: this.b.TF_ATTR_BOOL, value: false }]);
