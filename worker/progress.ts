@@ -20,12 +20,13 @@ const BAR = 24;
 
 /** One progress line, without line ending. */
 export function formatBatchProgress(p: BatchProgress, bar: boolean): string {
-  const rate = p.seconds > 0 ? `${Math.round(p.images / p.seconds)} img/s` : "";
-  const left = p.seconds > 0 && p.batch < p.batches ? `, ~${Math.round((p.seconds / p.batch) * (p.batches - p.batch))} s left` : "";
+  const parts = [`loss ${p.loss.toFixed(3)}`];
+  if (p.seconds > 0) parts.push(`${Math.round(p.images / p.seconds)} img/s`);
+  if (p.seconds > 0 && p.batch < p.batches) parts.push(`~${Math.round((p.seconds / p.batch) * (p.batches - p.batch))} s left`);
   const head = `epoch ${p.epoch} batch ${p.batch}/${p.batches}`;
-  if (!bar) return `${head}: loss ${p.loss.toFixed(3)}, ${rate}${left}`;
+  if (!bar) return `${head}: ${parts.join(", ")}`;
   const done = Math.round((p.batch / p.batches) * BAR);
-  return `${head} [${"#".repeat(done)}${".".repeat(BAR - done)}] loss ${p.loss.toFixed(3)} ${rate}${left}`;
+  return `${head} [${"#".repeat(done)}${".".repeat(BAR - done)}] ${parts.join(" ")}`;
 }
 
 /** An `onBatch` callback that reports to `sink`. */
