@@ -118,6 +118,8 @@ export const TrainingSchema = z.strictObject({
   label_smoothing: z.number().min(0).lt(1).default(0),
   /** Dropout before the classifier. */
   dropout: z.number().min(0).lt(1).default(0.2),
+  /** Mixup's Beta(alpha, alpha) parameter (images blended in pairs, targets alike); 0 = off. */
+  mixup: z.number().min(0).max(10).default(0),
   /** Decay of an exponential moving average of the weights (validated and kept instead of the raw ones); 0 = off. */
   ema_decay: z.number().min(0).lt(1).default(0),
   /**

@@ -60,3 +60,31 @@ export function dropoutKeepMask(size: number, rate: number, rng: () => number): 
   for (let i = 0; i < size; i++) out[i] = rng() < rate ? 0 : keep;
   return out;
 }
+
+/**
+ * Mixup (Zhang et al. 2018): per image a partner from the same batch (a random
+ * permutation) and a weight lambda ~ Beta(alpha, alpha), kept >= 1/2 so each blend is
+ * mostly its own image.
+ */
+export function mixupPlan(n: number, alpha: number, rng: () => number): { partner: Int32Array; lambda: Float32Array } {
+  if (!(alpha > 0)) throw new Error(`mixup alpha must be > 0, got ${alpha}`);
+  const partner = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [partner[i], partner[j]] = [partner[j] as number, partner[i] as number];
+  }
+  const lambda = Float32Array.from({ length: n }, () => {
+    const l = betaSample(alpha, rng);
+    return Math.max(l, 1 - l);
+  });
+  return { partner, lambda };
+}
+
+/** Beta(a, a) by Johnk's method: exact for any a > 0, fast for the small a mixup uses. */
+function betaSample(a: number, rng: () => number): number {
+  for (;;) {
+    const x = rng() ** (1 / a);
+    const y = rng() ** (1 / a);
+    if (x + y <= 1 && x + y > 0) return x / (x + y);
+  }
+}

@@ -26,6 +26,7 @@ export function trainConfigOf(t: TrainingSettings): TrainConfig {
     labelSmoothing: t.label_smoothing,
     dropout: t.dropout,
     emaDecay: t.ema_decay,
+    mixup: t.mixup,
     device: t.device,
   };
 }

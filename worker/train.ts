@@ -24,7 +24,7 @@ import { join, resolve } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { augmentBatch, resolveAugment, sampleJitter } from "./augment.ts";
 import { describeBackend, deviceFromEnv, ensureNativeBackend } from "./backend.ts";
-import { dropoutKeepMask, probabilitiesOf, recalibrationBatches, smoothedTargets } from "./batchnorm.ts";
+import { dropoutKeepMask, mixupPlan, probabilitiesOf, recalibrationBatches, smoothedTargets } from "./batchnorm.ts";
 import { classCounts, inverseFrequencyWeights, namedWeights } from "./class-weights.ts";
 import { predictWith } from "./evaluate.ts";
 import { FusedMobileNetV2 } from "./fused-mobilenet.ts";
@@ -124,10 +124,21 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
         lr = learningRateAt(step++, schedule);
         const result = tf.tidy(() => {
           const clean = toInputTensor(idx.map((i) => trainPixels[i] as Uint8Array), config.inputSize);
-          const x = augment ? augmentBatch(clean, sampleJitter(idx.length, augment, mulberry32(batchSeed(config.seed, epoch, batch)))) : clean;
-          const targets = tf.tensor2d(smoothedTargets(idx.map((i) => trainY[i] as number), labels.length, smoothing), [idx.length, labels.length]);
+          let x = augment ? augmentBatch(clean, sampleJitter(idx.length, augment, mulberry32(batchSeed(config.seed, epoch, batch)))) : clean;
+          let targets = tf.tensor2d(smoothedTargets(idx.map((i) => trainY[i] as number), labels.length, smoothing), [idx.length, labels.length]);
+          let sampleWeights = idx.map((i) => weights[trainY[i] as number] as number);
+          if (config.mixup) {
+            // Each image blended with another of the batch: x = l x_i + (1 - l) x_j, targets and weights alike.
+            const mix = mixupPlan(idx.length, config.mixup, rng);
+            const lam = tf.tensor4d(mix.lambda, [idx.length, 1, 1, 1]);
+            const partner = tf.tensor1d(mix.partner, "int32");
+            x = tf.add(tf.mul(x, lam), tf.mul(tf.gather(x, partner), tf.sub(1, lam)));
+            const lam2 = tf.reshape(lam, [idx.length, 1]);
+            targets = tf.add(tf.mul(targets, lam2), tf.mul(tf.gather(targets, partner), tf.sub(1, lam2))) as tf.Tensor2D;
+            sampleWeights = sampleWeights.map((w, i) => (mix.lambda[i] as number) * w + (1 - (mix.lambda[i] as number)) * (sampleWeights[mix.partner[i] as number] as number));
+          }
           const dropoutMask = dropoutRate > 0 ? tf.tensor2d(dropoutKeepMask(idx.length * net.featureCount, dropoutRate, rng), [idx.length, net.featureCount]) : undefined;
-          return net.trainStep({ x, targets, sampleWeights: idx.map((i) => weights[trainY[i] as number] as number), dropoutMask, learningRate: lr });
+          return net.trainStep({ x, targets, sampleWeights, dropoutMask, learningRate: lr });
         });
         lossSum += result.loss * idx.length;
         accSum += result.accuracy * idx.length;

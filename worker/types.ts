@@ -39,6 +39,8 @@ export interface TrainConfig {
   dropout?: number;
   /** Label smoothing of the training targets, in [0, 1) (default 0: one-hot). */
   labelSmoothing?: number;
+  /** Mixup's Beta(alpha, alpha) parameter; absent or 0 = no mixup. */
+  mixup?: number;
   /** Decay of an exponential moving average of the weights, which is what gets validated and kept; absent or 0 = off. */
   emaDecay?: number;
   /** "auto" (default, or MLOPS_TRAIN_DEVICE), "cpu" or "gpu" (an error when no GPU is found): see backend.ts. */
