@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dropoutKeepMask, mixupPlan, smoothedTargets } from "../worker/batchnorm.ts";
+import { dropoutKeepMask, mixupPlan, smoothedTargets } from "../worker/batch.ts";
 import { mulberry32 } from "../worker/split.ts";
 
 describe("training targets and masks", () => {

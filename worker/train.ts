@@ -24,7 +24,7 @@ import { join, resolve } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { augmentBatch, resolveAugment, sampleJitter } from "./augment.ts";
 import { describeBackend, deviceFromEnv, ensureNativeBackend } from "./backend.ts";
-import { dropoutKeepMask, mixupPlan, probabilitiesOf, recalibrationBatches, smoothedTargets } from "./batchnorm.ts";
+import { dropoutKeepMask, mixBatch, mixupPlan, probabilitiesOf, recalibrationBatches, smoothedTargets } from "./batch.ts";
 import { classCounts, inverseFrequencyWeights, namedWeights } from "./class-weights.ts";
 import { predictWith } from "./evaluate.ts";
 import { FusedMobileNetV2 } from "./fused-mobilenet.ts";
@@ -127,16 +127,7 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
           let x = augment ? augmentBatch(clean, sampleJitter(idx.length, augment, mulberry32(batchSeed(config.seed, epoch, batch)))) : clean;
           let targets = tf.tensor2d(smoothedTargets(idx.map((i) => trainY[i] as number), labels.length, smoothing), [idx.length, labels.length]);
           let sampleWeights = idx.map((i) => weights[trainY[i] as number] as number);
-          if (config.mixup) {
-            // Each image blended with another of the batch: x = l x_i + (1 - l) x_j, targets and weights alike.
-            const mix = mixupPlan(idx.length, config.mixup, rng);
-            const lam = tf.tensor4d(mix.lambda, [idx.length, 1, 1, 1]);
-            const partner = tf.tensor1d(mix.partner, "int32");
-            x = tf.add(tf.mul(x, lam), tf.mul(tf.gather(x, partner), tf.sub(1, lam)));
-            const lam2 = tf.reshape(lam, [idx.length, 1]);
-            targets = tf.add(tf.mul(targets, lam2), tf.mul(tf.gather(targets, partner), tf.sub(1, lam2))) as tf.Tensor2D;
-            sampleWeights = sampleWeights.map((w, i) => (mix.lambda[i] as number) * w + (1 - (mix.lambda[i] as number)) * (sampleWeights[mix.partner[i] as number] as number));
-          }
+          if (config.mixup) ({ x, targets, sampleWeights } = mixBatch(x, targets, sampleWeights, mixupPlan(idx.length, config.mixup, rng)));
           const dropoutMask = dropoutRate > 0 ? tf.tensor2d(dropoutKeepMask(idx.length * net.featureCount, dropoutRate, rng), [idx.length, net.featureCount]) : undefined;
           return net.trainStep({ x, targets, sampleWeights, dropoutMask, learningRate: lr });
         });
@@ -236,6 +227,13 @@ function checkRequest({ train, evaluation, labels, config }: TrainRequest): void
   if (!Number.isInteger(config.seed)) problems.push(`config.seed: must be an integer, got ${config.seed}`);
   if (!["cosine", "constant", undefined].includes(config.lrSchedule)) problems.push(`config.lrSchedule: must be "cosine" or "constant", got ${config.lrSchedule}`);
   if (config.warmupEpochs !== undefined && !(config.warmupEpochs >= 0)) problems.push(`config.warmupEpochs: must be >= 0, got ${config.warmupEpochs}`);
+  const share = (key: "labelSmoothing" | "dropout" | "emaDecay", v: number | undefined) => {
+    if (v !== undefined && !(v >= 0 && v < 1)) problems.push(`config.${key}: must be in [0, 1), got ${v}`);
+  };
+  share("labelSmoothing", config.labelSmoothing);
+  share("dropout", config.dropout);
+  share("emaDecay", config.emaDecay);
+  if (config.mixup !== undefined && !(config.mixup >= 0)) problems.push(`config.mixup: must be >= 0 (0 = off), got ${config.mixup}`);
   if (problems.length > 0) throw new Error(`trainModel: invalid request:\n- ${problems.join("\n- ")}`);
 }
 

@@ -1,6 +1,6 @@
 /**
  * The small pieces of a training step around the fused network: targets, the dropout
- * mask, "precise BN" batches and inference-mode passes over decoded images. The passes
+ * mask, mixup, "precise BN" batches and inference-mode passes over decoded images. The passes
  * see the clean (never augmented) images, because that is what the model meets at
  * inference time.
  */
@@ -59,6 +59,18 @@ export function dropoutKeepMask(size: number, rate: number, rng: () => number): 
   const out = new Float32Array(size);
   for (let i = 0; i < size; i++) out[i] = rng() < rate ? 0 : keep;
   return out;
+}
+
+/** A batch blended by a mixup plan: x = l x_i + (1 - l) x_j, targets and loss weights alike. */
+export function mixBatch(x: tf.Tensor4D, targets: tf.Tensor2D, weights: number[], plan: { partner: Int32Array; lambda: Float32Array }) {
+  const n = plan.lambda.length;
+  const partner = tf.tensor1d(plan.partner, "int32");
+  const blend = <T extends tf.Tensor>(t: T, lam: tf.Tensor): T => tf.add(tf.mul(t, lam), tf.mul(tf.gather(t, partner), tf.sub(1, lam))) as T;
+  return {
+    x: blend(x, tf.tensor4d(plan.lambda, [n, 1, 1, 1])),
+    targets: blend(targets, tf.tensor2d(plan.lambda, [n, 1])),
+    sampleWeights: weights.map((w, i) => (plan.lambda[i] as number) * w + (1 - (plan.lambda[i] as number)) * (weights[plan.partner[i] as number] as number)),
+  };
 }
 
 /**
