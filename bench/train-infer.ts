@@ -1,7 +1,8 @@
 /**
  * Throughput of MobileNetV2 training and inference on random tensors (no decoding), so the
- * number reflects the network and the backend only: the fused step the worker trains with,
- * the tfjs-layers step it replaced, and, when `PEER_PYTHON` points at a Python with
+ * number reflects the network and the backend only: the fused step as the worker runs it
+ * (the batch split over replicas, one per core: parallel.ts), the fused step on one
+ * replica, the tfjs-layers step it replaced, and, when `PEER_PYTHON` points at a Python with
  * TensorFlow, Keras on the same machine in the same run (../shared/reference/peer/
  * keras_throughput.py, or `PEER_SCRIPTS`), with the ratio.
  *
@@ -16,6 +17,7 @@ import { promisify } from "node:util";
 import { describeBackend, ensureNativeBackend } from "../worker/backend.ts";
 import { FusedMobileNetV2 } from "../worker/fused-mobilenet.ts";
 import { buildMobileNetV2 } from "../worker/mobilenet-v2.ts";
+import { autoReplicas, ReplicaPool, type ReplicaBatch } from "../worker/parallel.ts";
 
 const exec = promisify(execFile);
 const projectDir = resolve(fileURLToPath(import.meta.url), "../..");
@@ -36,7 +38,11 @@ export interface BenchResult {
   alpha: number;
   size: number;
   batch: number;
+  /** The worker's configuration: the batch split over this many replicas (1 on a GPU). */
+  replicas?: number;
   images_per_s: number;
+  /** The fused step on one replica, when the default runs more. */
+  one_replica_images_per_s?: number;
   /** The tfjs-layers step (training only): what the worker ran before the fused step. */
   layers_images_per_s?: number;
   keras_images_per_s?: number;
@@ -99,6 +105,25 @@ export async function benchTrainInfer(options: TrainInferBenchOptions): Promise<
       out.dataSync();
       out.dispose();
     });
+    // The worker's default: the batch split over replicas in worker threads (parallel.ts).
+    const replicas = autoReplicas(net.usingGpu);
+    let parallel: number | undefined;
+    if (replicas > 1) {
+      const pool = await ReplicaPool.start(replicas, { alpha, inputSize: size, numClasses: classes, seed: 1, dropout: 0.2, device: "auto", weightCount: net.weightLayout().reduce((a, l) => a + l.size, 0) });
+      try {
+        const pixels = new Uint8Array(size * size * 3 * batch).map((_, i) => (i * 2654435761) % 251);
+        const targets = y.dataSync() as Float32Array;
+        const per = batch / replicas;
+        const parts: ReplicaBatch[] = Array.from({ length: replicas }, (_, r) => ({
+          pixels: pixels.subarray(r * per * size * size * 3, (r + 1) * per * size * size * 3),
+          targets: targets.subarray(r * per * classes, (r + 1) * per * classes),
+          weights: new Array<number>(per).fill(1 / replicas),
+        }));
+        parallel = await throughput(batch, steps, async () => void (await pool.step(parts, 1e-3)));
+      } finally {
+        await pool.close();
+      }
+    }
     const optimizer = tf.train.adam(1e-3);
     model.compile({ optimizer, loss: "categoricalCrossentropy" });
     const layers = await throughput(batch, Math.max(1, Math.floor(steps / 2)), async () => {
@@ -110,7 +135,17 @@ export async function benchTrainInfer(options: TrainInferBenchOptions): Promise<
     const round = (v: number) => Math.round(v * 10) / 10;
     const ratio = (ours: number, theirs?: number) => (theirs ? { keras_images_per_s: theirs, ratio_to_keras: Math.round((ours / theirs) * 100) / 100 } : {});
     return [
-      { bench: "train", ...base, images_per_s: round(train), layers_images_per_s: round(layers), kernels_per_step: Math.round(kernels), ...ratio(train, keras.train), ...(keras.why ? { peer: keras.why } : {}) },
+      {
+        bench: "train",
+        ...base,
+        replicas,
+        images_per_s: round(parallel ?? train),
+        ...(parallel !== undefined ? { one_replica_images_per_s: round(train) } : {}),
+        layers_images_per_s: round(layers),
+        kernels_per_step: Math.round(kernels),
+        ...ratio(parallel ?? train, keras.train),
+        ...(keras.why ? { peer: keras.why } : {}),
+      },
       { bench: "infer", ...base, images_per_s: round(infer), ...ratio(infer, keras.infer), ...(keras.why ? { peer: keras.why } : {}) },
     ];
   } finally {

@@ -123,6 +123,12 @@ export const TrainingSchema = z.strictObject({
   /** Decay of an exponential moving average of the weights (validated and kept instead of the raw ones); 0 = off. */
   ema_decay: z.number().min(0).lt(1).default(0),
   /**
+   * Data-parallel replicas: each batch is split over this many worker threads, one core
+   * each, BatchNorm statistics taken per replica. "auto": 2 on a CPU with 2 cores or more
+   * (the ablation's setting), 1 on a GPU.
+   */
+  replicas: z.union([z.literal("auto"), z.number().int().min(1).max(64)]).default("auto"),
+  /**
    * Where training runs: "cpu" (tfjs-node), "gpu" (tfjs-node-gpu; an error when no GPU is
    * found) or "auto" (the GPU build when it is installed and sees a GPU, else the CPU).
    */

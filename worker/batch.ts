@@ -5,7 +5,9 @@
  * inference time.
  */
 import * as tf from "@tensorflow/tfjs";
+import { augmentBatch } from "./augment.ts";
 import type { FusedMobileNetV2 } from "./fused-mobilenet.ts";
+import type { ReplicaBatch } from "./parallel.ts";
 import { toInputTensor } from "./images.ts";
 
 /** Images used to re-estimate BatchNorm statistics after each epoch. */
@@ -99,4 +101,16 @@ function betaSample(a: number, rng: () => number): number {
     const y = rng() ** (1 / a);
     if (x + y <= 1 && x + y > 0) return x / (x + y);
   }
+}
+
+/** A share of a batch as the tensors of a fused training step (augmented, mixed, masked). */
+export function batchTensors(part: ReplicaBatch, inputSize: number, numClasses: number, featureCount: number) {
+  const n = part.weights.length;
+  const bytes = inputSize * inputSize * 3;
+  let x = toInputTensor(Array.from({ length: n }, (_, i) => part.pixels.subarray(i * bytes, (i + 1) * bytes)), inputSize);
+  if (part.jitter) x = augmentBatch(x, part.jitter);
+  let targets = tf.tensor2d(part.targets, [n, numClasses]);
+  let sampleWeights = [...part.weights];
+  if (part.mix) ({ x, targets, sampleWeights } = mixBatch(x, targets, sampleWeights, part.mix));
+  return { x, targets, sampleWeights, ...(part.dropoutMask ? { dropoutMask: tf.tensor2d(part.dropoutMask, [n, featureCount]) } : {}) };
 }

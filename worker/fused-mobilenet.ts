@@ -91,6 +91,8 @@ export class FusedMobileNetV2 {
   private readonly units: Unit[] = [];
   /** Trainable weights: resource handles, in a fixed order. */
   private readonly vars = new Map<string, Tensor>();
+  /** Each trainable weight's shape (a resource handle's own shape is a scalar's). */
+  private readonly varShapes = new Map<string, number[]>();
   private readonly adamM = new Map<string, Tensor>();
   private readonly adamV = new Map<string, Tensor>();
   /** Exponential moving average of the trainable weights, when enabled. */
@@ -158,6 +160,7 @@ export class FusedMobileNetV2 {
   private addVar(key: string, value: Tensor): void {
     const { tf, ops } = this;
     this.vars.set(key, tf.keep(ops.variable(value)));
+    this.varShapes.set(key, [...value.shape]);
     const zeros = tf.zerosLike(value);
     this.adamM.set(key, tf.keep(ops.variable(zeros)));
     this.adamV.set(key, tf.keep(ops.variable(zeros)));
@@ -331,17 +334,62 @@ export class FusedMobileNetV2 {
 
   /** One Adam step on a batch: forward, backward, one fused update per weight. */
   trainStep(batch: TrainBatch): StepResult {
-    const { tf, ops } = this;
-    return tf.tidy(() => {
+    return this.tf.tidy(() => {
       const { loss, accuracy, grads } = this.lossAndGrads(batch);
+      this.applyGradients(grads, batch.learningRate);
+      return { loss, accuracy };
+    });
+  }
+
+  /** One Adam update (and EMA update) with given gradients, keyed as `gradients` returns them. */
+  applyGradients(grads: Gradients, learningRate: number): void {
+    const { tf, ops } = this;
+    tf.tidy(() => {
       this.adamStep++;
       const { beta1, beta2, epsilon } = this.adam;
-      const scalars = [beta1 ** this.adamStep, beta2 ** this.adamStep, batch.learningRate, beta1, beta2, epsilon].map((v) => tf.scalar(v));
+      const scalars = [beta1 ** this.adamStep, beta2 ** this.adamStep, learningRate, beta1, beta2, epsilon].map((v) => tf.scalar(v));
       for (const [key, handle] of this.vars) {
-        ops.applyAdam(handle, this.adamM.get(key) as Tensor, this.adamV.get(key) as Tensor, scalars, grads.get(key) as Tensor);
+        const g = grads.get(key);
+        if (!g) throw new Error(`fused MobileNetV2: no gradient for ${key}`);
+        ops.applyAdam(handle, this.adamM.get(key) as Tensor, this.adamV.get(key) as Tensor, scalars, g);
       }
       if (this.ema.size > 0) this.updateEma();
-      return { loss, accuracy };
+    });
+  }
+
+  /** The trainable weights' names and shapes, in a fixed order (the layout of a flat gradient buffer). */
+  weightLayout(): { key: string; shape: number[]; size: number; offset: number }[] {
+    let offset = 0;
+    return [...this.vars.keys()].map((key) => {
+      const shape = this.varShapes.get(key) as number[];
+      const size = shape.reduce((a, b) => a * b, 1);
+      const entry = { key, shape, size, offset };
+      offset += size;
+      return entry;
+    });
+  }
+
+  /** Current values of the trainable weights (or of their moving average), as plain arrays. */
+  trainableValues(which: "weights" | "ema" = "weights"): Map<string, Float32Array> {
+    const source = which === "ema" ? this.ema : this.vars;
+    if (source.size === 0) throw new Error(`fused MobileNetV2: no ${which} to read`);
+    const out = new Map<string, Float32Array>();
+    for (const [key, handle] of source) {
+      const t = this.ops.read(handle);
+      out.set(key, t.dataSync() as Float32Array);
+      t.dispose();
+    }
+    return out;
+  }
+
+  /** Overwrites the trainable weights (not Adam's moments, not BN statistics). */
+  setTrainableValues(values: Map<string, Float32Array>): void {
+    this.tf.tidy(() => {
+      for (const [key, handle] of this.vars) {
+        const v = values.get(key);
+        if (!v) throw new Error(`fused MobileNetV2: no value for ${key}`);
+        this.ops.assign(handle, this.tf.tensor(v, this.varShapes.get(key)));
+      }
     });
   }
 

@@ -46,13 +46,15 @@ interface NativeBackend {
 
 export type Padding = "SAME" | "VALID";
 
+/** TensorFlow's `ResourceHandle::ANONYMOUS_NAME`: a VarHandleOp with it makes a fresh, handle-owned resource. */
+const ANONYMOUS_RESOURCE = "cd2c89b7-88b7-44c8-ad83-06c2a9158347";
+
 /** Typed wrappers over the kernels the fused MobileNetV2 step runs (float32, NHWC). */
 export class NativeOps {
   private readonly backend: NativeBackend;
   private readonly b: Binding;
   private readonly cache = new Map<string, OpAttr[]>();
   private readonly tf: TF;
-  private variableCount = 0;
   /** Kernels launched since construction (or the last `resetCount`). */
   kernels = 0;
 
@@ -236,14 +238,18 @@ export class NativeOps {
     return this.run("SoftmaxCrossEntropyWithLogits", this.attrs("T", () => [this.T]), [logits, labels], 2) as [Tensor, Tensor];
   }
 
-  /** A new float32 resource variable holding `initial` (which the caller still owns). */
+  /**
+   * A new float32 resource variable holding `initial` (which the caller still owns). It is
+   * anonymous, as TF2's own eager variables are: the resource belongs to its handle and is
+   * freed with it, so variables of two networks (or two threads) never share a name.
+   */
   variable(initial: Tensor): Tensor {
     const b = this.b;
     const handle = this.one(
       "VarHandleOp",
       [
         { name: "container", type: b.TF_ATTR_STRING, value: "" },
-        { name: "shared_name", type: b.TF_ATTR_STRING, value: `mango_fused_${process.pid}_${this.variableCount++}` },
+        { name: "shared_name", type: b.TF_ATTR_STRING, value: ANONYMOUS_RESOURCE },
         { name: "dtype", type: b.TF_ATTR_TYPE, value: b.TF_FLOAT },
         { name: "shape", type: b.TF_ATTR_SHAPE, value: initial.shape },
       ],

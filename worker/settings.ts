@@ -28,5 +28,6 @@ export function trainConfigOf(t: TrainingSettings): TrainConfig {
     emaDecay: t.ema_decay,
     mixup: t.mixup,
     device: t.device,
+    replicas: t.replicas,
   };
 }

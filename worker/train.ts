@@ -22,19 +22,20 @@
 import { appendFile, mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { augmentBatch, resolveAugment, sampleJitter } from "./augment.ts";
+import { resolveAugment, sampleJitter } from "./augment.ts";
 import { describeBackend, deviceFromEnv, ensureNativeBackend } from "./backend.ts";
-import { dropoutKeepMask, mixBatch, mixupPlan, probabilitiesOf, recalibrationBatches, smoothedTargets } from "./batch.ts";
+import { batchTensors, dropoutKeepMask, mixupPlan, probabilitiesOf, recalibrationBatches, smoothedTargets } from "./batch.ts";
+import { autoReplicas, ReplicaPool, type ReplicaBatch } from "./parallel.ts";
 import { classCounts, inverseFrequencyWeights, namedWeights } from "./class-weights.ts";
 import { predictWith } from "./evaluate.ts";
 import { FusedMobileNetV2 } from "./fused-mobilenet.ts";
-import { decodeImages, toInputTensor } from "./images.ts";
+import { decodeImages } from "./images.ts";
 import { argmax, computeMetrics, crossEntropy, toLabelIndices } from "./metrics.ts";
 import { buildMobileNetV2 } from "./mobilenet-v2.ts";
 import { renderConfusionMatrix, renderTrainingCurves } from "./plots.ts";
 import { learningRateAt, planSchedule } from "./schedule.ts";
 import { batchSeed, mulberry32, shuffled, stratifiedSplit } from "./split.ts";
-import type { EpochLog, LabeledImage, TrainConfig, TrainResult } from "./types.ts";
+import type { AugmentConfig, EpochLog, LabeledImage, TrainConfig, TrainResult } from "./types.ts";
 
 /** One progress report: the epoch just finished and the time left if no early stop. */
 export type ProgressLine = EpochLog & { eta_s: number };
@@ -106,7 +107,38 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
   // the .tflite writer read it); the steps themselves run as fused kernels.
   const net = FusedMobileNetV2.fromLayersModel(tf, model, { alpha: config.alpha });
   const batches = Math.ceil(train.length / config.batchSize);
-  if (config.emaDecay) net.enableEma(config.emaDecay);
+  const replicas = config.replicas === undefined || config.replicas === "auto" ? autoReplicas(net.usingGpu) : config.replicas;
+  // One replica trains here; more train in worker threads while this one only judges.
+  let pool: ReplicaPool | undefined;
+  if (replicas > 1) {
+    warmUp(net, config.inputSize, labels.length, augment);
+    pool = await ReplicaPool.start(replicas, {
+      alpha: config.alpha, inputSize: config.inputSize, numClasses: labels.length, seed: config.seed, dropout: dropoutRate,
+      emaDecay: config.emaDecay || undefined, device: config.device ?? deviceFromEnv(), weightCount: net.weightLayout().reduce((a, l) => a + l.size, 0),
+    });
+  } else if (config.emaDecay) net.enableEma(config.emaDecay);
+
+  /** A batch cut into one share per replica, every random draw made here in a fixed order. */
+  const shares = (idx: number[], epoch: number, batch: number): ReplicaBatch[] => {
+    const jitter = augment ? sampleJitter(idx.length, augment, mulberry32(batchSeed(config.seed, epoch, batch))) : undefined;
+    const out: ReplicaBatch[] = [];
+    for (let r = 0, from = 0; r < replicas; r++) {
+      const to = from + Math.floor(idx.length / replicas) + (r < idx.length % replicas ? 1 : 0);
+      const part = idx.slice(from, to);
+      const pixels = new Uint8Array(part.length * config.inputSize * config.inputSize * 3);
+      part.forEach((i, k) => pixels.set(trainPixels[i] as Uint8Array, k * config.inputSize * config.inputSize * 3));
+      out.push({
+        pixels,
+        ...(jitter ? { jitter: jitter.slice(from, to) } : {}),
+        targets: smoothedTargets(part.map((i) => trainY[i] as number), labels.length, smoothing),
+        weights: part.map((i) => ((weights[trainY[i] as number] as number) * part.length) / idx.length),
+        ...(config.mixup ? { mix: mixupPlan(part.length, config.mixup, rng) } : {}),
+        ...(dropoutRate > 0 ? { dropoutMask: dropoutKeepMask(part.length * net.featureCount, dropoutRate, rng) } : {}),
+      });
+      from = to;
+    }
+    return out;
+  };
 
   const history: EpochLog[] = [];
   let best: { epoch: number; valLoss: number; weights: Map<string, tf.Tensor> } | undefined;
@@ -122,23 +154,22 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
       for (let start = 0, batch = 0; start < order.length; start += config.batchSize, batch++) {
         const idx = order.slice(start, start + config.batchSize);
         lr = learningRateAt(step++, schedule);
-        const result = tf.tidy(() => {
-          const clean = toInputTensor(idx.map((i) => trainPixels[i] as Uint8Array), config.inputSize);
-          let x = augment ? augmentBatch(clean, sampleJitter(idx.length, augment, mulberry32(batchSeed(config.seed, epoch, batch)))) : clean;
-          let targets = tf.tensor2d(smoothedTargets(idx.map((i) => trainY[i] as number), labels.length, smoothing), [idx.length, labels.length]);
-          let sampleWeights = idx.map((i) => weights[trainY[i] as number] as number);
-          if (config.mixup) ({ x, targets, sampleWeights } = mixBatch(x, targets, sampleWeights, mixupPlan(idx.length, config.mixup, rng)));
-          const dropoutMask = dropoutRate > 0 ? tf.tensor2d(dropoutKeepMask(idx.length * net.featureCount, dropoutRate, rng), [idx.length, net.featureCount]) : undefined;
-          return net.trainStep({ x, targets, sampleWeights, dropoutMask, learningRate: lr });
-        });
+        const parts = shares(idx, epoch, batch);
+        const result = pool
+          ? await pool.step(parts, lr)
+          : tf.tidy(() => {
+              const r = net.trainStep({ ...batchTensors(parts[0]!, config.inputSize, labels.length, net.featureCount), learningRate: lr });
+              return { loss: r.loss, correct: Math.round(r.accuracy * idx.length) };
+            });
         lossSum += result.loss * idx.length;
-        accSum += result.accuracy * idx.length;
+        accSum += result.correct;
         req.onBatch?.({ epoch, batch: batch + 1, batches, images: start + idx.length, seconds: (performance.now() - t0) / 1000, loss: lossSum / (start + idx.length) });
       }
       const trainSeconds = (performance.now() - t0) / 1000;
       // With weight averaging, the epoch is judged (and kept) with the averaged weights;
       // training then goes on from its own.
-      const trained = config.emaDecay ? net.snapshot() : undefined;
+      if (pool) net.setTrainableValues(await pool.pull(config.emaDecay ? "ema" : "weights"));
+      const trained = config.emaDecay && !pool ? net.snapshot() : undefined;
       if (trained) net.loadEma();
       net.recalibrate(recalibrationBatches(order.map((i) => trainPixels[i] as Uint8Array), config.inputSize, config.batchSize));
       const valProbs = probabilitiesOf(net, valPixels, config.inputSize, config.batchSize);
@@ -207,10 +238,32 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
     });
     return { modelDir, labels: [...labels], metrics, predictions: evaluated.predictions, history, bestEpoch: best.epoch, trainSeconds: fitSeconds, backend, device: runtime.device, classWeights: class_weights, plots };
   } finally {
+    await pool?.close();
     if (best) tf.dispose([...best.weights.values()]);
     net.dispose();
     model.dispose();
   }
+}
+
+/**
+ * One full training step of the judging network on a dummy batch before replicas start:
+ * every kernel and attribute name the replicas will use is then registered (see
+ * parallel.ts). Its weights are overwritten by the replicas' after every epoch.
+ */
+function warmUp(net: FusedMobileNetV2, inputSize: number, numClasses: number, augment: Required<AugmentConfig> | undefined): void {
+  tf.tidy(() => {
+    const n = 2;
+    const part: ReplicaBatch = {
+      pixels: new Uint8Array(n * inputSize * inputSize * 3).fill(128),
+      ...(augment ? { jitter: sampleJitter(n, augment, mulberry32(0)) } : {}),
+      targets: smoothedTargets([0, 1 % numClasses], numClasses, 0.1),
+      weights: [1, 1],
+      mix: mixupPlan(n, 0.2, mulberry32(0)),
+      dropoutMask: new Float32Array(n * net.featureCount).fill(1),
+    };
+    net.trainStep({ ...batchTensors(part, inputSize, numClasses, net.featureCount), learningRate: 0 });
+    net.predict(tf.zeros([1, inputSize, inputSize, 3]));
+  });
 }
 
 function checkRequest({ train, evaluation, labels, config }: TrainRequest): void {
@@ -233,6 +286,7 @@ function checkRequest({ train, evaluation, labels, config }: TrainRequest): void
   share("labelSmoothing", config.labelSmoothing);
   share("dropout", config.dropout);
   share("emaDecay", config.emaDecay);
+  if (config.replicas !== undefined && config.replicas !== "auto" && !(Number.isInteger(config.replicas) && config.replicas >= 1)) problems.push(`config.replicas: must be "auto" or an integer >= 1, got ${config.replicas}`);
   if (config.mixup !== undefined && !(config.mixup >= 0)) problems.push(`config.mixup: must be >= 0 (0 = off), got ${config.mixup}`);
   if (problems.length > 0) throw new Error(`trainModel: invalid request:\n- ${problems.join("\n- ")}`);
 }

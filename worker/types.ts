@@ -39,6 +39,12 @@ export interface TrainConfig {
   dropout?: number;
   /** Label smoothing of the training targets, in [0, 1) (default 0: one-hot). */
   labelSmoothing?: number;
+  /**
+   * Data-parallel replicas, one worker thread and core each, every batch split between
+   * them (BatchNorm statistics per replica). "auto" (default): 2 on a CPU with 2 cores or
+   * more, 1 on a GPU or a single core.
+   */
+  replicas?: number | "auto";
   /** Mixup's Beta(alpha, alpha) parameter; absent or 0 = no mixup. */
   mixup?: number;
   /** Decay of an exponential moving average of the weights, which is what gets validated and kept; absent or 0 = off. */

@@ -26,8 +26,9 @@ export function twinModel(tf: TF): tfn.LayersModel {
 
 /**
  * Per weight: the layers gradient's norm, the norm of its difference from the fused one
- * (`gap`), and the norm of its difference from itself on the same batch in reverse order
- * (`rounding`): the same sum in another order, so float32 rounding and nothing else.
+ * (`gap`), and `rounding`: the larger of what each implementation's gradient differs from
+ * itself on the same batch in reverse order (the same sums in another order, so float32
+ * rounding and nothing else).
  */
 export interface GradientGap {
   name: string;
@@ -49,16 +50,19 @@ export function compareOnBatch(tf: TF): { layersLoss: number; fusedLoss: number;
     const { value, grads } = layersGrads(x, y);
     const [rx, ry] = [tf.reverse(x, 0), tf.reverse(y, 0)];
     const reversed = layersGrads(rx, ry);
+    const fusedReversed = fused.gradients({ x: rx, targets: ry });
     const gaps = model.trainableWeights.map((w, i) => {
       const name = w.originalName ?? w.name;
       const ours = f.grads.get(name);
       if (!ours) throw new Error(`the fused step has no gradient for ${name}`);
       const theirs = grads[vars[i]!.name] as tfn.Tensor;
       const norm = (t: tfn.Tensor) => tf.tidy(() => tf.norm(t).dataSync()[0] as number);
-      return { name, norm: norm(theirs), gap: norm(tf.sub(theirs, ours)), rounding: norm(tf.sub(theirs, reversed.grads[vars[i]!.name] as tfn.Tensor)) };
+      // Rounding: the larger of what each implementation differs from itself on the reversed batch.
+      const rounding = Math.max(norm(tf.sub(theirs, reversed.grads[vars[i]!.name] as tfn.Tensor)), norm(tf.sub(ours, fusedReversed.grads.get(name) as tfn.Tensor)));
+      return { name, norm: norm(theirs), gap: norm(tf.sub(theirs, ours)), rounding };
     });
     const out = { layersLoss: value.dataSync()[0] as number, fusedLoss: f.loss, gaps };
-    tf.dispose([value, rx, ry, reversed.value, ...Object.values(reversed.grads), ...Object.values(grads), ...f.grads.values()]);
+    tf.dispose([value, rx, ry, reversed.value, ...fusedReversed.grads.values(), ...Object.values(reversed.grads), ...Object.values(grads), ...f.grads.values()]);
     return out;
   } finally {
     fused.dispose();
@@ -69,19 +73,19 @@ export function compareOnBatch(tf: TF): { layersLoss: number; fusedLoss: number;
 
 /**
  * Checks every gradient against float32 rounding: the fused gradient may differ from the
- * layers one by at most twice what the layers one differs from itself when the batch is
- * summed in reverse order (one draw of the rounding noise; measured here: at most 0.9x with
- * Eigen's kernels, 1.4x with oneDNN's, whose head kernels round differently). Gradients
+ * layers one by at most twice what either differs from itself when the batch is summed in
+ * reverse order (one draw of the rounding noise; measured here: at most 0.6x with
+ * Eigen's kernels, 1.7x with oneDNN's on one thread, whose sums run in another order). Gradients
  * below `floor` of the largest are analytically zero (a BN beta whose shift the next
  * training-mode BN subtracts again) and hold rounding noise on both sides: 4x. Returns the offenders and the worst ratio.
  */
-export function beyondRounding(gaps: GradientGap[], floor = 1e-4): { offenders: string[]; worst: { name: string; ratio: number } } {
+export function beyondRounding(gaps: GradientGap[], floor = 1e-4, allowance = 2): { offenders: string[]; worst: { name: string; ratio: number } } {
   const largest = Math.max(...gaps.map((g) => g.norm));
   const offenders: string[] = [];
   let worst = { name: "", ratio: 0 };
   for (const g of gaps) {
     const ratio = g.gap === 0 ? 0 : g.gap / g.rounding; // 0 / 0: a residual branch behind gamma = 0 gets no gradient
-    const allowed = g.norm < floor * largest ? 4 : 2;
+    const allowed = g.norm < floor * largest ? 2 * allowance : allowance;
     if (!(ratio <= allowed)) offenders.push(`${g.name}: gap ${g.gap.toExponential(2)} vs rounding ${g.rounding.toExponential(2)}`);
     if (g.norm >= floor * largest && ratio > worst.ratio) worst = { name: g.name, ratio };
   }
