@@ -218,6 +218,7 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
       config,
       backend,
       device: runtime.device,
+      replicas,
       runtime,
       best_epoch: best.epoch,
       history,
@@ -236,7 +237,7 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
       predictions: evaluated.predictions,
       probabilities: evaluated.probabilities,
     });
-    return { modelDir, labels: [...labels], metrics, predictions: evaluated.predictions, history, bestEpoch: best.epoch, trainSeconds: fitSeconds, backend, device: runtime.device, classWeights: class_weights, plots };
+    return { modelDir, labels: [...labels], metrics, predictions: evaluated.predictions, history, bestEpoch: best.epoch, trainSeconds: fitSeconds, backend, device: runtime.device, replicas, classWeights: class_weights, plots };
   } finally {
     await pool?.close();
     if (best) tf.dispose([...best.weights.values()]);

@@ -125,8 +125,10 @@ export interface TrainResult {
   trainSeconds: number;
   /** TF.js backend that trained (always "tensorflow": the worker refuses others). */
   backend: string;
-  /** Where the kernels ran, e.g. "GPU:0 NVIDIA H200" or "CPU, oneDNN, 2 threads". */
+  /** Where the kernels ran, e.g. "GPU:0 NVIDIA H200" or "CPU, oneDNN, 1 thread". */
   device: string;
+  /** Data-parallel replicas the batches were split over (worker/parallel.ts). */
+  replicas: number;
   /** Loss weight per class name (all 1 when class weighting is off). */
   classWeights?: Record<string, number>;
   /** SVG charts in the run folder, for the report to embed. */

@@ -91,7 +91,7 @@ export async function runTrainingJob(state: MLOpsStateType, config: NodeConfig):
       best_epoch: result.bestEpoch,
       epochs_run: result.history.length,
       train_seconds: result.trainSeconds,
-      device: result.device,
+      device: result.replicas > 1 ? `${result.device}, x${result.replicas} replicas` : result.device,
       train_images: train.length,
       val_images: val.length,
       eval_images: evaluation.images.length,
