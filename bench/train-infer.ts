@@ -106,7 +106,7 @@ export async function benchTrainInfer(options: TrainInferBenchOptions): Promise<
       out.dispose();
     });
     // The worker's default: the batch split over replicas in worker threads (parallel.ts).
-    const replicas = autoReplicas(net.usingGpu);
+    const replicas = autoReplicas(net.usingGpu, batch);
     let parallel: number | undefined;
     if (replicas > 1) {
       const pool = await ReplicaPool.start(replicas, { alpha, inputSize: size, numClasses: classes, seed: 1, dropout: 0.2, device: "auto", weightCount: net.weightLayout().reduce((a, l) => a + l.size, 0) });

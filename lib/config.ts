@@ -125,7 +125,8 @@ export const TrainingSchema = z.strictObject({
   /**
    * Data-parallel replicas: each batch is split over this many worker threads, one core
    * each, BatchNorm statistics taken per replica. "auto": 2 on a CPU with 2 cores or more
-   * (the ablation's setting), 1 on a GPU.
+   * (the ablation's setting) when that leaves each replica 16 images of a batch, else 1;
+   * 1 on a GPU.
    */
   replicas: z.union([z.literal("auto"), z.number().int().min(1).max(64)]).default("auto"),
   /**

@@ -211,7 +211,7 @@ describe("GitOps on GitHub, end to end", () => {
 
   it("v2 is proposed against v1, merged and promoted; reverting the merge serves v1 again", async () => {
     const gpu = await dataThenGpuJob("farm-b", 22);
-    expect(gpu.outputs.decision).toMatch(/APPROVE|HUMAN_REVIEW/);
+    expect(gpu.outputs.decision, gpu.out).toMatch(/APPROVE|HUMAN_REVIEW/);
     const merge = await mergeAndPromote("mlops/mango-ripeness-v2");
     expect((await served()).version).toBe("v2");
 

@@ -135,6 +135,17 @@ describe("trainModel on a tiny colour task", () => {
     expect(JSON.parse(await readFile(join(tmp, "run-ema", "metrics.json"), "utf8")).config).toMatchObject({ emaDecay: 0.9, labelSmoothing: 0.1 });
   });
 
+  it("trains on two data-parallel replicas when told, learns, records them and leaks nothing", async () => {
+    const before = tf.memory().numTensors;
+    const split = await trainModel({ train, val: [], evaluation, labels: LABELS, config: { ...CONFIG, replicas: 2 }, outDir: join(tmp, "run-replicas") });
+    expect(split.replicas).toBe(2);
+    expect(result.replicas).toBe(1); // "auto" with batches of 16: one replica keeps BN statistics over 16 images
+    expect(split.history.at(-1)!.loss).toBeLessThan(split.history[0]!.loss);
+    expect(split.metrics.accuracy).toBeGreaterThan(0.6);
+    expect(JSON.parse(await readFile(join(tmp, "run-replicas", "metrics.json"), "utf8")).replicas).toBe(2);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it("follows the warm-up + cosine schedule, one LR per epoch in the log", () => {
     const lrs = result.history.map((h) => h.lr!);
     expect(lrs[0]).toBe(CONFIG.learningRate); // one epoch of warm-up ends at the peak

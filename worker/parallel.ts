@@ -56,9 +56,16 @@ export type ReplicaReply =
   | { type: "values"; values: Record<string, Float32Array> }
   | { type: "error"; message: string };
 
-/** How many replicas "auto" means: one per core, at most 2 (what the recipe was tuned with). */
-export function autoReplicas(gpu: boolean): number {
-  return gpu ? 1 : Math.max(1, Math.min(2, availableParallelism()));
+/** Fewest images a replica's share may have under "auto": BatchNorm statistics of fewer are noise. */
+export const MIN_REPLICA_BATCH = 16;
+
+/**
+ * How many replicas "auto" means: one per core, at most 2 (what the recipe was tuned with),
+ * and no more than leave every replica 16 images of a batch; 1 on a GPU.
+ */
+export function autoReplicas(gpu: boolean, batchSize: number): number {
+  if (gpu) return 1;
+  return Math.max(1, Math.min(2, availableParallelism(), Math.floor(batchSize / MIN_REPLICA_BATCH)));
 }
 
 /** Worker threads running replica.ts, stepped together. */

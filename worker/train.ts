@@ -107,7 +107,7 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
   // the .tflite writer read it); the steps themselves run as fused kernels.
   const net = FusedMobileNetV2.fromLayersModel(tf, model, { alpha: config.alpha });
   const batches = Math.ceil(train.length / config.batchSize);
-  const replicas = config.replicas === undefined || config.replicas === "auto" ? autoReplicas(net.usingGpu) : config.replicas;
+  const replicas = config.replicas === undefined || config.replicas === "auto" ? autoReplicas(net.usingGpu, config.batchSize) : config.replicas;
   // One replica trains here; more train in worker threads while this one only judges.
   let pool: ReplicaPool | undefined;
   if (replicas > 1) {
