@@ -158,13 +158,6 @@ export class NativeOps {
     return { y, mean, variance, reserve: [r1, r2, r3] as [Tensor, Tensor, Tensor] };
   }
 
-  /** FusedBatchNormV3 in inference mode (the moving statistics). */
-  batchNormInfer(x: Tensor, scale: Tensor, offset: Tensor, mean: Tensor, variance: Tensor, epsilon: number): Tensor {
-    const out = this.run("FusedBatchNormV3", this.bnAttrs(epsilon, false), [x, scale, offset, mean, variance], 6);
-    this.tf.dispose(out.slice(1));
-    return out[0] as Tensor;
-  }
-
   /** FusedBatchNormGradV3: [dx, dscale, doffset] of a training-mode batch norm. */
   batchNormGrad(dy: Tensor, x: Tensor, scale: Tensor, reserve: [Tensor, Tensor, Tensor], epsilon: number): [Tensor, Tensor, Tensor] {
     const out = this.run("FusedBatchNormGradV3", this.bnAttrs(epsilon, true), [dy, x, scale, ...reserve], 5);
