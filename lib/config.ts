@@ -101,14 +101,14 @@ export const TrainingSchema = z.strictObject({
   input_size: z.number().int().min(32).max(224).default(96),
   batch_size: z.number().int().min(1).max(512).default(32),
   /** Maximum epochs; early stopping may end sooner. */
-  epochs: z.number().int().min(1).max(500).default(12),
+  epochs: z.number().int().min(1).max(500).default(50),
   /** Adam's peak learning rate. */
   learning_rate: z.number().positive().max(1).default(0.002),
   /** "cosine": linear warm-up then cosine decay to 0 at `epochs`; "constant": `learning_rate` throughout. */
   lr_schedule: z.enum(["cosine", "constant"]).default("cosine"),
   warmup_epochs: z.number().min(0).default(1),
   /** Epochs without a new best validation loss before training stops. */
-  patience: z.number().int().min(1).default(3),
+  patience: z.number().int().min(1).default(12),
   seed: z.number().int().default(42),
   /** false turns augmentation off; an object sets its strength. */
   augment: z.union([z.literal(false), AugmentSchema]).prefault({}),
