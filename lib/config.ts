@@ -110,8 +110,11 @@ export const TrainingSchema = z.strictObject({
   /** Epochs without a new best validation loss before training stops. */
   patience: z.number().int().min(1).default(12),
   seed: z.number().int().default(42),
-  /** false turns augmentation off; an object sets its strength. */
-  augment: z.union([z.literal(false), AugmentSchema]).prefault({}),
+  /**
+   * false (the default: on the real photos it trained better without, see worker/README.md)
+   * or an object of strengths, `{}` for the milder defaults of each field.
+   */
+  augment: z.union([z.literal(false), AugmentSchema]).default(false),
   /** Weight the loss by inverse class frequency. */
   class_weights: z.boolean().default(true),
   /** Label smoothing of the targets, in [0, 1). */
