@@ -30,7 +30,10 @@ describe("parseConfig", () => {
     expect(config.paths.eval_manifest).toBe("data-manifests/eval/evaluation.json");
     expect(config.policy.critical_class).toBe("maduro");
     expect(config.policy.bootstrap_decision).toBe("HUMAN_REVIEW");
-    expect(config.training.epochs).toBe(12);
+    // The recipe worker/README.md's ablation chose on the real photos.
+    expect(config.training).toMatchObject({ epochs: 50, patience: 12, augment: false, label_smoothing: 0, ema_decay: 0, mixup: 0, replicas: "auto", device: "auto" });
+    // The file as shipped says the same.
+    expect(loadConfig(join(REPO, "mlops.config.json")).training).toEqual(config.training);
     expect(config.s3).toEqual({ region: "us-east-1", force_path_style: false });
     expect(parseConfig(undefined)).toEqual(config);
   });
