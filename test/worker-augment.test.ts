@@ -92,7 +92,8 @@ describe("sampleJitter", () => {
 
 describe("resolveAugment", () => {
   it("fills defaults, turns off on false, and names a bad field", () => {
-    expect(resolveAugment(undefined)).toEqual(DEFAULT_AUGMENT);
+    expect(resolveAugment(undefined)).toBeUndefined(); // off unless asked for, as the config's default
+    expect(resolveAugment(true)).toEqual(DEFAULT_AUGMENT);
     expect(resolveAugment(false)).toBeUndefined();
     expect(resolveAugment({ rotationDeg: 5 })).toEqual({ ...DEFAULT_AUGMENT, rotationDeg: 5 });
     expect(() => resolveAugment({ minCropArea: 0 })).toThrow(/config\.augment\.minCropArea: expected a share of the area in \(0, 1\], got 0/);

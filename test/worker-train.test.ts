@@ -16,7 +16,7 @@ import type { LabeledImage, TrainConfig, TrainResult } from "../worker/types.ts"
 // classes, so BatchNorm keeps the colour differences (a one-class batch would erase them).
 const COLOURS: Record<string, [number, number, number]> = { red: [220, 40, 40], green: [40, 200, 60], blue: [40, 60, 220] };
 const LABELS = Object.keys(COLOURS);
-const CONFIG: TrainConfig = { alpha: 0.35, inputSize: 32, batchSize: 16, epochs: 5, learningRate: 1e-3, patience: 10, seed: 7 };
+const CONFIG: TrainConfig = { alpha: 0.35, inputSize: 32, batchSize: 16, epochs: 5, learningRate: 1e-3, patience: 10, seed: 7, augment: true };
 
 async function writeImages(dir: string, perClass: number, seed: number): Promise<LabeledImage[]> {
   const rng = mulberry32(seed);

@@ -28,10 +28,10 @@ export const DEFAULT_AUGMENT: Readonly<Required<AugmentConfig>> = {
   contrast: 0.2,
 };
 
-/** `TrainConfig.augment` with defaults filled in, or undefined when augmentation is off. */
+/** `TrainConfig.augment` with defaults filled in, or undefined when augmentation is off (false or absent, as in the config). */
 export function resolveAugment(opt: boolean | AugmentConfig | undefined): Required<AugmentConfig> | undefined {
-  if (opt === false) return undefined;
-  const cfg = { ...DEFAULT_AUGMENT, ...(opt === true || opt === undefined ? {} : opt) };
+  if (opt === false || opt === undefined) return undefined;
+  const cfg = { ...DEFAULT_AUGMENT, ...(opt === true ? {} : opt) };
   const problems: string[] = [];
   const check = (ok: boolean, field: keyof AugmentConfig, expected: string) => {
     if (!ok) problems.push(`config.augment.${field}: expected ${expected}, got ${String(cfg[field])}`);

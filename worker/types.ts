@@ -27,7 +27,7 @@ export interface TrainConfig {
   patience: number;
   /** Seeds weight initialisation, shuffling, the validation split, dropout and augmentation. */
   seed: number;
-  /** Random jitter of training batches (never val/eval): true or absent = defaults, false = off. */
+  /** Random jitter of training batches (never val/eval): true = default strengths, an object = these, false or absent = off (as in the config). */
   augment?: boolean | AugmentConfig;
   /** Weight the loss by inverse class frequency (default true). */
   classWeights?: boolean;
