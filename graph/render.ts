@@ -73,7 +73,7 @@ export function analystLine(state: MLOpsStateType): string {
   if (t?.llm_model && state.analyst !== "llm" && t.llm_decision) parts.push(`The LLM (\`${t.llm_model}\`) proposed ${t.llm_decision}.`);
   if (t?.override) parts.push(`**Guardrails overrode the LLM:** ${t.override}`);
   if (t?.fallback) parts.push(`**Fallback:** ${t.fallback}`);
-  if (!t?.llm_model && !t?.fallback) parts.push("No LLM analyst is configured (\`analyst.base_url\`).");
+  if (!t?.llm_model && !t?.fallback) parts.push("No LLM analyst is configured (`analyst.base_url`).");
   return parts.join(" ");
 }
 

@@ -93,6 +93,7 @@ export function keyProblem(key: string): string | undefined {
   if (key.split("/").some((part) => part === ".." || part === "." || part === "")) {
     return "has an empty, '.' or '..' segment and so would point outside base_uri";
   }
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what this rejects
   if (/[\u0000-\u001f]/.test(key)) return "contains control characters";
   return undefined;
 }

@@ -39,7 +39,7 @@ export function parseManifestArgs(argv: string[]): ManifestArgs {
       options: { from: { type: "string" }, out: { type: "string" }, "base-uri": { type: "string" }, val: { type: "string", default: "0.15" }, seed: { type: "string", default: "42" }, id: { type: "string" }, labels: { type: "string" } },
     }));
   } catch (err) {
-    throw new Error(`${(err as Error).message}\n${USAGE}`);
+    throw new Error(`${(err as Error).message}\n${USAGE}`, { cause: err });
   }
   if (!values.from || !values.out) throw new Error(`--from and --out are required\n${USAGE}`);
   const val = Number(values.val);

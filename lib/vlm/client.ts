@@ -10,7 +10,7 @@ import { ChatOpenAI } from "@langchain/openai";
 import { reviewMessages } from "./prompt.ts";
 import { matchAnswer, VlmAnswerSchema } from "./schema.ts";
 import { VLM_API_KEY_ENV, type VlmSettings, vlmNotConfiguredReason } from "./settings.ts";
-import type { VlmAttempt, VlmReview, VlmReviewer, VlmSampleImage } from "./types.ts";
+import type { VlmAttempt, VlmReview, VlmReviewer } from "./types.ts";
 
 /** Options of `createVlmReviewer` beyond the settings. */
 export interface VlmClientOptions {
