@@ -35,7 +35,9 @@ function syntheticPredictions(images: number, k: number, seed: number) {
 }
 
 /** Times the deterministic analysis of `images` paired predictions (median of `repeats`). */
-export async function benchAnalysis(opts: { images?: number; repeats?: number } = {}): Promise<AnalysisBenchResult> {
+export async function benchAnalysis(
+  opts: { images?: number; repeats?: number } = {},
+): Promise<AnalysisBenchResult> {
   const images = opts.images ?? 2000;
   const labels = ["verde", "pinton", "maduro", "sobremaduro", "hoja"];
   const policy = PolicySchema.parse({});
@@ -43,17 +45,43 @@ export async function benchAnalysis(opts: { images?: number; repeats?: number } 
   const times: number[] = [];
   for (let r = 0; r < (opts.repeats ?? 5); r++) {
     const started = performance.now();
-    const c = compareOnEvaluationSet({ truth: p.truth, candidatePredictions: p.candidate, productionPredictions: p.production, labels, policy, candidateVersion: "v2", productionVersion: "v1" });
+    const c = compareOnEvaluationSet({
+      truth: p.truth,
+      candidatePredictions: p.candidate,
+      productionPredictions: p.production,
+      labels,
+      policy,
+      candidateVersion: "v2",
+      productionVersion: "v1",
+    });
     const prompt = buildAnalystPrompt({
-      model_name: "mango-ripeness", candidate_version: "v2", production_version: "v1", critical_class: policy.critical_class,
-      evaluation_set: { path: "data-manifests/eval/evaluation.json", sha256: "0".repeat(64), images }, training_data: [],
-      candidate: c.candidate, production: c.production, deltas: c.analysis.deltas, verdicts: c.analysis.verdicts, statistics: c.statistics, confusion_changes: c.confusions,
+      model_name: "mango-ripeness",
+      candidate_version: "v2",
+      production_version: "v1",
+      critical_class: policy.critical_class,
+      evaluation_set: {
+        path: "data-manifests/eval/evaluation.json",
+        sha256: "0".repeat(64),
+        images,
+      },
+      training_data: [],
+      candidate: c.candidate,
+      production: c.production,
+      deltas: c.analysis.deltas,
+      verdicts: c.analysis.verdicts,
+      statistics: c.statistics,
+      confusion_changes: c.confusions,
     });
     applyGuardrails({ rules: c.analysis, llm: null, metricKeys: prompt.metricKeys });
     times.push(performance.now() - started);
   }
   times.sort((a, b) => a - b);
-  return { bench: "analysis", images, resamples: policy.statistics.resamples, ms: Math.round(times[Math.floor(times.length / 2)]!) };
+  return {
+    bench: "analysis",
+    images,
+    resamples: policy.statistics.resamples,
+    ms: Math.round(times[Math.floor(times.length / 2)]!),
+  };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -35,13 +35,21 @@ export function realSetPresent(dir: string): boolean {
  * `path,label,sha256`; without a split column every 7th photo is val).
  */
 export function readRealSet(dir: string): RealPhoto[] {
-  const [header, ...rows] = readFileSync(path.join(dir, "labels.csv"), "utf8").trim().split(/\r?\n/);
+  const [header, ...rows] = readFileSync(path.join(dir, "labels.csv"), "utf8")
+    .trim()
+    .split(/\r?\n/);
   const cols = header!.split(",");
   const at = (name: string) => cols.indexOf(name);
   return rows.map((row, i) => {
     const f = row.split(",");
     const split = at("split") >= 0 ? f[at("split")] : i % 7 === 0 ? "val" : "train";
-    return { key: f[at("path")]!, label: f[at("label")]!, split: split === "val" ? "val" : "train", sha256: f[at("sha256")]!, file: path.join(dir, f[at("path")]!) };
+    return {
+      key: f[at("path")]!,
+      label: f[at("label")]!,
+      split: split === "val" ? "val" : "train",
+      sha256: f[at("sha256")]!,
+      file: path.join(dir, f[at("path")]!),
+    };
   });
 }
 
@@ -52,7 +60,10 @@ async function cropSides(b: Buffer, fraction: number): Promise<Buffer> {
   const { width = 0, height = 0 } = await sharp(b).metadata();
   const dx = Math.round(width * fraction);
   const dy = Math.round(height * fraction);
-  return sharp(b).extract({ left: dx, top: dy, width: width - 2 * dx, height: height - 2 * dy }).jpeg({ quality: 90 }).toBuffer();
+  return sharp(b)
+    .extract({ left: dx, top: dy, width: width - 2 * dx, height: height - 2 * dy })
+    .jpeg({ quality: 90 })
+    .toBuffer();
 }
 
 /** Copies the data gate must recognise as copies of their source (the issue's list). */
@@ -61,7 +72,8 @@ export const REQUIRED_COPIES: Record<string, (b: Buffer) => Promise<Buffer>> = {
   "cropped 1.5% a side": (b) => cropSides(b, 0.015),
   mirrored: (b) => sharp(b).flop().jpeg({ quality: 90 }).toBuffer(),
   "x1.2 brighter": (b) => sharp(b).linear(1.2, 0).jpeg({ quality: 90 }).toBuffer(),
-  "squashed 224x180": (b) => sharp(b).resize(224, 180, { fit: "fill" }).jpeg({ quality: 90 }).toBuffer(),
+  "squashed 224x180": (b) =>
+    sharp(b).resize(224, 180, { fit: "fill" }).jpeg({ quality: 90 }).toBuffer(),
 };
 
 /** More everyday copies, reported beside the required ones. */
@@ -70,5 +82,6 @@ export const OTHER_COPIES: Record<string, (b: Buffer) => Promise<Buffer>> = {
   "WebP q75": (b) => sharp(b).webp({ quality: 75 }).toBuffer(),
   "CMYK round trip": (b) => sharp(b).toColourspace("cmyk").jpeg().toBuffer(),
   "x0.8 darker": (b) => sharp(b).linear(0.8, 0).jpeg({ quality: 90 }).toBuffer(),
-  "mirrored, x1.15 brighter, q80": (b) => sharp(b).flop().linear(1.15, 0).jpeg({ quality: 80 }).toBuffer(),
+  "mirrored, x1.15 brighter, q80": (b) =>
+    sharp(b).flop().linear(1.15, 0).jpeg({ quality: 80 }).toBuffer(),
 };

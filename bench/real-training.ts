@@ -23,10 +23,15 @@ if (!realSetPresent(REAL_4STAGE)) {
   process.exit(2);
 }
 const overrides = JSON.parse(process.argv[2] ?? "{}") as Partial<TrainConfig>;
-const label = process.argv[3] ?? (JSON.stringify(overrides) === "{}" ? "defaults" : JSON.stringify(overrides));
+const label =
+  process.argv[3] ?? (JSON.stringify(overrides) === "{}" ? "defaults" : JSON.stringify(overrides));
 const photos = readRealSet(REAL_4STAGE);
 const labels = [...new Set(photos.map((p) => p.label))].sort();
-const asImage = (p: (typeof photos)[number]): LabeledImage => ({ path: p.file, label: p.label, sha256: p.sha256 });
+const asImage = (p: (typeof photos)[number]): LabeledImage => ({
+  path: p.file,
+  label: p.label,
+  sha256: p.sha256,
+});
 const config: TrainConfig = { ...trainConfigOf(ConfigSchema.parse({}).training), ...overrides };
 const out = await mkdtemp(join(tmpdir(), "real-training-"));
 const started = performance.now();
@@ -38,7 +43,10 @@ try {
     labels,
     config,
     outDir: out,
-    onProgress: (p) => console.error(`epoch ${p.epoch}: loss ${p.loss.toFixed(3)} val_loss ${p.val_loss.toFixed(3)} val_acc ${p.val_accuracy.toFixed(3)} ${p.images_per_s.toFixed(0)} img/s`),
+    onProgress: (p) =>
+      console.error(
+        `epoch ${p.epoch}: loss ${p.loss.toFixed(3)} val_loss ${p.val_loss.toFixed(3)} val_acc ${p.val_accuracy.toFixed(3)} ${p.images_per_s.toFixed(0)} img/s`,
+      ),
   });
   const m = result.metrics;
   console.log(
@@ -46,12 +54,16 @@ try {
       setting: label,
       macro_f1: Number(m.macro_f1.toFixed(4)),
       accuracy: Number(m.accuracy.toFixed(4)),
-      per_class_f1: Object.fromEntries(Object.entries(m.per_class).map(([k, v]) => [k, Number(v.f1.toFixed(3))])),
+      per_class_f1: Object.fromEntries(
+        Object.entries(m.per_class).map(([k, v]) => [k, Number(v.f1.toFixed(3))]),
+      ),
       best_epoch: result.bestEpoch,
       epochs_run: result.history.length,
       train_seconds: Math.round(result.trainSeconds),
       seconds: Math.round((performance.now() - started) / 1000),
-      train_img_s: Math.round(result.history.reduce((a, h) => a + h.images_per_s, 0) / result.history.length),
+      train_img_s: Math.round(
+        result.history.reduce((a, h) => a + h.images_per_s, 0) / result.history.length,
+      ),
     }),
   );
 } finally {

@@ -21,7 +21,10 @@ function selected(argv: string[]): Set<Bench> {
   if (i < 0) return new Set(ALL);
   const names = (argv[i + 1] ?? "").split(",").filter(Boolean);
   const bad = names.filter((n) => !(ALL as readonly string[]).includes(n));
-  if (bad.length || !names.length) throw new Error(`--only takes a comma-separated list of ${ALL.join(", ")}; received "${argv[i + 1] ?? ""}"`);
+  if (bad.length || !names.length)
+    throw new Error(
+      `--only takes a comma-separated list of ${ALL.join(", ")}; received "${argv[i + 1] ?? ""}"`,
+    );
   return new Set(names as Bench[]);
 }
 
@@ -31,12 +34,21 @@ async function main(): Promise<void> {
   if (want.has("train") || want.has("infer")) {
     // Loaded only when asked for: TensorFlow would otherwise sit in every bench's memory figure.
     const { benchTrainInfer } = await import("./train-infer.ts");
-    for (const r of await benchTrainInfer({ alpha: 0.35, size: 96, batch: 32, steps: 5 })) if (want.has(r.bench)) emit(r);
+    for (const r of await benchTrainInfer({ alpha: 0.35, size: 96, batch: 32, steps: 5 }))
+      if (want.has(r.bench)) emit(r);
   }
   if (want.has("quality")) {
     // BENCH_QUALITY_SIZES=10000 skips the 100,000-image run (about 8 minutes on 2 cores).
-    const sizes = (process.env.BENCH_QUALITY_SIZES ?? "10000,100000").split(",").map(Number).filter((n) => n > 0);
-    await benchQuality({ sizes, concurrency: ConfigSchema.parse({}).quality.concurrency, variantsDir: join(projectDir, ".mlops", "bench"), onResult: emit });
+    const sizes = (process.env.BENCH_QUALITY_SIZES ?? "10000,100000")
+      .split(",")
+      .map(Number)
+      .filter((n) => n > 0);
+    await benchQuality({
+      sizes,
+      concurrency: ConfigSchema.parse({}).quality.concurrency,
+      variantsDir: join(projectDir, ".mlops", "bench"),
+      onResult: emit,
+    });
   }
   if (want.has("analysis")) emit(await benchAnalysis());
   if (want.has("demo")) {
@@ -44,7 +56,11 @@ async function main(): Promise<void> {
     const started = performance.now();
     await exec(process.execPath, ["--import", "tsx", join(projectDir, "graph/demo.ts")], {
       cwd: projectDir,
-      env: { ...process.env, DEMO_DIR: join(projectDir, ".mlops", "bench-demo"), TF_CPP_MIN_LOG_LEVEL: "2" },
+      env: {
+        ...process.env,
+        DEMO_DIR: join(projectDir, ".mlops", "bench-demo"),
+        TF_CPP_MIN_LOG_LEVEL: "2",
+      },
       maxBuffer: 64 * 1024 * 1024,
     });
     emit({ bench: "demo", seconds: Math.round((performance.now() - started) / 100) / 10 });

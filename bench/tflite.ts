@@ -39,8 +39,20 @@ export async function benchTflite(runs = 30): Promise<TfliteBenchResult[]> {
   const [alpha, size, classes] = [0.35, 96, 5];
   const model = buildMobileNetV2({ alpha, inputSize: size, numClasses: classes, seed: 3 });
   const inputs = Array.from({ length: 8 }, (_, i) =>
-    tf.tidy(() => tf.randomUniform([size, size, 3], -0.3, 0.3, "float32", i).add(tf.randomUniform([1, 1, 3], -0.7, 0.7, "float32", 100 + i)).dataSync() as Float32Array));
-  const calibration = tf.tensor4d(Float32Array.from(inputs.flatMap((a) => [...a])), [inputs.length, size, size, 3]);
+    tf.tidy(
+      () =>
+        tf
+          .randomUniform([size, size, 3], -0.3, 0.3, "float32", i)
+          .add(tf.randomUniform([1, 1, 3], -0.7, 0.7, "float32", 100 + i))
+          .dataSync() as Float32Array,
+    ),
+  );
+  const calibration = tf.tensor4d(Float32Array.from(inputs.flatMap((a) => [...a])), [
+    inputs.length,
+    size,
+    size,
+    3,
+  ]);
   try {
     await perturbBatchNorm(model, 3, calibration);
     const reference = await tfjsLogits(model, inputs, [size, size, 3]);
@@ -52,7 +64,11 @@ export async function benchTflite(runs = 30): Promise<TfliteBenchResult[]> {
     const out: TfliteBenchResult[] = [];
     for (const variant of TFLITE_VARIANTS) {
       const t1 = performance.now();
-      const bytes = writeTfliteGraph(graph, { labels, preprocessing: describePreprocessing(size), variant });
+      const bytes = writeTfliteGraph(graph, {
+        labels,
+        preprocessing: describePreprocessing(size),
+        variant,
+      });
       const export_ms = graphMs + performance.now() - t1;
       const session = await openTflite(bytes);
       let maxDiff = 0;
@@ -70,7 +86,18 @@ export async function benchTflite(runs = 30): Promise<TfliteBenchResult[]> {
         session.close();
       }
       times.sort((a, b) => a - b);
-      out.push({ bench: "tflite", variant, alpha, size, classes, export_ms: round(export_ms), bytes: bytes.length, latency_ms: round(times[times.length >> 1]!), max_logit_diff: maxDiff, logit_scale: round(logitScale) });
+      out.push({
+        bench: "tflite",
+        variant,
+        alpha,
+        size,
+        classes,
+        export_ms: round(export_ms),
+        bytes: bytes.length,
+        latency_ms: round(times[times.length >> 1]!),
+        max_logit_diff: maxDiff,
+        logit_scale: round(logitScale),
+      });
     }
     return out;
   } finally {

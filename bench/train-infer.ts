@@ -62,7 +62,11 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)] as number;
 }
 
-async function throughput(batch: number, steps: number, step: () => void | Promise<void>): Promise<number> {
+async function throughput(
+  batch: number,
+  steps: number,
+  step: () => void | Promise<void>,
+): Promise<number> {
   for (let i = 0; i < WARMUP; i++) await step();
   const rates: number[] = [];
   for (let r = 0; r < REPEATS; r++) {
@@ -74,20 +78,49 @@ async function throughput(batch: number, steps: number, step: () => void | Promi
 }
 
 /** Keras' figures from the peer script, or why there are none. */
-async function peer(opts: Required<TrainInferBenchOptions>): Promise<{ train?: number; infer?: number; why?: string }> {
+async function peer(
+  opts: Required<TrainInferBenchOptions>,
+): Promise<{ train?: number; infer?: number; why?: string }> {
   const python = process.env.PEER_PYTHON;
   if (!python) return { why: "PEER_PYTHON not set (see ../shared/reference/peer/README.md)" };
-  const script = resolve(process.env.PEER_SCRIPTS ?? resolve(projectDir, "../shared/reference/peer"), "keras_throughput.py");
+  const script = resolve(
+    process.env.PEER_SCRIPTS ?? resolve(projectDir, "../shared/reference/peer"),
+    "keras_throughput.py",
+  );
   if (!existsSync(script)) return { why: `no peer script at ${script}` };
-  const args = [script, "--alpha", String(opts.alpha), "--size", String(opts.size), "--classes", String(opts.classes), "--batch", String(opts.batch), "--steps", String(opts.steps), "--repeats", String(REPEATS), "--warmup", String(WARMUP), "--latency-runs", "5"];
-  const { stdout } = await exec(python, args, { env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: "2" }, maxBuffer: 16 * 1024 * 1024, timeout: 15 * 60_000 });
+  const args = [
+    script,
+    "--alpha",
+    String(opts.alpha),
+    "--size",
+    String(opts.size),
+    "--classes",
+    String(opts.classes),
+    "--batch",
+    String(opts.batch),
+    "--steps",
+    String(opts.steps),
+    "--repeats",
+    String(REPEATS),
+    "--warmup",
+    String(WARMUP),
+    "--latency-runs",
+    "5",
+  ];
+  const { stdout } = await exec(python, args, {
+    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: "2" },
+    maxBuffer: 16 * 1024 * 1024,
+    timeout: 15 * 60_000,
+  });
   const line = stdout.trim().split("\n").at(-1) ?? "{}";
   const out = JSON.parse(line) as Record<string, number>;
   return { train: out.train_img_s, infer: out[`infer_b${opts.batch}_img_s`] };
 }
 
 /** Measures training (Adam step) and inference images/s; returns [train, infer]. */
-export async function benchTrainInfer(options: TrainInferBenchOptions): Promise<[BenchResult, BenchResult]> {
+export async function benchTrainInfer(
+  options: TrainInferBenchOptions,
+): Promise<[BenchResult, BenchResult]> {
   const opts = { classes: 5, ...options };
   const tf = await ensureNativeBackend();
   const { device } = await describeBackend();
@@ -95,10 +128,19 @@ export async function benchTrainInfer(options: TrainInferBenchOptions): Promise<
   const model = buildMobileNetV2({ alpha, inputSize: size, numClasses: classes, seed: 1 });
   const net = FusedMobileNetV2.fromLayersModel(tf, model, { alpha });
   const x = tf.randomUniform([batch, size, size, 3], -1, 1, "float32", 1);
-  const y = tf.oneHot(Array.from({ length: batch }, (_, i) => i % classes), classes).toFloat();
+  const y = tf
+    .oneHot(
+      Array.from({ length: batch }, (_, i) => i % classes),
+      classes,
+    )
+    .toFloat();
   try {
     const k0 = net.kernelCount;
-    const train = await throughput(batch, steps, () => void net.trainStep({ x, targets: y, learningRate: 1e-3 }));
+    const train = await throughput(
+      batch,
+      steps,
+      () => void net.trainStep({ x, targets: y, learningRate: 1e-3 }),
+    );
     const kernels = (net.kernelCount - k0) / ((WARMUP + REPEATS * steps) * 1);
     const infer = await throughput(batch, steps, () => {
       const out = net.predict(x);
@@ -109,9 +151,19 @@ export async function benchTrainInfer(options: TrainInferBenchOptions): Promise<
     const replicas = autoReplicas(net.usingGpu, batch);
     let parallel: number | undefined;
     if (replicas > 1) {
-      const pool = await ReplicaPool.start(replicas, { alpha, inputSize: size, numClasses: classes, seed: 1, dropout: 0.2, device: "auto", weightCount: net.weightLayout().reduce((a, l) => a + l.size, 0) });
+      const pool = await ReplicaPool.start(replicas, {
+        alpha,
+        inputSize: size,
+        numClasses: classes,
+        seed: 1,
+        dropout: 0.2,
+        device: "auto",
+        weightCount: net.weightLayout().reduce((a, l) => a + l.size, 0),
+      });
       try {
-        const pixels = new Uint8Array(size * size * 3 * batch).map((_, i) => (i * 2654435761) % 251);
+        const pixels = new Uint8Array(size * size * 3 * batch).map(
+          (_, i) => (i * 2654435761) % 251,
+        );
         const targets = y.dataSync() as Float32Array;
         const per = batch / replicas;
         const parts: ReplicaBatch[] = Array.from({ length: replicas }, (_, r) => ({
@@ -130,10 +182,17 @@ export async function benchTrainInfer(options: TrainInferBenchOptions): Promise<
       await model.trainOnBatch(x, y);
     });
     optimizer.dispose();
-    const keras = await peer(opts).catch((err: Error) => ({ train: undefined, infer: undefined, why: `the peer failed: ${err.message.split("\n")[0]}` }));
+    const keras = await peer(opts).catch((err: Error) => ({
+      train: undefined,
+      infer: undefined,
+      why: `the peer failed: ${err.message.split("\n")[0]}`,
+    }));
     const base = { alpha, size, batch, device };
     const round = (v: number) => Math.round(v * 10) / 10;
-    const ratio = (ours: number, theirs?: number) => (theirs ? { keras_images_per_s: theirs, ratio_to_keras: Math.round((ours / theirs) * 100) / 100 } : {});
+    const ratio = (ours: number, theirs?: number) =>
+      theirs
+        ? { keras_images_per_s: theirs, ratio_to_keras: Math.round((ours / theirs) * 100) / 100 }
+        : {};
     return [
       {
         bench: "train",
@@ -146,7 +205,13 @@ export async function benchTrainInfer(options: TrainInferBenchOptions): Promise<
         ...ratio(parallel ?? train, keras.train),
         ...(keras.why ? { peer: keras.why } : {}),
       },
-      { bench: "infer", ...base, images_per_s: round(infer), ...ratio(infer, keras.infer), ...(keras.why ? { peer: keras.why } : {}) },
+      {
+        bench: "infer",
+        ...base,
+        images_per_s: round(infer),
+        ...ratio(infer, keras.infer),
+        ...(keras.why ? { peer: keras.why } : {}),
+      },
     ];
   } finally {
     net.dispose();
@@ -157,5 +222,6 @@ export async function benchTrainInfer(options: TrainInferBenchOptions): Promise<
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const [alpha = 0.35, size = 96, batch = 32, steps = 5] = process.argv.slice(2).map(Number);
-  for (const r of await benchTrainInfer({ alpha, size, batch, steps })) console.log(JSON.stringify(r));
+  for (const r of await benchTrainInfer({ alpha, size, batch, steps }))
+    console.log(JSON.stringify(r));
 }

@@ -17,7 +17,14 @@ import { runPipeline, type RunResult } from "./run.ts";
 import { createScratchRepo } from "./scratch-repo.ts";
 
 /** Mirror, rotation up to 10 degrees, crops keeping 90% of the area; colour untouched. */
-const DEMO_AUGMENT = { flip: true, rotation_deg: 10, min_crop_area: 0.9, max_aspect: 1.1, brightness: 0, contrast: 0 };
+const DEMO_AUGMENT = {
+  flip: true,
+  rotation_deg: 10,
+  min_crop_area: 0.9,
+  max_aspect: 1.1,
+  brightness: 0,
+  contrast: 0,
+};
 
 const projectDir = resolve(fileURLToPath(import.meta.url), "../..");
 
@@ -39,10 +46,16 @@ export interface DemoOptions {
 
 /** Runs the three scenarios; returns one row per scenario. */
 export async function runDemo(opts: DemoOptions): Promise<Row[]> {
-  const scratch = await createScratchRepo({ workspace: opts.workspace, evalPerClass: opts.evalPerClass, configure: opts.configure });
+  const scratch = await createScratchRepo({
+    workspace: opts.workspace,
+    evalPerClass: opts.evalPerClass,
+    configure: opts.configure,
+  });
   const { repo, bucket } = scratch;
   const config = scratch.config();
-  console.log(`demo workspace: ${opts.workspace} (a scratch git repository and a local folder bucket)`);
+  console.log(
+    `demo workspace: ${opts.workspace} (a scratch git repository and a local folder bucket)`,
+  );
 
   const rows: Row[] = [];
   const run = async (scenario: string) => {
@@ -54,22 +67,63 @@ export async function runDemo(opts: DemoOptions): Promise<Row[]> {
   };
 
   // 1. First data, first model: bootstrap goes to a person.
-  const batchA = await synthesizeDataset({ outDir: bucket, prefix: "batches/farm-a-2026-11", datasetId: "farm-a-2026-11", kind: "training", perClass: opts.perClass, seed: 2001 });
-  await scratch.commitManifest(`${config.paths.manifests}/farm-a-2026-11.json`, batchA, "Add farm A's November photos");
+  const batchA = await synthesizeDataset({
+    outDir: bucket,
+    prefix: "batches/farm-a-2026-11",
+    datasetId: "farm-a-2026-11",
+    kind: "training",
+    perClass: opts.perClass,
+    seed: 2001,
+  });
+  await scratch.commitManifest(
+    `${config.paths.manifests}/farm-a-2026-11.json`,
+    batchA,
+    "Add farm A's November photos",
+  );
   const first = await run("1. first model (bootstrap)");
 
   // 2. The reviewer merges the proposal; new good data arrives.
   if (first.state.promotion) {
-    await scratch.git("merge", "-q", "--no-ff", "-m", `Merge ${first.state.promotion.branch} (reviewed)`, first.state.promotion.branch);
-    console.log(`reviewer merged ${first.state.promotion.branch}: production is now ${first.state.model_version}`);
+    await scratch.git(
+      "merge",
+      "-q",
+      "--no-ff",
+      "-m",
+      `Merge ${first.state.promotion.branch} (reviewed)`,
+      first.state.promotion.branch,
+    );
+    console.log(
+      `reviewer merged ${first.state.promotion.branch}: production is now ${first.state.model_version}`,
+    );
   }
-  const batchB = await synthesizeDataset({ outDir: bucket, prefix: "batches/farm-b-2026-11", datasetId: "farm-b-2026-11", kind: "training", perClass: opts.perClass, seed: 3001 });
-  await scratch.commitManifest(`${config.paths.manifests}/farm-b-2026-11.json`, batchB, "Add farm B's November photos");
+  const batchB = await synthesizeDataset({
+    outDir: bucket,
+    prefix: "batches/farm-b-2026-11",
+    datasetId: "farm-b-2026-11",
+    kind: "training",
+    perClass: opts.perClass,
+    seed: 3001,
+  });
+  await scratch.commitManifest(
+    `${config.paths.manifests}/farm-b-2026-11.json`,
+    batchB,
+    "Add farm B's November photos",
+  );
   await run("2. new good data (candidate vs production)");
 
   // 3. A bad batch: the data gate stops it.
-  const bad = await synthesizeBadBatch({ outDir: bucket, prefix: "batches/farm-c-bad", datasetId: "farm-c-bad", count: opts.badCount, seed: 4001 });
-  await scratch.commitManifest(`${config.paths.manifests}/farm-c-bad.json`, bad.manifest, "Add farm C's photos");
+  const bad = await synthesizeBadBatch({
+    outDir: bucket,
+    prefix: "batches/farm-c-bad",
+    datasetId: "farm-c-bad",
+    count: opts.badCount,
+    seed: 4001,
+  });
+  await scratch.commitManifest(
+    `${config.paths.manifests}/farm-c-bad.json`,
+    bad.manifest,
+    "Add farm C's photos",
+  );
   await run("3. bad batch (data gate)");
   return rows;
 }
@@ -90,7 +144,11 @@ async function main(): Promise<void> {
     // epochs on 255 of them without it overfit (v1's maduro F1 0.40, below the policy's floor).
     configure: (config) => ({
       ...config,
-      training: { ...(config.training as object), epochs: Number(process.env.DEMO_EPOCHS ?? 8), augment: DEMO_AUGMENT },
+      training: {
+        ...(config.training as object),
+        epochs: Number(process.env.DEMO_EPOCHS ?? 8),
+        augment: DEMO_AUGMENT,
+      },
     }),
   });
   const seconds = (Date.now() - started) / 1000;
@@ -98,13 +156,17 @@ async function main(): Promise<void> {
   console.log("| --- | --- | ---: | --- | --- | --- |");
   for (const { scenario, result } of rows) {
     const s = result.state;
-    console.log(`| ${scenario} | ${s.new_data_path ?? "–"} | ${s.quality_score?.toFixed(1) ?? "–"} | ${s.deployment_decision ?? "–"} | ${result.outcome}${s.promotion ? ` (${s.promotion.branch})` : ""} | ${relative(process.cwd(), join(result.runDir, "report.md"))} |`);
+    console.log(
+      `| ${scenario} | ${s.new_data_path ?? "–"} | ${s.quality_score?.toFixed(1) ?? "–"} | ${s.deployment_decision ?? "–"} | ${result.outcome}${s.promotion ? ` (${s.promotion.branch})` : ""} | ${relative(process.cwd(), join(result.runDir, "report.md"))} |`,
+    );
   }
   console.log(`\ndemo wall time: ${seconds.toFixed(0)} s`);
 
   const wrong = rows.filter((r, i) => !EXPECTED_OUTCOMES[i]!.test(r.result.outcome));
   if (wrong.length) {
-    console.error(`unexpected outcomes: ${wrong.map((w) => `${w.scenario}: ${w.result.outcome}`).join("; ")}`);
+    console.error(
+      `unexpected outcomes: ${wrong.map((w) => `${w.scenario}: ${w.result.outcome}`).join("; ")}`,
+    );
     process.exitCode = 1;
   }
 }

@@ -14,7 +14,12 @@ import { checkForNewData } from "./nodes/check-for-new-data.ts";
 import { deployToProduction } from "./nodes/deploy-to-production.ts";
 import { runTrainingJob } from "./nodes/run-training-job.ts";
 import { validateData } from "./nodes/validate-data.ts";
-import { checkDeploymentDecision, routeAfterCheck, routeAfterDeploy, routeAfterValidation } from "./routes.ts";
+import {
+  checkDeploymentDecision,
+  routeAfterCheck,
+  routeAfterDeploy,
+  routeAfterValidation,
+} from "./routes.ts";
 import { PipelineContext } from "./services.ts";
 import { MLOpsState } from "./state.ts";
 
@@ -29,9 +34,15 @@ export function buildGraph(opts: { threshold: number; checkpointer?: BaseCheckpo
     .addNode("alert_human", alertHuman)
     .addEdge(START, "check_for_new_data")
     .addConditionalEdges("check_for_new_data", routeAfterCheck, ["validate_data", END])
-    .addConditionalEdges("validate_data", (s) => routeAfterValidation(s, opts.threshold), ["run_training_job", "alert_human"])
+    .addConditionalEdges("validate_data", (s) => routeAfterValidation(s, opts.threshold), [
+      "run_training_job",
+      "alert_human",
+    ])
     .addEdge("run_training_job", "analyze_performance")
-    .addConditionalEdges("analyze_performance", checkDeploymentDecision, ["deploy_to_production", "alert_human"])
+    .addConditionalEdges("analyze_performance", checkDeploymentDecision, [
+      "deploy_to_production",
+      "alert_human",
+    ])
     .addConditionalEdges("deploy_to_production", routeAfterDeploy, ["alert_human", END])
     .addEdge("alert_human", END)
     .compile({ checkpointer: opts.checkpointer });

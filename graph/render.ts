@@ -14,8 +14,15 @@ const signed = (x: number) => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)}`;
 
 /** Markdown table of per-class precision/recall/F1/support. */
 export function perClassTable(m: ClassificationMetrics): string {
-  const rows = Object.entries(m.per_class).map(([label, c]) => `| ${label} | ${pct(c.precision)} | ${pct(c.recall)} | ${pct(c.f1)} | ${c.support} |`);
-  return ["| class | precision | recall | F1 | support |", "| --- | ---: | ---: | ---: | ---: |", ...rows].join("\n");
+  const rows = Object.entries(m.per_class).map(
+    ([label, c]) =>
+      `| ${label} | ${pct(c.precision)} | ${pct(c.recall)} | ${pct(c.f1)} | ${c.support} |`,
+  );
+  return [
+    "| class | precision | recall | F1 | support |",
+    "| --- | ---: | ---: | ---: | ---: |",
+    ...rows,
+  ].join("\n");
 }
 
 /** Markdown confusion matrix (rows: true class, columns: predicted). */
@@ -29,36 +36,52 @@ export function confusionTable(m: ClassificationMetrics): string {
 }
 
 function comparisonTable(state: MLOpsStateType): string {
-  if (!state.metric_deltas.length) return "_No production model to compare with: this is the first version._";
+  if (!state.metric_deltas.length)
+    return "_No production model to compare with: this is the first version._";
   return [
     `| metric | production ${state.production_version} | candidate ${state.model_version} | change (pts) |`,
     "| --- | ---: | ---: | ---: |",
-    ...state.metric_deltas.map((d) => `| ${d.metric} | ${pct(d.production)} | ${pct(d.candidate)} | ${signed(d.delta)} |`),
+    ...state.metric_deltas.map(
+      (d) => `| ${d.metric} | ${pct(d.production)} | ${pct(d.candidate)} | ${signed(d.delta)} |`,
+    ),
   ].join("\n");
 }
 
 function verdictList(state: MLOpsStateType): string {
   if (!state.policy_verdicts.length) return "_No policy checks ran._";
-  const mark = (v: MLOpsStateType["policy_verdicts"][number]) => (v.skipped ? "⏭️" : v.passed ? "✅" : v.severity === "review" ? "⚠️" : "❌");
+  const mark = (v: MLOpsStateType["policy_verdicts"][number]) =>
+    v.skipped ? "⏭️" : v.passed ? "✅" : v.severity === "review" ? "⚠️" : "❌";
   return state.policy_verdicts.map((v) => `- ${mark(v)} \`${v.check}\`: ${v.detail}`).join("\n");
 }
 
 /** The confusion pairs that grew most, one sentence each; what a reviewer reads first. */
 export function confusionChangeList(state: MLOpsStateType): string {
   if (!state.confusion_changes.length) return "";
-  return state.confusion_changes.map((c) => `- ${describeConfusion(c, state.model_version ?? "the candidate", state.production_version ?? "production")}`).join("\n");
+  return state.confusion_changes
+    .map(
+      (c) =>
+        `- ${describeConfusion(c, state.model_version ?? "the candidate", state.production_version ?? "production")}`,
+    )
+    .join("\n");
 }
 
 /** The paired statistics: each change with its bootstrap interval and how the policy reads it, then McNemar. */
 export function statisticsTable(state: MLOpsStateType, cfg: MlopsConfig): string {
   const s = state.analysis_statistics;
   if (!s) return "";
-  const reading = { clear_win: "clear win", clear_loss: "clear loss", not_clear: "not clear" } as const;
+  const reading = {
+    clear_win: "clear win",
+    clear_loss: "clear loss",
+    not_clear: "not clear",
+  } as const;
   const conf = Math.round(s.confidence * 100);
   return [
     `| metric | production | candidate | change (pts) | ${conf}% interval (pts) | reading |`,
     "| --- | ---: | ---: | ---: | ---: | --- |",
-    ...s.intervals.map((i) => `| ${i.metric} | ${pct(i.production)} | ${pct(i.candidate)} | ${signed(i.delta)} | ${signed(i.low)} to ${signed(i.high)} | ${reading[classifyChange(i, cfg.policy)]} |`),
+    ...s.intervals.map(
+      (i) =>
+        `| ${i.metric} | ${pct(i.production)} | ${pct(i.candidate)} | ${signed(i.delta)} | ${signed(i.low)} to ${signed(i.high)} | ${reading[classifyChange(i, cfg.policy)]} |`,
+    ),
     "",
     `Paired on ${s.n} images; percentile bootstrap, ${s.resamples} resamples, seed ${s.seed}. McNemar's exact test on accuracy: ${s.mcnemar.production_only} images only production gets right, ${s.mcnemar.candidate_only} only the candidate, p = ${s.mcnemar.p_value.toPrecision(3)}.`,
     `A clear win lies entirely above +${(cfg.policy.min_improvement * 100).toFixed(1)} pts; a clear loss entirely below the allowed drop; an interval that straddles a threshold is not clear.`,
@@ -68,12 +91,17 @@ export function statisticsTable(state: MLOpsStateType, cfg: MlopsConfig): string
 /** Who decided: the rule-based analyst or the LLM, and whether the guardrails stepped in. */
 export function analystLine(state: MLOpsStateType): string {
   const t = state.analyst_trace;
-  const who = state.analyst === "llm" ? `the LLM analyst (\`${t?.llm_model}\`) within the policy's guardrails` : "the rule-based analyst";
+  const who =
+    state.analyst === "llm"
+      ? `the LLM analyst (\`${t?.llm_model}\`) within the policy's guardrails`
+      : "the rule-based analyst";
   const parts = [`**Decided by:** ${who}.`];
-  if (t?.llm_model && state.analyst !== "llm" && t.llm_decision) parts.push(`The LLM (\`${t.llm_model}\`) proposed ${t.llm_decision}.`);
+  if (t?.llm_model && state.analyst !== "llm" && t.llm_decision)
+    parts.push(`The LLM (\`${t.llm_model}\`) proposed ${t.llm_decision}.`);
   if (t?.override) parts.push(`**Guardrails overrode the LLM:** ${t.override}`);
   if (t?.fallback) parts.push(`**Fallback:** ${t.fallback}`);
-  if (!t?.llm_model && !t?.fallback) parts.push("No LLM analyst is configured (`analyst.base_url`).");
+  if (!t?.llm_model && !t?.fallback)
+    parts.push("No LLM analyst is configured (`analyst.base_url`).");
   return parts.join(" ");
 }
 
@@ -85,7 +113,12 @@ function evaluationSetLine(state: MLOpsStateType): string {
 function lineageList(state: MLOpsStateType): string {
   const t = state.training_summary;
   if (!t) return "";
-  return t.manifests.map((m) => `- \`${m.path}\` (${m.dataset_id}, ${m.images} images, sha256 \`${m.sha256.slice(0, 12)}…\`)`).join("\n");
+  return t.manifests
+    .map(
+      (m) =>
+        `- \`${m.path}\` (${m.dataset_id}, ${m.images} images, sha256 \`${m.sha256.slice(0, 12)}…\`)`,
+    )
+    .join("\n");
 }
 
 /** The .tflite variants with their proof in LiteRT (sizes, logit difference, agreement, latency, gate). */
@@ -93,8 +126,10 @@ export function tfliteTable(state: Pick<MLOpsStateType, "tflite">): string {
   const t = state.tflite;
   if (!t) return "_No .tflite export was made for this version._";
   const num = (x: number | null, f: (v: number) => string) => (x === null ? "–" : f(x));
-  const rows = t.variants.map((v) =>
-    `| ${v.variant}${v.variant === t.ship ? " (shipped)" : ""} | ${num(v.bytes, (b) => `${(b / 1e6).toFixed(2)} MB`)} | ${num(v.max_logit_diff, (x) => x.toExponential(1))} | ${num(v.argmax_agreement, pct)} | ${num(v.accuracy, pct)} | ${num(v.median_latency_ms, (x) => `${x.toFixed(1)} ms`)} | ${v.candidate ? "✅ passed" : `❌ ${v.reasons.join("; ")}`} |`);
+  const rows = t.variants.map(
+    (v) =>
+      `| ${v.variant}${v.variant === t.ship ? " (shipped)" : ""} | ${num(v.bytes, (b) => `${(b / 1e6).toFixed(2)} MB`)} | ${num(v.max_logit_diff, (x) => x.toExponential(1))} | ${num(v.argmax_agreement, pct)} | ${num(v.accuracy, pct)} | ${num(v.median_latency_ms, (x) => `${x.toFixed(1)} ms`)} | ${v.candidate ? "✅ passed" : `❌ ${v.reasons.join("; ")}`} |`,
+  );
   return [
     "| variant | size | max \\|logit diff\\| vs TF.js | top-class agreement | accuracy | LiteRT latency (batch 1) | gate |",
     "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
@@ -103,7 +138,11 @@ export function tfliteTable(state: Pick<MLOpsStateType, "tflite">): string {
 }
 
 /** The promotion pull request's body: the analysis a reviewer needs to merge or not. */
-export function renderPullRequestBody(state: MLOpsStateType, cfg: MlopsConfig, artifact: ModelArtifact): string {
+export function renderPullRequestBody(
+  state: MLOpsStateType,
+  cfg: MlopsConfig,
+  artifact: ModelArtifact,
+): string {
   const m = state.candidate_metrics!;
   const t = state.training_summary!;
   const draft = state.deployment_decision === "HUMAN_REVIEW";
@@ -157,7 +196,11 @@ function augmentationText(a: MlopsConfig["training"]["augment"]): string {
 }
 
 /** `model-card.md` of a version. */
-export function renderModelCard(state: MLOpsStateType, cfg: MlopsConfig, artifact: ModelArtifact): string {
+export function renderModelCard(
+  state: MLOpsStateType,
+  cfg: MlopsConfig,
+  artifact: ModelArtifact,
+): string {
   const m = state.candidate_metrics!;
   const t = state.training_summary!;
   const tr = cfg.training;
@@ -199,23 +242,45 @@ export function renderRunReport(state: MLOpsStateType, cfg: MlopsConfig, outcome
     `# Run ${state.run_id}: ${outcome}`,
     "",
     `- Manifest: ${state.new_data_path ?? "none (no new data)"}`,
-    state.quality_score !== null ? `- Data quality: ${state.quality_score.toFixed(1)} / 10 (gate ${cfg.quality.threshold}); report: \`${state.quality_report_path}\`` : "",
-    state.model_version ? `- Candidate: ${cfg.model_name} ${state.model_version}, accuracy ${pct(state.candidate_metrics?.accuracy)}, macro-F1 ${pct(state.candidate_metrics?.macro_f1)}` : "",
-    state.tflite ? `- TFLite: ${state.tflite.shipped ? `ships ${state.tflite.shipped.variant} \`${state.tflite.shipped.file}\`` : `no ${state.tflite.ship} file passed its proof`}; ${state.tflite.variants.map((v) => `${v.variant} ${v.candidate ? "proven" : "refused"}`).join(", ")}` : "",
-    state.production_version ? `- Production: ${state.production_version}, accuracy ${pct(state.production_metrics?.accuracy)}` : "",
-    state.deployment_decision ? `- Decision: **${state.deployment_decision}**: ${state.decision_reason}` : "",
-    state.promotion ? `- Promotion: branch \`${state.promotion.branch}\` at ${state.promotion.commit.slice(0, 10)}${state.promotion.draft ? " (draft, needs review)" : ""}; pull request body: \`${state.promotion.pr_body_path}\`` : "",
+    state.quality_score !== null
+      ? `- Data quality: ${state.quality_score.toFixed(1)} / 10 (gate ${cfg.quality.threshold}); report: \`${state.quality_report_path}\``
+      : "",
+    state.model_version
+      ? `- Candidate: ${cfg.model_name} ${state.model_version}, accuracy ${pct(state.candidate_metrics?.accuracy)}, macro-F1 ${pct(state.candidate_metrics?.macro_f1)}`
+      : "",
+    state.tflite
+      ? `- TFLite: ${state.tflite.shipped ? `ships ${state.tflite.shipped.variant} \`${state.tflite.shipped.file}\`` : `no ${state.tflite.ship} file passed its proof`}; ${state.tflite.variants.map((v) => `${v.variant} ${v.candidate ? "proven" : "refused"}`).join(", ")}`
+      : "",
+    state.production_version
+      ? `- Production: ${state.production_version}, accuracy ${pct(state.production_metrics?.accuracy)}`
+      : "",
+    state.deployment_decision
+      ? `- Decision: **${state.deployment_decision}**: ${state.decision_reason}`
+      : "",
+    state.promotion
+      ? `- Promotion: branch \`${state.promotion.branch}\` at ${state.promotion.commit.slice(0, 10)}${state.promotion.draft ? " (draft, needs review)" : ""}; pull request body: \`${state.promotion.pr_body_path}\``
+      : "",
     ...state.alerts.map((a) => `- Alert (${a.channel}): ${a.reason}: \`${a.location}\``),
-    state.pending_manifests.length ? `- Waiting for later runs: ${state.pending_manifests.join(", ")}` : "",
+    state.pending_manifests.length
+      ? `- Waiting for later runs: ${state.pending_manifests.join(", ")}`
+      : "",
     "",
     state.failure_analysis_report ? `## What went wrong\n\n${state.failure_analysis_report}\n` : "",
-    state.confusion_changes.length ? `## Confusions that grew\n\n${confusionChangeList(state)}\n` : "",
+    state.confusion_changes.length
+      ? `## Confusions that grew\n\n${confusionChangeList(state)}\n`
+      : "",
     state.metric_deltas.length ? `## Candidate vs production\n\n${comparisonTable(state)}\n` : "",
     state.analysis_statistics ? `## Statistics\n\n${statisticsTable(state, cfg)}\n` : "",
-    state.deployment_decision ? `## Analyst\n\n${analystLine(state)}${state.analyst_trace ? ` Evidence: \`${state.analyst_trace.analysis_dir}\`.` : ""}${state.evaluation_set ? ` Evaluation set${evaluationSetLine(state)} (${state.evaluation_set.images} images).` : ""}\n` : "",
+    state.deployment_decision
+      ? `## Analyst\n\n${analystLine(state)}${state.analyst_trace ? ` Evidence: \`${state.analyst_trace.analysis_dir}\`.` : ""}${state.evaluation_set ? ` Evaluation set${evaluationSetLine(state)} (${state.evaluation_set.images} images).` : ""}\n`
+      : "",
     state.policy_verdicts.length ? `## Policy checks\n\n${verdictList(state)}\n` : "",
-    state.candidate_model_path ? `## Training\n\n![training curves](${trainingFolder(state)}/training-curves.svg)\n\n![confusion matrix](${trainingFolder(state)}/confusion-matrix.svg)\n` : "",
-    state.quality_report_path ? "Data quality details: [quality.md](quality.md) (worst images: [contact sheet](contact-sheet.jpg) when any were refused).\n" : "",
+    state.candidate_model_path
+      ? `## Training\n\n![training curves](${trainingFolder(state)}/training-curves.svg)\n\n![confusion matrix](${trainingFolder(state)}/confusion-matrix.svg)\n`
+      : "",
+    state.quality_report_path
+      ? "Data quality details: [quality.md](quality.md) (worst images: [contact sheet](contact-sheet.jpg) when any were refused).\n"
+      : "",
     "## Steps",
     "",
     ...state.steps.map((s) => `- ${s.at} \`${s.node}\`: ${s.note}`),

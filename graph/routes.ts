@@ -6,7 +6,9 @@ import { END } from "@langchain/langgraph";
 import type { MLOpsStateType } from "./state.ts";
 
 /** After check_for_new_data: train only when there is new data. */
-export function routeAfterCheck(state: Pick<MLOpsStateType, "new_data_path">): "validate_data" | typeof END {
+export function routeAfterCheck(
+  state: Pick<MLOpsStateType, "new_data_path">,
+): "validate_data" | typeof END {
   return state.new_data_path ? "validate_data" : END;
 }
 
@@ -15,7 +17,9 @@ export function routeAfterValidation(
   state: Pick<MLOpsStateType, "quality_score">,
   threshold: number,
 ): "run_training_job" | "alert_human" {
-  return state.quality_score !== null && state.quality_score >= threshold ? "run_training_job" : "alert_human";
+  return state.quality_score !== null && state.quality_score >= threshold
+    ? "run_training_job"
+    : "alert_human";
 }
 
 /** check_deployment_decision: APPROVE and HUMAN_REVIEW are proposed (the latter as a draft); REJECT alerts. */
@@ -33,6 +37,8 @@ export function checkDeploymentDecision(
 }
 
 /** After deploy_to_production: a draft for review also alerts a person; an approval ends. */
-export function routeAfterDeploy(state: Pick<MLOpsStateType, "deployment_decision">): "alert_human" | typeof END {
+export function routeAfterDeploy(
+  state: Pick<MLOpsStateType, "deployment_decision">,
+): "alert_human" | typeof END {
   return state.deployment_decision === "HUMAN_REVIEW" ? "alert_human" : END;
 }

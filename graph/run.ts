@@ -20,7 +20,8 @@ export function describeOutcome(state: MLOpsStateType): string {
   if (!state.new_data_path) return "no new data";
   if (state.quality_score !== null && !state.model_version) return "halted: data gate failed";
   if (state.deployment_decision === "REJECT") return "halted: candidate rejected";
-  if (state.promotion) return state.promotion.draft ? "proposed for human review (draft)" : "proposed for promotion";
+  if (state.promotion)
+    return state.promotion.draft ? "proposed for human review (draft)" : "proposed for promotion";
   return "incomplete";
 }
 
@@ -66,32 +67,51 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
   const checkpointer = SqliteSaver.fromConnString(checkpointPath);
   const graph = buildGraph({ threshold: config.quality.threshold, checkpointer });
   const runId = opts.resume ?? opts.runId ?? newRunId();
-  const invokeConfig = { configurable: { thread_id: runId }, context: { services }, recursionLimit: 25 };
+  const invokeConfig = {
+    configurable: { thread_id: runId },
+    context: { services },
+    recursionLimit: 25,
+  };
   const runDir = services.runDir(runId);
   await mkdir(runDir, { recursive: true });
   try {
-    let input: Partial<MLOpsStateType> | null = { run_id: runId, requested_manifest: opts.manifest ?? null };
+    let input: Partial<MLOpsStateType> | null = {
+      run_id: runId,
+      requested_manifest: opts.manifest ?? null,
+    };
     if (opts.resume) {
       const snapshot = await graph.getState(invokeConfig);
       if (!snapshot.values || !(snapshot.values as MLOpsStateType).run_id) {
-        throw new Error(`no run "${opts.resume}" in ${checkpointPath} (fix: use a run id printed by an earlier run, or start a new run without --resume)`);
+        throw new Error(
+          `no run "${opts.resume}" in ${checkpointPath} (fix: use a run id printed by an earlier run, or start a new run without --resume)`,
+        );
       }
-      services.log(`resuming run ${runId} at ${snapshot.next.length ? snapshot.next.join(", ") : "its end (already finished)"}`);
+      services.log(
+        `resuming run ${runId} at ${snapshot.next.length ? snapshot.next.join(", ") : "its end (already finished)"}`,
+      );
       input = null;
     }
     let state: MLOpsStateType;
     try {
-      state = (await graph.invoke(input, { ...invokeConfig, interruptBefore: opts.stopBefore ? [opts.stopBefore as never] : undefined })) as MLOpsStateType;
+      state = (await graph.invoke(input, {
+        ...invokeConfig,
+        interruptBefore: opts.stopBefore ? [opts.stopBefore as never] : undefined,
+      })) as MLOpsStateType;
     } catch (err) {
       const snapshot = await graph.getState(invokeConfig);
       const failedAt = snapshot.next.join(", ") || "unknown node";
       const message = `Run ${runId} failed in ${failedAt}: ${(err as Error).message}\nNothing was promoted. After fixing the cause, resume with: npm run pipeline -- --repo ${repoDir} --resume ${runId}`;
       await writeFile(join(runDir, "state.json"), JSON.stringify(snapshot.values, null, 2) + "\n");
-      await writeFile(join(runDir, "report.md"), `# Run ${runId}: failed in ${failedAt}\n\n\`\`\`\n${message}\n\`\`\`\n`);
+      await writeFile(
+        join(runDir, "report.md"),
+        `# Run ${runId}: failed in ${failedAt}\n\n\`\`\`\n${message}\n\`\`\`\n`,
+      );
       throw new Error(message, { cause: err });
     }
     const paused = (await graph.getState(invokeConfig)).next;
-    const outcome = paused.length ? `paused before ${paused.join(", ")} (resume with --resume ${runId})` : describeOutcome(state);
+    const outcome = paused.length
+      ? `paused before ${paused.join(", ")} (resume with --resume ${runId})`
+      : describeOutcome(state);
     await writeFile(join(runDir, "state.json"), JSON.stringify(state, null, 2) + "\n");
     await writeFile(join(runDir, "report.md"), renderRunReport(state, config, outcome));
     return { runId, runDir, outcome, state, paused: [...paused] };
@@ -101,29 +121,61 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
 }
 
 /** Parses the CLI's flags; unknown flags are errors that list the known ones. */
-export function parseRunArgs(argv: string[]): { repo: string; manifest?: string; resume?: string; runId?: string; stopBefore?: string } {
+export function parseRunArgs(argv: string[]): {
+  repo: string;
+  manifest?: string;
+  resume?: string;
+  runId?: string;
+  stopBefore?: string;
+} {
   const known = ["--repo", "--manifest", "--resume", "--run-id", "--stop-before"];
   const out: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
-    if (flag === "--help" || flag === "-h") throw new Error(`usage: npm run pipeline -- [--repo DIR] [--manifest data-manifests/X.json] [--resume RUN_ID] [--run-id ID] [--stop-before NODE]`);
-    if (!known.includes(flag)) throw new Error(`unknown option "${flag}" (known: ${known.join(", ")})`);
+    if (flag === "--help" || flag === "-h")
+      throw new Error(
+        `usage: npm run pipeline -- [--repo DIR] [--manifest data-manifests/X.json] [--resume RUN_ID] [--run-id ID] [--stop-before NODE]`,
+      );
+    if (!known.includes(flag))
+      throw new Error(`unknown option "${flag}" (known: ${known.join(", ")})`);
     const value = argv[++i];
     if (value === undefined || value.startsWith("--")) throw new Error(`${flag} needs a value`);
     out[flag.slice(2)] = value;
   }
-  const nodes = ["validate_data", "run_training_job", "analyze_performance", "deploy_to_production", "alert_human"];
+  const nodes = [
+    "validate_data",
+    "run_training_job",
+    "analyze_performance",
+    "deploy_to_production",
+    "alert_human",
+  ];
   if (out["stop-before"] && !nodes.includes(out["stop-before"])) {
-    throw new Error(`--stop-before "${out["stop-before"]}" is not a node that can be paused before (one of: ${nodes.join(", ")})`);
+    throw new Error(
+      `--stop-before "${out["stop-before"]}" is not a node that can be paused before (one of: ${nodes.join(", ")})`,
+    );
   }
-  return { repo: out.repo ?? process.cwd(), manifest: out.manifest, resume: out.resume, runId: out["run-id"], stopBefore: out["stop-before"] };
+  return {
+    repo: out.repo ?? process.cwd(),
+    manifest: out.manifest,
+    resume: out.resume,
+    runId: out["run-id"],
+    stopBefore: out["stop-before"],
+  };
 }
 
 async function main(): Promise<void> {
   const args = parseRunArgs(process.argv.slice(2));
   loadDotEnv(args.repo);
-  const result = await runPipeline({ repoDir: args.repo, manifest: args.manifest, resume: args.resume, runId: args.runId, stopBefore: args.stopBefore });
-  console.log(`\nrun ${result.runId}: ${result.outcome}\nreport: ${join(result.runDir, "report.md")}`);
+  const result = await runPipeline({
+    repoDir: args.repo,
+    manifest: args.manifest,
+    resume: args.resume,
+    runId: args.runId,
+    stopBefore: args.stopBefore,
+  });
+  console.log(
+    `\nrun ${result.runId}: ${result.outcome}\nreport: ${join(result.runDir, "report.md")}`,
+  );
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {

@@ -43,7 +43,13 @@ export async function createScratchRepo(opts: {
   const git = async (...args: string[]) => {
     const { stdout } = await exec("git", args, {
       cwd: repo,
-      env: { ...process.env, GIT_AUTHOR_NAME: "contributor", GIT_AUTHOR_EMAIL: "contributor@example.com", GIT_COMMITTER_NAME: "contributor", GIT_COMMITTER_EMAIL: "contributor@example.com" },
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: "contributor",
+        GIT_AUTHOR_EMAIL: "contributor@example.com",
+        GIT_COMMITTER_NAME: "contributor",
+        GIT_COMMITTER_EMAIL: "contributor@example.com",
+      },
     });
     return stdout.trim();
   };
@@ -56,13 +62,25 @@ export async function createScratchRepo(opts: {
   const config = () => loadConfig(join(repo, "mlops.config.json"));
 
   await git("init", "-q", "-b", "main");
-  const projectConfig = JSON.parse(await readFile(join(projectDir, "mlops.config.json"), "utf8")) as Record<string, unknown>;
-  await writeFile(join(repo, "mlops.config.json"), JSON.stringify(opts.configure ? opts.configure(projectConfig) : projectConfig, null, 2) + "\n");
+  const projectConfig = JSON.parse(
+    await readFile(join(projectDir, "mlops.config.json"), "utf8"),
+  ) as Record<string, unknown>;
+  await writeFile(
+    join(repo, "mlops.config.json"),
+    JSON.stringify(opts.configure ? opts.configure(projectConfig) : projectConfig, null, 2) + "\n",
+  );
   await cp(join(projectDir, "mlops.config.schema.json"), join(repo, "mlops.config.schema.json"));
   await writeFile(join(repo, ".gitignore"), ".mlops/\n");
   await git("add", "-A");
   await git("commit", "-q", "-m", "Pipeline configuration");
-  const evalSet = await synthesizeDataset({ outDir: bucket, prefix: "eval/frozen-v1", datasetId: "mango-eval-v1", kind: "evaluation", perClass: opts.evalPerClass, seed: 1001 });
+  const evalSet = await synthesizeDataset({
+    outDir: bucket,
+    prefix: "eval/frozen-v1",
+    datasetId: "mango-eval-v1",
+    kind: "evaluation",
+    perClass: opts.evalPerClass,
+    seed: 1001,
+  });
   await commitManifest(config().paths.eval_manifest, evalSet, "Frozen evaluation set v1");
   return { repo, bucket, config, git, commitManifest };
 }

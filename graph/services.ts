@@ -30,9 +30,20 @@ export interface Trainer {
     onProgress?: (line: ProgressLine) => void;
     onBatch?: (progress: BatchProgress) => void;
   }): Promise<TrainResult>;
-  evaluate(modelDir: string, images: LabeledImage[], labels: string[]): Promise<{ metrics: ClassificationMetrics; predictions: number[] }>;
+  evaluate(
+    modelDir: string,
+    images: LabeledImage[],
+    labels: string[],
+  ): Promise<{ metrics: ClassificationMetrics; predictions: number[] }>;
   /** Writes the .tflite variants of a trained model and proves each one in LiteRT on `evaluation`. */
-  exportTflite(job: { modelDir: string; outDir: string; version: number; labels: string[]; evaluation: LabeledImage[]; runId: string }): Promise<TfliteSummary>;
+  exportTflite(job: {
+    modelDir: string;
+    outDir: string;
+    version: number;
+    labels: string[];
+    evaluation: LabeledImage[];
+    runId: string;
+  }): Promise<TfliteSummary>;
 }
 
 /** An alert for a person: what happened, the evidence, and what to do next. */
@@ -78,7 +89,10 @@ export type NodeConfig = Runtime<typeof PipelineContext.State>;
 /** The services from a node's config; a clear error if the graph was invoked without them. */
 export function servicesOf(config: NodeConfig): PipelineServices {
   const services = config.context?.services;
-  if (!services) throw new Error("the graph was invoked without services: pass { context: { services } } (see graph/run.ts)");
+  if (!services)
+    throw new Error(
+      "the graph was invoked without services: pass { context: { services } } (see graph/run.ts)",
+    );
   return services;
 }
 
@@ -98,7 +112,10 @@ export function createLocalTrainer(config: MlopsConfig): Trainer {
       const { evalSetFromImages } = await import("../worker/tflite/verify.ts");
       const { describePreprocessing } = await import("../worker/images.ts");
       const p = config.policy.tflite;
-      const loose = { minArgmaxAgreement: p.int8_min_argmax_agreement, maxAccuracyDrop: p.int8_max_accuracy_drop };
+      const loose = {
+        minArgmaxAgreement: p.int8_min_argmax_agreement,
+        maxAccuracyDrop: p.int8_max_accuracy_drop,
+      };
       const result = await exportVariants({
         model: job.modelDir,
         outDir: job.outDir,
@@ -106,9 +123,18 @@ export function createLocalTrainer(config: MlopsConfig): Trainer {
         labels: job.labels,
         preprocessing: describePreprocessing(t.input_size),
         evalSet: await evalSetFromImages(job.evaluation, job.labels, t.input_size),
-        gates: { float32: { maxLogitDiff: p.float32_max_logit_diff, minArgmaxAgreement: 1 }, float16: loose, int8: loose },
+        gates: {
+          float32: { maxLogitDiff: p.float32_max_logit_diff, minArgmaxAgreement: 1 },
+          float16: loose,
+          int8: loose,
+        },
         ship: p.ship,
-        modelInfo: { architecture: "MobileNetV2", alpha: t.alpha, input_size: t.input_size, run_id: job.runId },
+        modelInfo: {
+          architecture: "MobileNetV2",
+          alpha: t.alpha,
+          input_size: t.input_size,
+          run_id: job.runId,
+        },
       });
       return summarizeTfliteExport(p.ship, result);
     },
@@ -149,7 +175,12 @@ export function createFileNotifier(log: (m: string) => void): Notifier {
       await mkdir(runDir, { recursive: true });
       const path = join(runDir, "alert.md");
       await writeFile(path, `# ${alert.title}\n\n${alert.body}\n`);
-      log(`ALERT [${alert.severity}] ${alert.title}\n${alert.body.split("\n").map((l) => `  | ${l}`).join("\n")}`);
+      log(
+        `ALERT [${alert.severity}] ${alert.title}\n${alert.body
+          .split("\n")
+          .map((l) => `  | ${l}`)
+          .join("\n")}`,
+      );
       return [{ channel: "file", reason: alert.title, location: path }];
     },
   };
@@ -177,9 +208,14 @@ export function createServices(
   const ghEnv = publishingEnv(env);
   const token = ghEnv.GITHUB_TOKEN?.trim();
   const repository = ghEnv.GITHUB_REPOSITORY?.trim();
-  const github = token && repository
-    ? createGitHubClient({ token, baseUrl: ghEnv.GITHUB_API_URL?.trim() || "https://api.github.com", ...parseRepository(repository) })
-    : undefined;
+  const github =
+    token && repository
+      ? createGitHubClient({
+          token,
+          baseUrl: ghEnv.GITHUB_API_URL?.trim() || "https://api.github.com",
+          ...parseRepository(repository),
+        })
+      : undefined;
   const s3 = {
     region: config.s3.region,
     endpoint: config.s3.endpoint,

@@ -86,7 +86,8 @@ export interface TrainingSummary {
   manifests: Array<{ path: string; sha256: string; dataset_id: string; images: number }>;
 }
 
-const value = <T>(initial: T) => Annotation<T>({ reducer: (_old, next) => next, default: () => initial });
+const value = <T>(initial: T) =>
+  Annotation<T>({ reducer: (_old, next) => next, default: () => initial });
 
 /** The state of one pipeline run (one LangGraph thread). */
 export const MLOpsState = Annotation.Root({
@@ -141,7 +142,10 @@ export const MLOpsState = Annotation.Root({
   promotion: value<PromotionRef | null>(null),
   alerts: Annotation<AlertRef[]>({ reducer: (a, b) => a.concat(b), default: () => [] }),
   /** Nodes in the order they finished, with timestamps: the run's trace. */
-  steps: Annotation<Array<{ node: string; at: string; note: string }>>({ reducer: (a, b) => a.concat(b), default: () => [] }),
+  steps: Annotation<Array<{ node: string; at: string; note: string }>>({
+    reducer: (a, b) => a.concat(b),
+    default: () => [],
+  }),
 });
 
 /** A full state value. */

@@ -19,7 +19,10 @@ export async function publishModelFolder(
   meta: { inputSize: number; labels: string[]; tflite?: string[] },
 ): Promise<ModelArtifact> {
   // The shipped .tflite first: the promote step serves the first .tflite at the stable key.
-  const paths = [...(meta.tflite ?? []), ...(await readdir(modelDir)).sort().map((n) => join(modelDir, n))];
+  const paths = [
+    ...(meta.tflite ?? []),
+    ...(await readdir(modelDir)).sort().map((n) => join(modelDir, n)),
+  ];
   const files: ModelArtifact["files"] = [];
   for (const path of paths) {
     const name = basename(path);
@@ -30,14 +33,21 @@ export async function publishModelFolder(
     if (!(await store.head(key))) await store.put(key, bytes);
     files.push({ name, sha256: sha, bytes: bytes.length, uri: objectUri(store.baseUri, key) });
   }
-  return { format: meta.tflite?.length ? "tflite+tfjs-layers" : "tfjs-layers", input_size: meta.inputSize, labels: meta.labels, files };
+  return {
+    format: meta.tflite?.length ? "tflite+tfjs-layers" : "tfjs-layers",
+    input_size: meta.inputSize,
+    labels: meta.labels,
+    files,
+  };
 }
 
 /** The store key of an artifact file, from its URI under the store's base. */
 function keyOf(store: ObjectStore, uri: string): string {
   const base = store.baseUri.replace(/\/$/, "");
   if (!uri.startsWith(base + "/")) {
-    throw new Error(`artifact ${uri} is not under the artifact store ${store.baseUri} (fix: set artifacts_uri to the store it was published to)`);
+    throw new Error(
+      `artifact ${uri} is not under the artifact store ${store.baseUri} (fix: set artifacts_uri to the store it was published to)`,
+    );
   }
   return uri.slice(base.length + 1);
 }
@@ -46,7 +56,11 @@ function keyOf(store: ObjectStore, uri: string): string {
  * Downloads an artifact's files into `destDir` with their names, refusing any whose bytes
  * do not match the sha256 recorded in the registry.
  */
-export async function fetchModelFolder(store: ObjectStore, artifact: ModelArtifact, destDir: string): Promise<string> {
+export async function fetchModelFolder(
+  store: ObjectStore,
+  artifact: ModelArtifact,
+  destDir: string,
+): Promise<string> {
   await mkdir(destDir, { recursive: true });
   for (const file of artifact.files) {
     const bytes = await store.get(keyOf(store, file.uri));

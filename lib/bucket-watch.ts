@@ -41,13 +41,28 @@ export async function listedKeys(manifestsDir: string, baseUri: string): Promise
  */
 export async function manifestFromIncoming(
   store: ObjectStore,
-  opts: { prefix: string; labels: string[]; known: Set<string>; datasetId: string; valFraction?: number; description?: string; quality?: QualityConfig },
+  opts: {
+    prefix: string;
+    labels: string[];
+    known: Set<string>;
+    datasetId: string;
+    valFraction?: number;
+    description?: string;
+    quality?: QualityConfig;
+  },
 ): Promise<{ manifest?: Manifest; skipped: SkippedObject[] }> {
   const built = await buildManifest(store, {
-    prefix: opts.prefix, datasetId: opts.datasetId, labels: opts.labels, known: opts.known, valFraction: opts.valFraction ?? 0.2,
-    description: opts.description ?? `New objects under ${store.baseUri.replace(/\/$/, "")}/${opts.prefix === "" ? "" : opts.prefix.replace(/\/?$/, "/")}`,
+    prefix: opts.prefix,
+    datasetId: opts.datasetId,
+    labels: opts.labels,
+    known: opts.known,
+    valFraction: opts.valFraction ?? 0.2,
+    description:
+      opts.description ??
+      `New objects under ${store.baseUri.replace(/\/$/, "")}/${opts.prefix === "" ? "" : opts.prefix.replace(/\/?$/, "/")}`,
     ...(opts.quality ? { quality: opts.quality } : {}),
   });
-  if (built.problems) throw new Error(`the watcher built an invalid manifest: ${built.problems.join("; ")}`);
+  if (built.problems)
+    throw new Error(`the watcher built an invalid manifest: ${built.problems.join("; ")}`);
   return { ...(built.manifest ? { manifest: built.manifest } : {}), skipped: built.skipped };
 }

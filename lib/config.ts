@@ -37,27 +37,31 @@ export const PolicySchema = z.strictObject({
    * bootstrap interval lies entirely above `min_improvement`, and as a clear loss only when
    * it lies entirely below minus the allowed drop; APPROVE needs one clear win.
    */
-  statistics: z.strictObject({
-    /** Bootstrap resamples of the evaluation set (more: steadier intervals, slower). */
-    resamples: z.number().int().min(100).max(100_000).default(2000),
-    /** Two-sided confidence of the intervals. */
-    confidence: z.number().gt(0.5).lt(1).default(0.95),
-    /** Seed of the resampling, so the same predictions always give the same intervals. */
-    seed: z.number().int().default(20_260_101),
-  }).prefault({}),
+  statistics: z
+    .strictObject({
+      /** Bootstrap resamples of the evaluation set (more: steadier intervals, slower). */
+      resamples: z.number().int().min(100).max(100_000).default(2000),
+      /** Two-sided confidence of the intervals. */
+      confidence: z.number().gt(0.5).lt(1).default(0.95),
+      /** Seed of the resampling, so the same predictions always give the same intervals. */
+      seed: z.number().int().default(20_260_101),
+    })
+    .prefault({}),
   /** Gates of the .tflite export the app ships; skipped (and said so) when none was checked. */
-  tflite: z.strictObject({
-    /** The variant shipped as mango_model_vN.tflite; the others are written beside it. */
-    ship: z.enum(["float32", "float16", "int8"]).default("float32"),
-    /** Largest .tflite file the app may download, in bytes. */
-    max_bytes: z.number().int().positive().default(8_000_000),
-    /** Float32 export: largest absolute logit difference from the TF.js model. */
-    float32_max_logit_diff: z.number().min(0).default(1e-4),
-    /** Int8 export: smallest share of images whose top class matches the TF.js model's. */
-    int8_min_argmax_agreement: z.number().min(0).max(1).default(0.99),
-    /** Int8 export: largest accuracy fall from the TF.js model on the evaluation set. */
-    int8_max_accuracy_drop: z.number().min(0).max(1).default(0.01),
-  }).prefault({}),
+  tflite: z
+    .strictObject({
+      /** The variant shipped as mango_model_vN.tflite; the others are written beside it. */
+      ship: z.enum(["float32", "float16", "int8"]).default("float32"),
+      /** Largest .tflite file the app may download, in bytes. */
+      max_bytes: z.number().int().positive().default(8_000_000),
+      /** Float32 export: largest absolute logit difference from the TF.js model. */
+      float32_max_logit_diff: z.number().min(0).default(1e-4),
+      /** Int8 export: smallest share of images whose top class matches the TF.js model's. */
+      int8_min_argmax_agreement: z.number().min(0).max(1).default(0.99),
+      /** Int8 export: largest accuracy fall from the TF.js model on the evaluation set. */
+      int8_max_accuracy_drop: z.number().min(0).max(1).default(0.01),
+    })
+    .prefault({}),
 });
 export type Policy = z.infer<typeof PolicySchema>;
 
@@ -65,15 +69,17 @@ export type Policy = z.infer<typeof PolicySchema>;
  * The LLM analyst: any OpenAI-compatible endpoint. Off unless `base_url` is set; the API
  * key comes only from the environment (`MLOPS_LLM_API_KEY`), never from this file.
  */
-export const AnalystSettingsSchema = z.strictObject({
-  /** e.g. https://api.openai.com/v1 or http://127.0.0.1:8000/v1 (vLLM, Ollama); unset = rule-based analyst only. */
-  base_url: z.string().url().optional(),
-  model: z.string().min(1).default("gpt-4o-mini"),
-  /** Per attempt; a timed-out answer is not retried and the rule-based analyst decides. */
-  timeout_ms: z.number().int().min(100).max(600_000).default(60_000),
-  /** Further attempts after a 429, a 5xx or a dropped connection, with exponential backoff. */
-  max_retries: z.number().int().min(0).max(10).default(2),
-}).prefault({});
+export const AnalystSettingsSchema = z
+  .strictObject({
+    /** e.g. https://api.openai.com/v1 or http://127.0.0.1:8000/v1 (vLLM, Ollama); unset = rule-based analyst only. */
+    base_url: z.string().url().optional(),
+    model: z.string().min(1).default("gpt-4o-mini"),
+    /** Per attempt; a timed-out answer is not retried and the rule-based analyst decides. */
+    timeout_ms: z.number().int().min(100).max(600_000).default(60_000),
+    /** Further attempts after a 429, a 5xx or a dropped connection, with exponential backoff. */
+    max_retries: z.number().int().min(0).max(10).default(2),
+  })
+  .prefault({});
 export type AnalystSettings = z.infer<typeof AnalystSettingsSchema>;
 
 /**
@@ -88,7 +94,10 @@ export const AugmentSchema = z.strictObject({
   /** Smallest share of the image area a random crop keeps (1 = no crop). */
   min_crop_area: z.number().gt(0).max(1).default(0.8),
   /** Largest aspect-ratio change of the crop, as a factor (1 = square only). */
-  max_aspect: z.number().min(1).default(4 / 3),
+  max_aspect: z
+    .number()
+    .min(1)
+    .default(4 / 3),
   /** Largest brightness shift either way, as a share of the full range. */
   brightness: z.number().min(0).max(1).default(0.1),
   /** Largest contrast change either way, as a factor offset (0.2: x0.8 to x1.2). */
@@ -150,75 +159,160 @@ export const S3SettingsSchema = z.strictObject({
 export const ConfigSchema = z.strictObject({
   $schema: z.string().optional(),
   /** Name of the model in the registry: `models/<model_name>/`. */
-  model_name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/).default("mango-ripeness"),
+  model_name: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]*$/)
+    .default("mango-ripeness"),
   /** Class names, in output order of the classifier. */
-  labels: z.array(z.string().regex(LABEL)).min(2).default(["verde", "pinton", "maduro", "sobremaduro", "hoja"]),
-  paths: z.strictObject({
-    manifests: z.string().default("data-manifests"),
-    /** The frozen evaluation set every model is judged on. */
-    eval_manifest: z.string().default("data-manifests/eval/evaluation.json"),
-    registry: z.string().default("models"),
-    runs: z.string().default(".mlops/runs"),
-    cache: z.string().default(".mlops/cache"),
-    checkpoints: z.string().default(".mlops/checkpoints.sqlite"),
-  }).prefault({}),
+  labels: z
+    .array(z.string().regex(LABEL))
+    .min(2)
+    .default(["verde", "pinton", "maduro", "sobremaduro", "hoja"]),
+  paths: z
+    .strictObject({
+      manifests: z.string().default("data-manifests"),
+      /** The frozen evaluation set every model is judged on. */
+      eval_manifest: z.string().default("data-manifests/eval/evaluation.json"),
+      registry: z.string().default("models"),
+      runs: z.string().default(".mlops/runs"),
+      cache: z.string().default(".mlops/cache"),
+      checkpoints: z.string().default(".mlops/checkpoints.sqlite"),
+    })
+    .prefault({}),
   /** Where candidate artifacts are stored: a relative/absolute folder, file:/// or s3:// URI. */
   artifacts_uri: z.string().default(".mlops/artifacts"),
-  quality: z.strictObject({
-    /** validate_data's gate: below this quality_score (out of 10) the run halts. */
-    threshold: z.number().min(0).max(10).default(7.0),
-    /**
-     * Images checked at once. Decoding runs on libvips' threads while JS measures the last
-     * image, so more in flight than cores pays: on 2 cores, 3,400 real 224 px photos went
-     * at 442 images/s with 2, 576 with 4, 600-660 with 8 and 660-730 with 16.
-     */
-    concurrency: z.number().int().min(1).max(64).default(8),
-    checks: QualityConfigSchema.prefault({}),
-    /** The VLM review of a sample of images (OpenAI-compatible endpoint; key from MLOPS_VLM_API_KEY). */
-    vlm: VlmSettingsSchema.prefault({}),
-  }).prefault({}),
+  quality: z
+    .strictObject({
+      /** validate_data's gate: below this quality_score (out of 10) the run halts. */
+      threshold: z.number().min(0).max(10).default(7.0),
+      /**
+       * Images checked at once. Decoding runs on libvips' threads while JS measures the last
+       * image, so more in flight than cores pays: on 2 cores, 3,400 real 224 px photos went
+       * at 442 images/s with 2, 576 with 4, 600-660 with 8 and 660-730 with 16.
+       */
+      concurrency: z.number().int().min(1).max(64).default(8),
+      checks: QualityConfigSchema.prefault({}),
+      /** The VLM review of a sample of images (OpenAI-compatible endpoint; key from MLOPS_VLM_API_KEY). */
+      vlm: VlmSettingsSchema.prefault({}),
+    })
+    .prefault({}),
   training: TrainingSchema.prefault({}),
   policy: PolicySchema.prefault({}),
   analyst: AnalystSettingsSchema,
   /** alert_human's channels beyond the console and alert.md (Slack, Teams, email, GitHub issue). */
   notify: NotifySettingsSchema,
   s3: S3SettingsSchema.prefault({}),
-  github: z.strictObject({
-    /** Requested as reviewers of a HUMAN_REVIEW proposal: user names or "org/team". */
-    reviewers: z.array(z.string().min(1)).default([]),
-  }).prefault({}),
-  git: z.strictObject({
-    /** The branch promotion branches start from and are proposed against. */
-    base_branch: z.string().default("main"),
-  }).prefault({}),
+  github: z
+    .strictObject({
+      /** Requested as reviewers of a HUMAN_REVIEW proposal: user names or "org/team". */
+      reviewers: z.array(z.string().min(1)).default([]),
+    })
+    .prefault({}),
+  git: z
+    .strictObject({
+      /** The branch promotion branches start from and are proposed against. */
+      base_branch: z.string().default("main"),
+    })
+    .prefault({}),
 });
 export type MlopsConfig = z.infer<typeof ConfigSchema>;
 
 /** Environment variables that override the file; each names the field it sets. */
-export const ENV_OVERRIDES: Record<string, { field: string; parse: "number" | "string" | "boolean"; doc: string }> = {
+export const ENV_OVERRIDES: Record<
+  string,
+  { field: string; parse: "number" | "string" | "boolean"; doc: string }
+> = {
   MLOPS_MODEL_NAME: { field: "model_name", parse: "string", doc: "registry name of the model" },
-  MLOPS_QUALITY_THRESHOLD: { field: "quality.threshold", parse: "number", doc: "data gate threshold out of 10 (default 7.0)" },
-  MLOPS_EVAL_MANIFEST: { field: "paths.eval_manifest", parse: "string", doc: "path of the frozen evaluation manifest" },
-  MLOPS_ARTIFACTS_URI: { field: "artifacts_uri", parse: "string", doc: "where candidate artifacts go (folder, file:/// or s3://)" },
-  MLOPS_RUNS_DIR: { field: "paths.runs", parse: "string", doc: "run folders (report.md, state.json)" },
+  MLOPS_QUALITY_THRESHOLD: {
+    field: "quality.threshold",
+    parse: "number",
+    doc: "data gate threshold out of 10 (default 7.0)",
+  },
+  MLOPS_EVAL_MANIFEST: {
+    field: "paths.eval_manifest",
+    parse: "string",
+    doc: "path of the frozen evaluation manifest",
+  },
+  MLOPS_ARTIFACTS_URI: {
+    field: "artifacts_uri",
+    parse: "string",
+    doc: "where candidate artifacts go (folder, file:/// or s3://)",
+  },
+  MLOPS_RUNS_DIR: {
+    field: "paths.runs",
+    parse: "string",
+    doc: "run folders (report.md, state.json)",
+  },
   MLOPS_CACHE_DIR: { field: "paths.cache", parse: "string", doc: "content-addressed image cache" },
   MLOPS_EPOCHS: { field: "training.epochs", parse: "number", doc: "maximum training epochs" },
-  MLOPS_INPUT_SIZE: { field: "training.input_size", parse: "number", doc: "MobileNetV2 input side in pixels" },
+  MLOPS_INPUT_SIZE: {
+    field: "training.input_size",
+    parse: "number",
+    doc: "MobileNetV2 input side in pixels",
+  },
   MLOPS_ALPHA: { field: "training.alpha", parse: "number", doc: "MobileNetV2 width multiplier" },
   MLOPS_BATCH_SIZE: { field: "training.batch_size", parse: "number", doc: "training batch size" },
-  MLOPS_SEED: { field: "training.seed", parse: "number", doc: "seed for weights, shuffling and splits" },
-  MLOPS_TRAIN_DEVICE: { field: "training.device", parse: "string", doc: "where training runs: auto, cpu or gpu" },
-  MLOPS_BASE_BRANCH: { field: "git.base_branch", parse: "string", doc: "branch promotions are proposed against" },
-  MLOPS_S3_ENDPOINT: { field: "s3.endpoint", parse: "string", doc: "S3-compatible endpoint URL (OCI, MinIO); empty for AWS" },
+  MLOPS_SEED: {
+    field: "training.seed",
+    parse: "number",
+    doc: "seed for weights, shuffling and splits",
+  },
+  MLOPS_TRAIN_DEVICE: {
+    field: "training.device",
+    parse: "string",
+    doc: "where training runs: auto, cpu or gpu",
+  },
+  MLOPS_BASE_BRANCH: {
+    field: "git.base_branch",
+    parse: "string",
+    doc: "branch promotions are proposed against",
+  },
+  MLOPS_S3_ENDPOINT: {
+    field: "s3.endpoint",
+    parse: "string",
+    doc: "S3-compatible endpoint URL (OCI, MinIO); empty for AWS",
+  },
   AWS_REGION: { field: "s3.region", parse: "string", doc: "S3 region" },
-  MLOPS_S3_FORCE_PATH_STYLE: { field: "s3.force_path_style", parse: "boolean", doc: "path-style S3 addressing (true for most S3-compatible stores)" },
-  MLOPS_LLM_BASE_URL: { field: "analyst.base_url", parse: "string", doc: "OpenAI-compatible endpoint of the LLM analyst; unset = rule-based analyst" },
-  MLOPS_LLM_MODEL: { field: "analyst.model", parse: "string", doc: "model name the LLM analyst asks for" },
-  MLOPS_LLM_TIMEOUT_MS: { field: "analyst.timeout_ms", parse: "number", doc: "LLM analyst timeout per attempt, in ms" },
-  MLOPS_LLM_MAX_RETRIES: { field: "analyst.max_retries", parse: "number", doc: "LLM analyst retries after 429/5xx" },
-  MLOPS_VLM_BASE_URL: { field: "quality.vlm.base_url", parse: "string", doc: "OpenAI-compatible endpoint of the data gate's VLM review (unset: no VLM review)" },
-  MLOPS_VLM_MODEL: { field: "quality.vlm.model", parse: "string", doc: "model name of the VLM review at that endpoint" },
-  MLOPS_VLM_SAMPLE_SIZE: { field: "quality.vlm.sample_size", parse: "number", doc: "images the VLM reviews per batch" },
+  MLOPS_S3_FORCE_PATH_STYLE: {
+    field: "s3.force_path_style",
+    parse: "boolean",
+    doc: "path-style S3 addressing (true for most S3-compatible stores)",
+  },
+  MLOPS_LLM_BASE_URL: {
+    field: "analyst.base_url",
+    parse: "string",
+    doc: "OpenAI-compatible endpoint of the LLM analyst; unset = rule-based analyst",
+  },
+  MLOPS_LLM_MODEL: {
+    field: "analyst.model",
+    parse: "string",
+    doc: "model name the LLM analyst asks for",
+  },
+  MLOPS_LLM_TIMEOUT_MS: {
+    field: "analyst.timeout_ms",
+    parse: "number",
+    doc: "LLM analyst timeout per attempt, in ms",
+  },
+  MLOPS_LLM_MAX_RETRIES: {
+    field: "analyst.max_retries",
+    parse: "number",
+    doc: "LLM analyst retries after 429/5xx",
+  },
+  MLOPS_VLM_BASE_URL: {
+    field: "quality.vlm.base_url",
+    parse: "string",
+    doc: "OpenAI-compatible endpoint of the data gate's VLM review (unset: no VLM review)",
+  },
+  MLOPS_VLM_MODEL: {
+    field: "quality.vlm.model",
+    parse: "string",
+    doc: "model name of the VLM review at that endpoint",
+  },
+  MLOPS_VLM_SAMPLE_SIZE: {
+    field: "quality.vlm.sample_size",
+    parse: "number",
+    doc: "images the VLM reviews per batch",
+  },
 };
 
 /** Thrown for any unusable configuration value. */
@@ -246,19 +340,29 @@ function parseEnvValue(name: string, raw: string, kind: "number" | "string" | "b
   if (kind === "boolean") {
     if (/^(1|true|yes)$/i.test(raw)) return true;
     if (/^(0|false|no)$/i.test(raw)) return false;
-    throw new ConfigError(`environment variable ${name}="${raw}" is not a boolean (fix: use true or false)`);
+    throw new ConfigError(
+      `environment variable ${name}="${raw}" is not a boolean (fix: use true or false)`,
+    );
   }
   const n = Number(raw);
   if (raw.trim() === "" || !Number.isFinite(n)) {
-    throw new ConfigError(`environment variable ${name}="${raw}" is not a number (fix: e.g. ${name}=7.0)`);
+    throw new ConfigError(
+      `environment variable ${name}="${raw}" is not a number (fix: e.g. ${name}=7.0)`,
+    );
   }
   return n;
 }
 
 /** Validates a parsed config object; pure. `source` names where it came from in errors. */
-export function parseConfig(json: unknown, env: NodeJS.ProcessEnv = {}, source = "mlops.config.json"): MlopsConfig {
+export function parseConfig(
+  json: unknown,
+  env: NodeJS.ProcessEnv = {},
+  source = "mlops.config.json",
+): MlopsConfig {
   if (json !== undefined && (typeof json !== "object" || json === null || Array.isArray(json))) {
-    throw new ConfigError(`${source}: (root): expected a JSON object, received ${Array.isArray(json) ? "an array" : JSON.stringify(json)} (fix: see mlops.config.schema.json)`);
+    throw new ConfigError(
+      `${source}: (root): expected a JSON object, received ${Array.isArray(json) ? "an array" : JSON.stringify(json)} (fix: see mlops.config.schema.json)`,
+    );
   }
   const merged = structuredClone((json ?? {}) as Record<string, unknown>);
   const fromEnv = new Map<string, string>();
@@ -275,11 +379,15 @@ export function parseConfig(json: unknown, env: NodeJS.ProcessEnv = {}, source =
       const where = fromEnv.has(field) ? `environment variable ${fromEnv.get(field)}` : source;
       return `${where}: ${field || "(root)"}: ${issue.message}`;
     });
-    throw new ConfigError(`invalid configuration:\n${lines.join("\n")}\n(fix: see mlops.config.schema.json and .env.example)`);
+    throw new ConfigError(
+      `invalid configuration:\n${lines.join("\n")}\n(fix: see mlops.config.schema.json and .env.example)`,
+    );
   }
   const config = parsed.data;
   if (!config.labels.includes(config.policy.critical_class)) {
-    throw new ConfigError(`${source}: policy.critical_class "${config.policy.critical_class}" is not one of labels [${config.labels.join(", ")}] (fix: name one of the labels)`);
+    throw new ConfigError(
+      `${source}: policy.critical_class "${config.policy.critical_class}" is not one of labels [${config.labels.join(", ")}] (fix: name one of the labels)`,
+    );
   }
   return config;
 }
@@ -297,7 +405,9 @@ export function loadConfig(configPath: string, env: NodeJS.ProcessEnv = process.
     try {
       json = JSON.parse(readFileSync(configPath, "utf8"));
     } catch (cause) {
-      throw new ConfigError(`${configPath}: not valid JSON: ${(cause as Error).message}`, { cause });
+      throw new ConfigError(`${configPath}: not valid JSON: ${(cause as Error).message}`, {
+        cause,
+      });
     }
   }
   return parseConfig(json, env, configPath);

@@ -9,7 +9,15 @@ import { createHash } from "node:crypto";
 import { runPool } from "./pool.ts";
 import { mulberry32 } from "./random.ts";
 import { MANIFEST_SCHEMA_VERSION, type Manifest, validateManifest } from "./manifest.ts";
-import { analyzeImage, copyRule, defaultQualityConfig, findDuplicates, type HashedImage, type QualityConfig, sniffFormat } from "./quality/index.ts";
+import {
+  analyzeImage,
+  copyRule,
+  defaultQualityConfig,
+  findDuplicates,
+  type HashedImage,
+  type QualityConfig,
+  sniffFormat,
+} from "./quality/index.ts";
 import type { ObjectStore } from "./storage/index.ts";
 
 const IMAGE_NAME = /\.(jpe?g|png|webp)$/i;
@@ -64,7 +72,11 @@ interface Found {
  * val until val holds `valFraction` of the label's images (rounded); the last unit of a
  * class always trains.
  */
-function splitUnits(units: Found[][], valFraction: number, seed: number): Map<string, "train" | "val"> {
+function splitUnits(
+  units: Found[][],
+  valFraction: number,
+  seed: number,
+): Map<string, "train" | "val"> {
   const out = new Map<string, "train" | "val">();
   const byLabel = new Map<string, Found[][]>();
   for (const u of units) {
@@ -73,8 +85,13 @@ function splitUnits(units: Found[][], valFraction: number, seed: number): Map<st
     else byLabel.set(u[0]!.label, [u]);
   }
   for (const [label, list] of [...byLabel].sort(([a], [b]) => a.localeCompare(b))) {
-    const rand = mulberry32(seed ^ Number.parseInt(createHash("sha256").update(label).digest("hex").slice(0, 8), 16));
-    const order = list.map((u) => ({ u, r: rand() })).sort((a, b) => a.r - b.r).map((x) => x.u);
+    const rand = mulberry32(
+      seed ^ Number.parseInt(createHash("sha256").update(label).digest("hex").slice(0, 8), 16),
+    );
+    const order = list
+      .map((u) => ({ u, r: rand() }))
+      .sort((a, b) => a.r - b.r)
+      .map((x) => x.u);
     const total = list.reduce((n, u) => n + u.length, 0);
     const target = Math.round(total * valFraction);
     let inVal = 0;
@@ -88,20 +105,43 @@ function splitUnits(units: Found[][], valFraction: number, seed: number): Map<st
 }
 
 /** Builds a training manifest from the label folders under `opts.prefix` in `store`; never writes. */
-export async function buildManifest(store: ObjectStore, opts: BuildManifestOptions): Promise<BuiltManifest> {
+export async function buildManifest(
+  store: ObjectStore,
+  opts: BuildManifestOptions,
+): Promise<BuiltManifest> {
   const prefix = opts.prefix === "" ? "" : opts.prefix.replace(/\/?$/, "/");
   const quality = opts.quality ?? defaultQualityConfig();
   const valFraction = opts.valFraction ?? 0.15;
-  if (!(valFraction >= 0 && valFraction <= 0.9)) throw new Error(`valFraction must be between 0 and 0.9, received ${valFraction}`);
+  if (!(valFraction >= 0 && valFraction <= 0.9))
+    throw new Error(`valFraction must be between 0 and 0.9, received ${valFraction}`);
   const skipped: SkippedObject[] = [];
   const keys: Array<{ key: string; label: string }> = [];
   for await (const obj of store.list(prefix)) {
     if (opts.known?.has(obj.key)) continue;
     const rest = obj.key.slice(prefix.length).split("/");
-    if (rest.length < 2) { skipped.push({ key: obj.key, reason: `not inside a label folder (expected ${prefix}<label>/<file>)` }); continue; }
+    if (rest.length < 2) {
+      skipped.push({
+        key: obj.key,
+        reason: `not inside a label folder (expected ${prefix}<label>/<file>)`,
+      });
+      continue;
+    }
     const label = rest[0]!;
-    if (!IMAGE_NAME.test(obj.key)) { skipped.push({ key: obj.key, reason: "not an image (.jpg, .jpeg, .png, .webp)", notImage: true }); continue; }
-    if (opts.labels && !opts.labels.includes(label)) { skipped.push({ key: obj.key, reason: `folder "${label}" is not a class of the model [${opts.labels.join(", ")}]` }); continue; }
+    if (!IMAGE_NAME.test(obj.key)) {
+      skipped.push({
+        key: obj.key,
+        reason: "not an image (.jpg, .jpeg, .png, .webp)",
+        notImage: true,
+      });
+      continue;
+    }
+    if (opts.labels && !opts.labels.includes(label)) {
+      skipped.push({
+        key: obj.key,
+        reason: `folder "${label}" is not a class of the model [${opts.labels.join(", ")}]`,
+      });
+      continue;
+    }
     keys.push({ key: obj.key, label });
   }
 
@@ -112,11 +152,22 @@ export async function buildManifest(store: ObjectStore, opts: BuildManifestOptio
     const bytes = await store.get(key);
     const sha256 = createHash("sha256").update(bytes).digest("hex");
     if (!sniffFormat(bytes)) {
-      skipped.push({ key, reason: `named like an image but its content is not a JPEG, PNG or WebP image (${bytes.length} bytes)`, notImage: true });
+      skipped.push({
+        key,
+        reason: `named like an image but its content is not a JPEG, PNG or WebP image (${bytes.length} bytes)`,
+        notImage: true,
+      });
     } else {
       // A photo the gate cannot decode stays in the manifest: the gate refuses it by name.
       const a = await analyzeImage(bytes, quality);
-      found[i] = { key, label, sha256, ...(a.ok ? { hashed: { key, sha256, hash: a.hash, colour: a.colour, thumb: a.thumb } } : {}) };
+      found[i] = {
+        key,
+        label,
+        sha256,
+        ...(a.ok
+          ? { hashed: { key, sha256, hash: a.hash, colour: a.colour, thumb: a.thumb } }
+          : {}),
+      };
     }
     opts.onProgress?.(++done, keys.length);
   });
@@ -126,10 +177,17 @@ export async function buildManifest(store: ObjectStore, opts: BuildManifestOptio
   // Units: each photo with its exact and near copies, so a split never separates them.
   const byKey = new Map(images.map((f) => [f.key, f]));
   const unitOf = new Map<string, Found[]>();
-  const groups = findDuplicates(images.flatMap((f) => (f.hashed ? [f.hashed] : [])), copyRule(quality));
+  const groups = findDuplicates(
+    images.flatMap((f) => (f.hashed ? [f.hashed] : [])),
+    copyRule(quality),
+  );
   const bySha = new Map<string, Found[]>();
   for (const f of images) bySha.set(f.sha256, [...(bySha.get(f.sha256) ?? []), f]);
-  for (const f of images) if (!unitOf.has(f.key)) { const u = bySha.get(f.sha256)!; for (const g of u) unitOf.set(g.key, u); }
+  for (const f of images)
+    if (!unitOf.has(f.key)) {
+      const u = bySha.get(f.sha256)!;
+      for (const g of u) unitOf.set(g.key, u);
+    }
   for (const g of groups.filter((x) => x.kind === "near")) {
     const merged = [...new Set(g.keys.flatMap((k) => unitOf.get(k) ?? [byKey.get(k)!]))];
     for (const f of merged) unitOf.set(f.key, merged);
@@ -141,12 +199,24 @@ export async function buildManifest(store: ObjectStore, opts: BuildManifestOptio
     schema_version: MANIFEST_SCHEMA_VERSION,
     dataset_id: opts.datasetId,
     kind: "training",
-    description: opts.description ?? `Images under ${(opts.baseUri ?? store.baseUri).replace(/\/$/, "")}/${prefix}`,
+    description:
+      opts.description ??
+      `Images under ${(opts.baseUri ?? store.baseUri).replace(/\/$/, "")}/${prefix}`,
     base_uri: opts.baseUri ?? store.baseUri,
     labels,
-    images: images.map((f) => ({ key: f.key, label: f.label, sha256: f.sha256, split: split.get(f.key)! })),
+    images: images.map((f) => ({
+      key: f.key,
+      label: f.label,
+      sha256: f.sha256,
+      split: split.get(f.key)!,
+    })),
   };
   const { errors } = validateManifest(manifest, opts.datasetId);
   const problems = errors.map((e) => `${e.path}: ${e.message}`);
-  return { manifest, skipped, copyGroups: units.filter((u) => u.length > 1).length, ...(problems.length ? { problems } : {}) };
+  return {
+    manifest,
+    skipped,
+    copyGroups: units.filter((u) => u.length > 1).length,
+    ...(problems.length ? { problems } : {}),
+  };
 }

@@ -8,7 +8,11 @@ import { fetchVerified, type HashCache, type ObjectStore } from "./storage/index
 import type { LabeledImage } from "../worker/types.ts";
 
 /** Runs `fn` over `items` with at most `limit` promises in flight, keeping order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {

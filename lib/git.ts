@@ -13,7 +13,11 @@ const exec = promisify(execFile);
 
 /** A git command that failed, with its arguments and stderr. */
 export class GitError extends Error {
-  constructor(readonly args: string[], readonly stderr: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly args: string[],
+    readonly stderr: string,
+    options?: { cause?: unknown },
+  ) {
     super(`git ${args.join(" ")} failed: ${stderr.trim() || "(no output)"}`, options);
     this.name = "GitError";
   }
@@ -28,7 +32,11 @@ const BOT_IDENTITY = {
 };
 
 /** Runs git in `repoDir`; returns stdout without the trailing newline. */
-export async function git(repoDir: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string | Buffer } = {}): Promise<string> {
+export async function git(
+  repoDir: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; input?: string | Buffer } = {},
+): Promise<string> {
   try {
     const child = exec("git", args, {
       cwd: repoDir,
@@ -41,7 +49,11 @@ export async function git(repoDir: string, args: string[], opts: { env?: NodeJS.
     const { stdout } = await child;
     return stdout.replace(/\n$/, "");
   } catch (cause) {
-    throw new GitError(args, String((cause as { stderr?: string }).stderr ?? (cause as Error).message), { cause });
+    throw new GitError(
+      args,
+      String((cause as { stderr?: string }).stderr ?? (cause as Error).message),
+      { cause },
+    );
   }
 }
 
@@ -55,7 +67,11 @@ export async function resolveRef(repoDir: string, ref: string): Promise<string |
 }
 
 /** A file's content at a ref, or undefined when it is absent there. */
-export async function showFile(repoDir: string, ref: string, path: string): Promise<string | undefined> {
+export async function showFile(
+  repoDir: string,
+  ref: string,
+  path: string,
+): Promise<string | undefined> {
   try {
     return await git(repoDir, ["show", `${ref}:${path}`]);
   } catch {
@@ -65,7 +81,11 @@ export async function showFile(repoDir: string, ref: string, path: string): Prom
 
 /** Local branch names matching a pattern (e.g. `mlops/mango-ripeness-v*`). */
 export async function listBranches(repoDir: string, pattern: string): Promise<string[]> {
-  const out = await git(repoDir, ["for-each-ref", "--format=%(refname:short)", `refs/heads/${pattern}`]);
+  const out = await git(repoDir, [
+    "for-each-ref",
+    "--format=%(refname:short)",
+    `refs/heads/${pattern}`,
+  ]);
   return out ? out.split("\n") : [];
 }
 
@@ -84,17 +104,26 @@ export async function commitToBranch(
   opts: { baseRef: string; branch: string; files: FileChange[]; message: string },
 ): Promise<{ commit: string; base: string }> {
   const base = await resolveRef(repoDir, opts.baseRef);
-  if (!base) throw new GitError(["rev-parse", opts.baseRef], `base branch "${opts.baseRef}" does not exist (fix: set git.base_branch or MLOPS_BASE_BRANCH)`);
+  if (!base)
+    throw new GitError(
+      ["rev-parse", opts.baseRef],
+      `base branch "${opts.baseRef}" does not exist (fix: set git.base_branch or MLOPS_BASE_BRANCH)`,
+    );
   const tmp = await mkdtemp(join(tmpdir(), "mlops-index-"));
   const env = { GIT_INDEX_FILE: join(tmp, "index") };
   try {
     await git(repoDir, ["read-tree", base], { env });
     for (const file of opts.files) {
       const blob = await hashObject(repoDir, file.content);
-      await git(repoDir, ["update-index", "--add", "--cacheinfo", `100644,${blob},${file.path}`], { env });
+      await git(repoDir, ["update-index", "--add", "--cacheinfo", `100644,${blob},${file.path}`], {
+        env,
+      });
     }
     const tree = await git(repoDir, ["write-tree"], { env });
-    const commit = await git(repoDir, ["commit-tree", tree, "-p", base, "-F", "-"], { env, input: opts.message });
+    const commit = await git(repoDir, ["commit-tree", tree, "-p", base, "-F", "-"], {
+      env,
+      input: opts.message,
+    });
     await git(repoDir, ["update-ref", `refs/heads/${opts.branch}`, commit]);
     return { commit, base };
   } finally {

@@ -20,7 +20,9 @@ const LABEL = /^[a-z][a-z0-9_]*$/;
 export const ManifestImageSchema = z.strictObject({
   key: z.string().min(1),
   label: z.string().min(1),
-  sha256: z.string().regex(SHA256, "must be 64 lowercase hex characters (sha256 of the file's bytes)"),
+  sha256: z
+    .string()
+    .regex(SHA256, "must be 64 lowercase hex characters (sha256 of the file's bytes)"),
   split: z.enum(["train", "val", "eval"]),
 });
 
@@ -28,7 +30,9 @@ export const ManifestImageSchema = z.strictObject({
 export const ManifestSchema = z.strictObject({
   $schema: z.string().optional(),
   schema_version: z.literal(MANIFEST_SCHEMA_VERSION),
-  dataset_id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "letters, digits, '.', '_' and '-' only"),
+  dataset_id: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "letters, digits, '.', '_' and '-' only"),
   kind: z.enum(["training", "evaluation"]),
   description: z.string().optional(),
   created_at: z.string().optional(),
@@ -53,7 +57,10 @@ export interface ManifestProblem {
 
 /** Thrown by `readManifest` when a manifest cannot be used. */
 export class ManifestError extends Error {
-  constructor(readonly problems: ManifestProblem[], options?: { cause?: unknown }) {
+  constructor(
+    readonly problems: ManifestProblem[],
+    options?: { cause?: unknown },
+  ) {
     super(formatManifestProblems(problems), options);
     this.name = "ManifestError";
   }
@@ -120,51 +127,100 @@ export function validateManifest(
   const parsed = ManifestSchema.safeParse(json);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
-      errors.push({ file, path: jsonPath(issue.path), message: issue.message, fix: fixFor(issue.path) });
+      errors.push({
+        file,
+        path: jsonPath(issue.path),
+        message: issue.message,
+        fix: fixFor(issue.path),
+      });
     }
     return { errors, warnings };
   }
   const manifest = parsed.data;
   const uriProblem = baseUriProblem(manifest.base_uri);
-  if (uriProblem) errors.push({ file, path: "$.base_uri", message: `"${manifest.base_uri}" ${uriProblem}`, fix: FIELD_FIXES.base_uri! });
+  if (uriProblem)
+    errors.push({
+      file,
+      path: "$.base_uri",
+      message: `"${manifest.base_uri}" ${uriProblem}`,
+      fix: FIELD_FIXES.base_uri!,
+    });
 
   const labelSet = new Set(manifest.labels);
   if (labelSet.size !== manifest.labels.length) {
-    errors.push({ file, path: "$.labels", message: "lists a label more than once", fix: FIELD_FIXES.labels! });
+    errors.push({
+      file,
+      path: "$.labels",
+      message: "lists a label more than once",
+      fix: FIELD_FIXES.labels!,
+    });
   }
   const seenKeys = new Map<string, number>();
   const allowedSplits = manifest.kind === "evaluation" ? ["eval"] : ["train", "val"];
   manifest.images.forEach((img, i) => {
     const at = `$.images[${i}]`;
     const kp = keyProblem(img.key);
-    if (kp) errors.push({ file, path: `${at}.key`, message: `"${img.key}" ${kp}`, fix: FIELD_FIXES.key! });
+    if (kp)
+      errors.push({
+        file,
+        path: `${at}.key`,
+        message: `"${img.key}" ${kp}`,
+        fix: FIELD_FIXES.key!,
+      });
     if (!labelSet.has(img.label)) {
       errors.push({
-        file, path: `${at}.label`,
+        file,
+        path: `${at}.label`,
         message: `"${img.label}" is not in the label set [${manifest.labels.join(", ")}]`,
         fix: "correct the label, or add the class to $.labels if it is really new",
       });
     }
     if (!allowedSplits.includes(img.split)) {
-      errors.push({ file, path: `${at}.split`, message: `"${img.split}" is not allowed in ${manifest.kind === "evaluation" ? "an" : "a"} ${manifest.kind} manifest`, fix: FIELD_FIXES.split! });
+      errors.push({
+        file,
+        path: `${at}.split`,
+        message: `"${img.split}" is not allowed in ${manifest.kind === "evaluation" ? "an" : "a"} ${manifest.kind} manifest`,
+        fix: FIELD_FIXES.split!,
+      });
     }
     const earlier = seenKeys.get(img.key);
     if (earlier !== undefined) {
-      errors.push({ file, path: `${at}.key`, message: `"${img.key}" is listed twice (also at $.images[${earlier}])`, fix: "remove the repeated entry" });
+      errors.push({
+        file,
+        path: `${at}.key`,
+        message: `"${img.key}" is listed twice (also at $.images[${earlier}])`,
+        fix: "remove the repeated entry",
+      });
     } else seenKeys.set(img.key, i);
   });
 
   if (manifest.kind === "training") {
     if (!manifest.images.some((i) => i.split === "train")) {
-      errors.push({ file, path: "$.images", message: "has no image with split \"train\"", fix: "mark most images \"train\" and some \"val\"" });
+      errors.push({
+        file,
+        path: "$.images",
+        message: 'has no image with split "train"',
+        fix: 'mark most images "train" and some "val"',
+      });
     }
     if (!manifest.images.some((i) => i.split === "val")) {
-      warnings.push({ file, path: "$.images", message: "has no image with split \"val\"; early stopping will use a slice of train", fix: "mark about 15% of images \"val\"" });
+      warnings.push({
+        file,
+        path: "$.images",
+        message: 'has no image with split "val"; early stopping will use a slice of train',
+        fix: 'mark about 15% of images "val"',
+      });
     }
   }
   const used = new Set(manifest.images.map((i) => i.label));
   for (const label of manifest.labels) {
-    if (!used.has(label)) warnings.push({ file, path: "$.labels", message: `label "${label}" has no images`, fix: "add images of it or accept that this manifest teaches nothing about it" });
+    if (!used.has(label))
+      warnings.push({
+        file,
+        path: "$.labels",
+        message: `label "${label}" has no images`,
+        fix: "add images of it or accept that this manifest teaches nothing about it",
+      });
   }
   return errors.length ? { errors, warnings } : { manifest, errors, warnings };
 }
@@ -175,13 +231,33 @@ export async function readManifest(path: string): Promise<Manifest> {
   try {
     text = await readFile(path, "utf8");
   } catch (cause) {
-    throw new ManifestError([{ file: path, path: "$", message: `cannot be read: ${(cause as Error).message}`, fix: "check the path" }], { cause });
+    throw new ManifestError(
+      [
+        {
+          file: path,
+          path: "$",
+          message: `cannot be read: ${(cause as Error).message}`,
+          fix: "check the path",
+        },
+      ],
+      { cause },
+    );
   }
   let json: unknown;
   try {
     json = JSON.parse(text.replace(/^\uFEFF/, ""));
   } catch (cause) {
-    throw new ManifestError([{ file: path, path: "$", message: `is not valid JSON: ${(cause as Error).message}`, fix: "fix the JSON syntax (a linter or `node -e 'JSON.parse(...)'` shows where)" }], { cause });
+    throw new ManifestError(
+      [
+        {
+          file: path,
+          path: "$",
+          message: `is not valid JSON: ${(cause as Error).message}`,
+          fix: "fix the JSON syntax (a linter or `node -e 'JSON.parse(...)'` shows where)",
+        },
+      ],
+      { cause },
+    );
   }
   const { manifest, errors } = validateManifest(json, path);
   if (!manifest) throw new ManifestError(errors);
@@ -190,7 +266,9 @@ export async function readManifest(path: string): Promise<Manifest> {
 
 /** sha256 of a manifest's bytes: how the registry records which data a model saw. */
 export async function manifestSha256(path: string): Promise<string> {
-  return createHash("sha256").update(await readFile(path)).digest("hex");
+  return createHash("sha256")
+    .update(await readFile(path))
+    .digest("hex");
 }
 
 /** Serializes a manifest the way contributors are asked to commit it. */

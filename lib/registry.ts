@@ -34,7 +34,14 @@ export type ModelArtifact = z.infer<typeof ArtifactSchema>;
 
 /** `vN/lineage.json`: exactly which data a version saw and was judged on. */
 export const LineageSchema = z.object({
-  manifests: z.array(z.object({ path: z.string(), sha256: z.string(), dataset_id: z.string(), images: z.number().int() })),
+  manifests: z.array(
+    z.object({
+      path: z.string(),
+      sha256: z.string(),
+      dataset_id: z.string(),
+      images: z.number().int(),
+    }),
+  ),
   eval_manifest: z.object({ path: z.string(), sha256: z.string(), images: z.number().int() }),
   run_id: z.string(),
 });
@@ -80,11 +87,16 @@ function parseRegistryFile<T>(schema: z.ZodType<T>, text: string, where: string)
   try {
     json = JSON.parse(text);
   } catch (cause) {
-    throw new Error(`registry file ${where} is not valid JSON (fix: restore it with git checkout or git revert)`, { cause });
+    throw new Error(
+      `registry file ${where} is not valid JSON (fix: restore it with git checkout or git revert)`,
+      { cause },
+    );
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
-    throw new Error(`registry file ${where} does not match its schema: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")} (fix: restore it from git history)`);
+    throw new Error(
+      `registry file ${where} does not match its schema: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")} (fix: restore it from git history)`,
+    );
   }
   return parsed.data;
 }
@@ -92,7 +104,11 @@ function parseRegistryFile<T>(schema: z.ZodType<T>, text: string, where: string)
 /** Reads the registry of one model in a repository working tree. */
 export class Registry {
   readonly paths: ReturnType<typeof registryPaths>;
-  constructor(readonly repoDir: string, readonly registryDir: string, readonly model: string) {
+  constructor(
+    readonly repoDir: string,
+    readonly registryDir: string,
+    readonly model: string,
+  ) {
     this.paths = registryPaths(registryDir, model);
   }
 
@@ -101,14 +117,19 @@ export class Registry {
     const dir = join(this.repoDir, this.paths.root);
     if (!existsSync(dir)) return [];
     const entries = await readdir(dir, { withFileTypes: true });
-    return entries.filter((e) => e.isDirectory() && /^v\d+$/.test(e.name)).map((e) => e.name).sort((a, b) => versionNumber(a) - versionNumber(b));
+    return entries
+      .filter((e) => e.isDirectory() && /^v\d+$/.test(e.name))
+      .map((e) => e.name)
+      .sort((a, b) => versionNumber(a) - versionNumber(b));
   }
 
   /** Versions proposed on promotion branches but not merged. */
   async pendingVersions(): Promise<string[]> {
     const branches = await listBranches(this.repoDir, `mlops/${this.model}-v*`);
     const merged = new Set(await this.versions());
-    return branches.map((b) => b.slice(`mlops/${this.model}-`.length)).filter((v) => /^v\d+$/.test(v) && !merged.has(v));
+    return branches
+      .map((b) => b.slice(`mlops/${this.model}-`.length))
+      .filter((v) => /^v\d+$/.test(v) && !merged.has(v));
   }
 
   /** The next free version: one past every merged or pending one. */
@@ -122,7 +143,11 @@ export class Registry {
   async production(): Promise<ProductionPointer | undefined> {
     const file = join(this.repoDir, this.paths.production);
     if (!existsSync(file)) return undefined;
-    return parseRegistryFile(ProductionPointerSchema, await readFile(file, "utf8"), this.paths.production);
+    return parseRegistryFile(
+      ProductionPointerSchema,
+      await readFile(file, "utf8"),
+      this.paths.production,
+    );
   }
 
   /** A merged version's metrics.json as stored. */
@@ -144,16 +169,23 @@ export class Registry {
    * plus those on pending promotion branches (in review; training them again would only
    * duplicate the proposal).
    */
-  async trainedManifests(): Promise<Map<string, { sha256: string; version: string; pending: boolean }>> {
+  async trainedManifests(): Promise<
+    Map<string, { sha256: string; version: string; pending: boolean }>
+  > {
     const seen = new Map<string, { sha256: string; version: string; pending: boolean }>();
     for (const version of await this.versions()) {
-      for (const m of (await this.lineage(version))?.manifests ?? []) seen.set(`${m.path}@${m.sha256}`, { sha256: m.sha256, version, pending: false });
+      for (const m of (await this.lineage(version))?.manifests ?? [])
+        seen.set(`${m.path}@${m.sha256}`, { sha256: m.sha256, version, pending: false });
     }
     for (const version of await this.pendingVersions()) {
       const path = this.paths.version(version).lineage;
       const text = await showFile(this.repoDir, promotionBranch(this.model, version), path);
       if (!text) continue;
-      for (const m of parseRegistryFile(LineageSchema, text, `${promotionBranch(this.model, version)}:${path}`).manifests) {
+      for (const m of parseRegistryFile(
+        LineageSchema,
+        text,
+        `${promotionBranch(this.model, version)}:${path}`,
+      ).manifests) {
         seen.set(`${m.path}@${m.sha256}`, { sha256: m.sha256, version, pending: true });
       }
     }
@@ -171,8 +203,15 @@ export class Registry {
    * in production or on any branch changes. Editing the manifest changes its sha256 and
    * makes it new data again; `--manifest` forces a rerun.
    */
-  async recordRejection(manifestPath: string, manifestSha256: string, runId: string, reason: string): Promise<string> {
-    const tree = await git(this.repoDir, ["hash-object", "-w", "-t", "tree", "--stdin"], { input: "" });
+  async recordRejection(
+    manifestPath: string,
+    manifestSha256: string,
+    runId: string,
+    reason: string,
+  ): Promise<string> {
+    const tree = await git(this.repoDir, ["hash-object", "-w", "-t", "tree", "--stdin"], {
+      input: "",
+    });
     const message = `Halted: ${manifestPath}\n\n${reason}\n\nRun: ${runId}\nManifest-SHA256: ${manifestSha256}\n`;
     const commit = await git(this.repoDir, ["commit-tree", tree, "-F", "-"], { input: message });
     const ref = this.rejectionRef(manifestSha256);
@@ -182,7 +221,11 @@ export class Registry {
 
   /** sha256 of manifests whose runs halted (data gate failed or candidate rejected). */
   async rejectedManifests(): Promise<Set<string>> {
-    const out = await git(this.repoDir, ["for-each-ref", "--format=%(refname)", `refs/mlops/rejected/${this.model}/`]);
+    const out = await git(this.repoDir, [
+      "for-each-ref",
+      "--format=%(refname)",
+      `refs/mlops/rejected/${this.model}/`,
+    ]);
     return new Set(out ? out.split("\n").map((r) => r.slice(r.lastIndexOf("/") + 1)) : []);
   }
 }

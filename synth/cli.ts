@@ -34,7 +34,13 @@ export interface SynthCliOptions {
 
 const KINDS = ["training", "evaluation"] as const;
 
-function integerFlag(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+function integerFlag(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   if (raw === undefined || raw === "") return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max) {
@@ -52,30 +58,58 @@ export function parseSynthArgs(argv: string[]): SynthCliOptions {
       strict: true,
       allowPositionals: false,
       options: {
-        out: { type: "string" }, prefix: { type: "string" }, "dataset-id": { type: "string" },
-        kind: { type: "string" }, "per-class": { type: "string" }, seed: { type: "string" },
-        size: { type: "string" }, bad: { type: "boolean" }, manifest: { type: "string" },
+        out: { type: "string" },
+        prefix: { type: "string" },
+        "dataset-id": { type: "string" },
+        kind: { type: "string" },
+        "per-class": { type: "string" },
+        seed: { type: "string" },
+        size: { type: "string" },
+        bad: { type: "boolean" },
+        manifest: { type: "string" },
         defects: { type: "string" },
       },
     }));
   } catch (cause) {
-    throw new UsageError(`${(cause as Error).message}; allowed flags: --out --prefix --dataset-id --kind --per-class --seed --size --bad --manifest --defects`, { cause });
+    throw new UsageError(
+      `${(cause as Error).message}; allowed flags: --out --prefix --dataset-id --kind --per-class --seed --size --bad --manifest --defects`,
+      { cause },
+    );
   }
-  if (!values.out) throw new UsageError('--out: required, the bucket folder to write into (e.g. --out .mlops/bucket), received nothing');
+  if (!values.out)
+    throw new UsageError(
+      "--out: required, the bucket folder to write into (e.g. --out .mlops/bucket), received nothing",
+    );
   const kind = values.kind ?? "training";
-  if (!(KINDS as readonly string[]).includes(kind)) throw new UsageError(`--kind: expected one of ${KINDS.join(", ")}, received "${kind}"`);
+  if (!(KINDS as readonly string[]).includes(kind))
+    throw new UsageError(`--kind: expected one of ${KINDS.join(", ")}, received "${kind}"`);
   const bad = values.bad ?? false;
-  if (bad && kind !== "training") throw new UsageError(`--kind: a --bad batch is always "training", received "${kind}"`);
+  if (bad && kind !== "training")
+    throw new UsageError(`--kind: a --bad batch is always "training", received "${kind}"`);
   const seed = integerFlag("seed", values.seed, 1, 0, 2 ** 32 - 1);
-  const perClass = integerFlag("per-class", values["per-class"], bad ? 8 : 20, bad ? 2 : 1, 100_000);
+  const perClass = integerFlag(
+    "per-class",
+    values["per-class"],
+    bad ? 8 : 20,
+    bad ? 2 : 1,
+    100_000,
+  );
   const size = integerFlag("size", values.size, 224, 32, 2048);
   const datasetId = values["dataset-id"] ?? `synth-${bad ? "bad-" : ""}${kind}-seed${seed}`;
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(datasetId)) {
-    throw new UsageError(`--dataset-id: expected letters, digits, '.', '_' and '-' (starting with a letter or digit), received "${datasetId}"`);
+    throw new UsageError(
+      `--dataset-id: expected letters, digits, '.', '_' and '-' (starting with a letter or digit), received "${datasetId}"`,
+    );
   }
   const out = resolve(values.out);
   return {
-    out, kind: kind as SynthCliOptions["kind"], seed, perClass, size, bad, datasetId,
+    out,
+    kind: kind as SynthCliOptions["kind"],
+    seed,
+    perClass,
+    size,
+    bad,
+    datasetId,
     prefix: values.prefix ?? `batches/${datasetId}`,
     manifestPath: resolve(values.manifest ?? join(out, "manifests", `${datasetId}.json`)),
     defectsPath: values.defects ? resolve(values.defects) : undefined,
@@ -94,7 +128,14 @@ export async function runSynth(o: SynthCliOptions): Promise<string> {
   let manifest: Manifest;
   let extra = "";
   if (o.bad) {
-    const batch = await synthesizeBadBatch({ outDir: o.out, prefix: o.prefix, datasetId: o.datasetId, seed: o.seed, size: o.size, count: o.perClass * MANGO_CLASSES.length });
+    const batch = await synthesizeBadBatch({
+      outDir: o.out,
+      prefix: o.prefix,
+      datasetId: o.datasetId,
+      seed: o.seed,
+      size: o.size,
+      count: o.perClass * MANGO_CLASSES.length,
+    });
     manifest = batch.manifest;
     extra = `; defects: ${countBy(Object.values(batch.defects), (k) => k)}`;
     if (o.defectsPath) {
@@ -103,14 +144,24 @@ export async function runSynth(o: SynthCliOptions): Promise<string> {
       extra += ` (answer key: ${o.defectsPath})`;
     }
   } else {
-    manifest = await synthesizeDataset({ outDir: o.out, prefix: o.prefix, datasetId: o.datasetId, kind: o.kind, perClass: o.perClass, seed: o.seed, size: o.size });
+    manifest = await synthesizeDataset({
+      outDir: o.out,
+      prefix: o.prefix,
+      datasetId: o.datasetId,
+      kind: o.kind,
+      perClass: o.perClass,
+      seed: o.seed,
+      size: o.size,
+    });
   }
   await mkdir(dirname(o.manifestPath), { recursive: true });
   await writeFile(o.manifestPath, stringifyManifest(manifest));
   const seconds = (performance.now() - started) / 1000;
   const n = manifest.images.length;
-  return `synth: ${n} ${o.bad ? "BAD " : ""}${o.kind} images (${countBy(manifest.images, (i) => i.label)}; ${countBy(manifest.images, (i) => i.split)})` +
-    `${extra} under ${join(o.out, o.prefix)} in ${seconds.toFixed(1)}s (${(n / seconds).toFixed(0)} img/s); manifest: ${o.manifestPath}`;
+  return (
+    `synth: ${n} ${o.bad ? "BAD " : ""}${o.kind} images (${countBy(manifest.images, (i) => i.label)}; ${countBy(manifest.images, (i) => i.split)})` +
+    `${extra} under ${join(o.out, o.prefix)} in ${seconds.toFixed(1)}s (${(n / seconds).toFixed(0)} img/s); manifest: ${o.manifestPath}`
+  );
 }
 
 /** Entry point: exit code 2 for usage errors, 1 for anything else. */

@@ -6,7 +6,14 @@ import { createHash } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { type Manifest, type ManifestImage, MANIFEST_SCHEMA_VERSION, keyProblem, validateManifest, formatManifestProblems } from "../lib/manifest.ts";
+import {
+  type Manifest,
+  type ManifestImage,
+  MANIFEST_SCHEMA_VERSION,
+  keyProblem,
+  validateManifest,
+  formatManifestProblems,
+} from "../lib/manifest.ts";
 import { type Label, MANGO_CLASSES, encodeJpeg, photoRng, renderPhoto } from "./draw.ts";
 import { createRng } from "./rng.ts";
 
@@ -43,9 +50,12 @@ export function resolveClasses(classes: readonly string[] | undefined): Label[] 
   const allowed = new Set<string>(MANGO_CLASSES);
   const unknown = classes.filter((c) => !allowed.has(c));
   if (unknown.length) {
-    throw new Error(`classes: ${unknown.map((c) => `"${c}"`).join(", ")} cannot be drawn; allowed: ${MANGO_CLASSES.join(", ")}`);
+    throw new Error(
+      `classes: ${unknown.map((c) => `"${c}"`).join(", ")} cannot be drawn; allowed: ${MANGO_CLASSES.join(", ")}`,
+    );
   }
-  if (new Set(classes).size !== classes.length) throw new Error(`classes: lists a class twice: ${classes.join(", ")}`);
+  if (new Set(classes).size !== classes.length)
+    throw new Error(`classes: lists a class twice: ${classes.join(", ")}`);
   return classes as Label[];
 }
 
@@ -54,7 +64,12 @@ export function resolveClasses(classes: readonly string[] | undefined): Label[] 
  * seed and stratified (every class gets its share). Keeps at least one of each split when
  * a class has two or more images and the fraction is neither 0 nor 1.
  */
-export function valIndices(count: number, valFraction: number, seed: number, label: string): Set<number> {
+export function valIndices(
+  count: number,
+  valFraction: number,
+  seed: number,
+  label: string,
+): Set<number> {
   let nVal = Math.round(count * valFraction);
   if (valFraction > 0 && count >= 2) nVal = Math.min(count - 1, Math.max(1, nVal));
   const order = Array.from({ length: count }, (_, i) => i);
@@ -76,10 +91,13 @@ function checkOptions(opts: SynthesizeOptions): void {
   const prefixProblem = keyProblem(opts.prefix);
   if (prefixProblem) throw new Error(`prefix: "${opts.prefix}" ${prefixProblem}`);
   const size = opts.size ?? 224;
-  if (!Number.isInteger(size) || size < 32 || size > 2048) throw new Error(`size: expected an integer from 32 to 2048, received ${size}`);
+  if (!Number.isInteger(size) || size < 32 || size > 2048)
+    throw new Error(`size: expected an integer from 32 to 2048, received ${size}`);
   const vf = opts.valFraction ?? 0.2;
-  if (!(vf >= 0 && vf < 1)) throw new Error(`valFraction: expected a number in [0, 1), received ${vf}`);
-  if (!Number.isInteger(opts.seed)) throw new Error(`seed: expected an integer, received ${opts.seed}`);
+  if (!(vf >= 0 && vf < 1))
+    throw new Error(`valFraction: expected a number in [0, 1), received ${vf}`);
+  if (!Number.isInteger(opts.seed))
+    throw new Error(`seed: expected an integer, received ${opts.seed}`);
 }
 
 /** Writes the images of a synthetic dataset and returns its (validated) manifest. */
@@ -91,7 +109,10 @@ export async function synthesizeDataset(opts: SynthesizeOptions): Promise<Manife
   const images: ManifestImage[] = [];
   for (const label of classes) {
     const count = typeof opts.perClass === "number" ? opts.perClass : (opts.perClass[label] ?? 0);
-    if (!Number.isInteger(count) || count < 0) throw new Error(`perClass: expected a whole number of images for "${label}", received ${count}`);
+    if (!Number.isInteger(count) || count < 0)
+      throw new Error(
+        `perClass: expected a whole number of images for "${label}", received ${count}`,
+      );
     const dir = join(opts.outDir, opts.prefix, label);
     await mkdir(dir, { recursive: true });
     const val = valIndices(count, valFraction, opts.seed, label);
@@ -102,7 +123,12 @@ export async function synthesizeDataset(opts: SynthesizeOptions): Promise<Manife
       const file = imageFileName(label, i);
       const raw = renderPhoto(label, photoRng(opts.seed, label, i), size);
       await inFlight;
-      const entry: ManifestImage = { key: `${opts.prefix}/${label}/${file}`, label, sha256: "", split: opts.kind === "evaluation" ? "eval" : val.has(i) ? "val" : "train" };
+      const entry: ManifestImage = {
+        key: `${opts.prefix}/${label}/${file}`,
+        label,
+        sha256: "",
+        split: opts.kind === "evaluation" ? "eval" : val.has(i) ? "val" : "train",
+      };
       images.push(entry);
       inFlight = encodeJpeg(raw).then(async (jpeg) => {
         entry.sha256 = sha256Hex(jpeg);
@@ -115,7 +141,9 @@ export async function synthesizeDataset(opts: SynthesizeOptions): Promise<Manife
     schema_version: MANIFEST_SCHEMA_VERSION,
     dataset_id: opts.datasetId,
     kind: opts.kind,
-    description: opts.description ?? `Synthetic mango photos (seed ${opts.seed}, ${size}px), made by npm run synth`,
+    description:
+      opts.description ??
+      `Synthetic mango photos (seed ${opts.seed}, ${size}px), made by npm run synth`,
     base_uri: pathToFileURL(opts.outDir).href,
     labels: [...classes],
     images,
@@ -125,7 +153,13 @@ export async function synthesizeDataset(opts: SynthesizeOptions): Promise<Manife
 
 /** Returns the manifest if it validates; otherwise throws with every problem listed. */
 export function checkedManifest(manifest: Manifest): Manifest {
-  const { manifest: ok, errors } = validateManifest(manifest, `synthetic manifest ${manifest.dataset_id}`);
-  if (!ok) throw new Error(`the synthesized manifest does not validate:\n${formatManifestProblems(errors)}`);
+  const { manifest: ok, errors } = validateManifest(
+    manifest,
+    `synthetic manifest ${manifest.dataset_id}`,
+  );
+  if (!ok)
+    throw new Error(
+      `the synthesized manifest does not validate:\n${formatManifestProblems(errors)}`,
+    );
   return ok;
 }

@@ -9,7 +9,14 @@ import type { Rng } from "./rng.ts";
 
 /** What is wrong with one image of a bad batch ("ok" when nothing is). */
 export const DEFECT_KINDS = [
-  "blurred", "dark", "overexposed", "truncated", "wrong_checksum", "duplicate", "low_information", "ok",
+  "blurred",
+  "dark",
+  "overexposed",
+  "truncated",
+  "wrong_checksum",
+  "duplicate",
+  "low_information",
+  "ok",
 ] as const;
 /** One defect kind. */
 export type DefectKind = (typeof DEFECT_KINDS)[number];
@@ -27,7 +34,8 @@ export function blurred(img: RawImage): Promise<Buffer> {
 export function meanLuminance(img: RawImage): number {
   let sum = 0;
   const d = img.data;
-  for (let o = 0; o < d.length; o += 3) sum += 0.299 * d[o]! + 0.587 * d[o + 1]! + 0.114 * d[o + 2]!;
+  for (let o = 0; o < d.length; o += 3)
+    sum += 0.299 * d[o]! + 0.587 * d[o + 1]! + 0.114 * d[o + 2]!;
   return sum / (d.length / 3);
 }
 

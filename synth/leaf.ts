@@ -12,7 +12,15 @@ import type { Rng } from "./rng.ts";
 // Mature blades are a saturated mid-to-dark green, young flush leaves bronze-red. Greyish
 // greens looked unlike any mango leaf and, on a pale sheet, left a photo with so little
 // colour overall (saturation 0.034) that the grayscale check refused it.
-const LEAF_COLOURS: Rgb[] = [[52, 124, 30], [66, 142, 36], [80, 154, 42], [46, 112, 26], [92, 150, 42], [68, 132, 32], [156, 82, 40]];
+const LEAF_COLOURS: Rgb[] = [
+  [52, 124, 30],
+  [66, 142, 36],
+  [80, 154, 42],
+  [46, 112, 26],
+  [92, 150, 42],
+  [68, 132, 32],
+  [156, 82, 40],
+];
 const RIB: Rgb = [168, 176, 104];
 
 /** Paints one leaf, with its shadow, over whatever the canvas already holds. */
@@ -53,7 +61,8 @@ export function paintLeaf(c: Canvas, rng: Rng, light: Light): void {
   };
   // Tabulated: two Math.pow calls per pixel per pass made the leaf the slowest subject.
   const widths = new Float32Array(1025);
-  for (let k = 1; k < 1024; k++) widths[k] = W * norm * Math.pow(k / 1024, a) * Math.pow(1 - k / 1024, b);
+  for (let k = 1; k < 1024; k++)
+    widths[k] = W * norm * Math.pow(k / 1024, a) * Math.pow(1 - k / 1024, b);
   const halfWidth = (s: number) => (s <= 0 || s >= 1 ? 0 : widths[Math.round(s * 1024)]!);
 
   const reach = L * 1.25 + petiole;
@@ -88,7 +97,8 @@ export function paintLeaf(c: Canvas, rng: Rng, light: Light): void {
       if (s < 0) {
         // The petiole: a short stalk continuing the midrib below the blade.
         const a2 = clamp(ribW * 1.4 - ao + 0.5, 0, 1) * (s > -petiole / (2 * L) ? 1 : 0);
-        if (a2 > 0) for (let k = 0; k < 3; k++) px[o + k] = px[o + k]! + (RIB[k]! * 0.7 - px[o + k]!) * a2;
+        if (a2 > 0)
+          for (let k = 0; k < 3; k++) px[o + k] = px[o + k]! + (RIB[k]! * 0.7 - px[o + k]!) * a2;
         continue;
       }
       if (s >= 1) continue;
@@ -112,7 +122,9 @@ export function paintLeaf(c: Canvas, rng: Rng, light: Light): void {
       bl += (RIB[2] - bl) * lift;
       if (s > dryTip) {
         const d = smoothstep(dryTip, dryTip + 0.04, s);
-        r += (120 - r) * d; g += (86 - g) * d; bl += (48 - bl) * d;
+        r += (120 - r) * d;
+        g += (86 - g) * d;
+        bl += (48 - bl) * d;
       }
       // The blade folds up from the midrib and curls at the edges.
       const sx = (q > 0 ? 1 : -1) * fold + q * q * q * 0.5;

@@ -31,9 +31,15 @@ export function createLight(rng: Rng): Light {
   const hl = Math.hypot(x, y, z + 1);
   const warmth = rng.range(-0.05, 0.05);
   return {
-    x, y, z,
-    hx: x / hl, hy: y / hl, hz: (z + 1) / hl,
+    x,
+    y,
+    z,
+    hx: x / hl,
+    hy: y / hl,
+    hz: (z + 1) / hl,
     ambient: rng.range(0.32, 0.48),
-    r: 1 + warmth, g: 1, b: 1 - warmth,
+    r: 1 + warmth,
+    g: 1,
+    b: 1 - warmth,
   };
 }

@@ -33,20 +33,52 @@ interface Look {
 
 const LOOKS: Record<Ripeness, Look> = {
   verde: {
-    ripeness: [0, 0.3], blush: [0, 0.15], blushColour: [150, 120, 50], shine: [0.25, 0.45],
-    marks: (r) => ({ paleDots: r.int(60, 160), darkDots: r.int(0, 6), bruises: r.chance(0.1) ? 1 : 0, bruiseSize: [0.05, 0.12] }),
+    ripeness: [0, 0.3],
+    blush: [0, 0.15],
+    blushColour: [150, 120, 50],
+    shine: [0.25, 0.45],
+    marks: (r) => ({
+      paleDots: r.int(60, 160),
+      darkDots: r.int(0, 6),
+      bruises: r.chance(0.1) ? 1 : 0,
+      bruiseSize: [0.05, 0.12],
+    }),
   },
   pinton: {
-    ripeness: [0.22, 0.52], blush: [0.15, 0.55], blushColour: [196, 74, 44], shine: [0.2, 0.4],
-    marks: (r) => ({ paleDots: r.int(30, 100), darkDots: r.int(5, 25), bruises: r.chance(0.15) ? 1 : 0, bruiseSize: [0.05, 0.12] }),
+    ripeness: [0.22, 0.52],
+    blush: [0.15, 0.55],
+    blushColour: [196, 74, 44],
+    shine: [0.2, 0.4],
+    marks: (r) => ({
+      paleDots: r.int(30, 100),
+      darkDots: r.int(5, 25),
+      bruises: r.chance(0.15) ? 1 : 0,
+      bruiseSize: [0.05, 0.12],
+    }),
   },
   maduro: {
-    ripeness: [0.48, 0.8], blush: [0, 0.65], blushColour: [206, 56, 38], shine: [0.15, 0.35],
-    marks: (r) => ({ paleDots: r.int(0, 20), darkDots: r.int(20, 80), bruises: r.int(0, 2), bruiseSize: [0.05, 0.15] }),
+    ripeness: [0.48, 0.8],
+    blush: [0, 0.65],
+    blushColour: [206, 56, 38],
+    shine: [0.15, 0.35],
+    marks: (r) => ({
+      paleDots: r.int(0, 20),
+      darkDots: r.int(20, 80),
+      bruises: r.int(0, 2),
+      bruiseSize: [0.05, 0.15],
+    }),
   },
   sobremaduro: {
-    ripeness: [0.74, 1.0], blush: [0, 0.35], blushColour: [130, 40, 28], shine: [0.04, 0.16],
-    marks: (r) => ({ paleDots: 0, darkDots: r.int(120, 320), bruises: r.int(3, 9), bruiseSize: [0.1, 0.38] }),
+    ripeness: [0.74, 1.0],
+    blush: [0, 0.35],
+    blushColour: [130, 40, 28],
+    shine: [0.04, 0.16],
+    marks: (r) => ({
+      paleDots: 0,
+      darkDots: r.int(120, 320),
+      bruises: r.int(3, 9),
+      bruiseSize: [0.1, 0.38],
+    }),
   },
 };
 
@@ -83,7 +115,14 @@ export function paintMango(c: Canvas, rng: Rng, ripeness: Ripeness, light: Light
   const centreLine = (p: number) => bend * (p * p - 0.35);
   const halfWidth = (p: number, side: number) => B * (1 + egg * p) * (side * bend > 0 ? belly : 1);
   /** The shape's implicit value at a pixel: < 1 inside. Also returns local coordinates. */
-  const shapeAt = (x: number, y: number, ox: number, oy: number, grow: number, out: number[]): number => {
+  const shapeAt = (
+    x: number,
+    y: number,
+    ox: number,
+    oy: number,
+    grow: number,
+    out: number[],
+  ): number => {
     const dx = x - cx - ox;
     const dy = y - cy - oy;
     const u = (dx * cos + dy * sin) / grow;
@@ -138,7 +177,10 @@ export function paintMango(c: Canvas, rng: Rng, ripeness: Ripeness, light: Light
       if (f > 4) continue;
       if (f > 0.9) {
         const fs = shapeAt(x, y, sox, soy, 1.05, shadowLoc);
-        const occl = 1 - shadowStrength * (1 - smoothstep(0.45, 1.7, fs)) - 0.18 * (1 - smoothstep(1, 1.25, f));
+        const occl =
+          1 -
+          shadowStrength * (1 - smoothstep(0.45, 1.7, fs)) -
+          0.18 * (1 - smoothstep(1, 1.25, f));
         const o = (y * w + x) * 3;
         px[o] = px[o]! * occl;
         px[o + 1] = px[o + 1]! * occl;
@@ -179,10 +221,13 @@ export function paintMango(c: Canvas, rng: Rng, ripeness: Ripeness, light: Light
       const ny = (p * sin + q * cos) * nl;
       const nz = nzl * nl;
       const ndl = nx * light.x + ny * light.y + nz * light.z;
-      const shade = (light.ambient + (1 - light.ambient) * Math.max(0, (ndl + 0.35) / 1.35)) * (0.9 + 0.2 * pores[i]!);
+      const shade =
+        (light.ambient + (1 - light.ambient) * Math.max(0, (ndl + 0.35) / 1.35)) *
+        (0.9 + 0.2 * pores[i]!);
       const ndh = Math.max(0, nx * light.hx + ny * light.hy + nz * light.hz);
       // Below 0.6 the highlight is under a quarter of a grey level: skip the pow.
-      const spec = ndh < 0.6 ? 0 : shine * (1 - dark) * Math.pow(ndh, shininess) * (0.7 + 0.6 * m) * 255;
+      const spec =
+        ndh < 0.6 ? 0 : shine * (1 - dark) * Math.pow(ndh, shininess) * (0.7 + 0.6 * m) * 255;
       const o = i * 3;
       px[o] = px[o]! + (col[0]! * shade * light.r + spec - px[o]!) * alpha;
       px[o + 1] = px[o + 1]! + (col[1]! * shade * light.g + spec - px[o + 1]!) * alpha;
@@ -193,7 +238,14 @@ export function paintMango(c: Canvas, rng: Rng, ripeness: Ripeness, light: Light
 }
 
 /** The stem scar: a small dark-rimmed disc, sometimes with a short stalk left on. */
-function paintStem(c: Canvas, rng: Rng, at: readonly [number, number], rot: number, size: number, old: boolean): void {
+function paintStem(
+  c: Canvas,
+  rng: Rng,
+  at: readonly [number, number],
+  rot: number,
+  size: number,
+  old: boolean,
+): void {
   const { w, h, px } = c;
   const r = size * rng.range(0.01, 0.018);
   const stalk = rng.chance(0.5) ? size * rng.range(0.015, 0.045) : 0;
@@ -201,8 +253,16 @@ function paintStem(c: Canvas, rng: Rng, at: readonly [number, number], rot: numb
   const dy = Math.sin(rot);
   const colour: Rgb = old ? [62, 42, 26] : [96, 84, 44];
   const reach = r + stalk + 2;
-  for (let y = Math.max(0, Math.floor(at[1] - reach)); y <= Math.min(h - 1, Math.ceil(at[1] + reach)); y++) {
-    for (let x = Math.max(0, Math.floor(at[0] - reach)); x <= Math.min(w - 1, Math.ceil(at[0] + reach)); x++) {
+  for (
+    let y = Math.max(0, Math.floor(at[1] - reach));
+    y <= Math.min(h - 1, Math.ceil(at[1] + reach));
+    y++
+  ) {
+    for (
+      let x = Math.max(0, Math.floor(at[0] - reach));
+      x <= Math.min(w - 1, Math.ceil(at[0] + reach));
+      x++
+    ) {
       const rx = x - at[0];
       const ry = y - at[1];
       const along = clamp(rx * dx + ry * dy, 0, stalk);

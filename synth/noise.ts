@@ -12,7 +12,14 @@ export type Rgb = readonly [number, number, number];
  * Fractal value noise over a w×h grid, values roughly in [0, 1]. `cellX`/`cellY` are the
  * size in pixels of the coarsest lattice cell; unequal cells make grain (wood, fibres).
  */
-export function fbmField(rng: Rng, w: number, h: number, cellX: number, cellY: number, octaves: number): Float32Array {
+export function fbmField(
+  rng: Rng,
+  w: number,
+  h: number,
+  cellX: number,
+  cellY: number,
+  octaves: number,
+): Float32Array {
   const out = new Float32Array(w * h);
   let amp = 1;
   let total = 0;
@@ -27,7 +34,15 @@ export function fbmField(rng: Rng, w: number, h: number, cellX: number, cellY: n
   return out;
 }
 
-function addValueNoise(rng: Rng, out: Float32Array, w: number, h: number, cx: number, cy: number, amp: number): void {
+function addValueNoise(
+  rng: Rng,
+  out: Float32Array,
+  w: number,
+  h: number,
+  cx: number,
+  cy: number,
+  amp: number,
+): void {
   const gw = Math.ceil(w / cx) + 2;
   const gh = Math.ceil(h / cy) + 2;
   const lattice = new Float32Array(gw * gh);
@@ -81,14 +96,22 @@ export function mixRgb(a: Rgb, b: Rgb, t: number): [number, number, number] {
 
 /** A colour jittered per channel by up to ±amount, for per-image variety. */
 export function jitterRgb(rng: Rng, c: Rgb, amount: number): [number, number, number] {
-  return [c[0] + rng.range(-amount, amount), c[1] + rng.range(-amount, amount), c[2] + rng.range(-amount, amount)];
+  return [
+    c[0] + rng.range(-amount, amount),
+    c[1] + rng.range(-amount, amount),
+    c[2] + rng.range(-amount, amount),
+  ];
 }
 
 /**
  * Piecewise-linear colour ramp: `stops` are [position, colour] with ascending positions.
  * Used for ripeness, where one number walks the skin from green through yellow to brown.
  */
-export function rampRgb(stops: ReadonlyArray<readonly [number, Rgb]>, t: number, out: number[]): void {
+export function rampRgb(
+  stops: ReadonlyArray<readonly [number, Rgb]>,
+  t: number,
+  out: number[],
+): void {
   const first = stops[0]!;
   const last = stops[stops.length - 1]!;
   let c0 = first[1];

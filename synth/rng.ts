@@ -45,7 +45,10 @@ export function createRng(...seedParts: ReadonlyArray<number | string>): Rng {
   let c = seedFrom("c", ...seedParts);
   let d = 1;
   const next = (): number => {
-    a |= 0; b |= 0; c |= 0; d |= 0;
+    a |= 0;
+    b |= 0;
+    c |= 0;
+    d |= 0;
     const t = (((a + b) | 0) + d) | 0;
     d = (d + 1) | 0;
     a = b ^ (b >>> 9);

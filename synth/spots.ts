@@ -30,7 +30,13 @@ export type FruitToImage = (p: number, q: number) => readonly [number, number];
  * bruise edges so they do not look like stamped circles.
  */
 export function splatMarks(
-  rng: Rng, w: number, h: number, counts: MarkCounts, shortAxis: number, toImage: FruitToImage, ragged: Float32Array,
+  rng: Rng,
+  w: number,
+  h: number,
+  counts: MarkCounts,
+  shortAxis: number,
+  toImage: FruitToImage,
+  ragged: Float32Array,
 ): SkinMarks {
   const dark = new Float32Array(w * h);
   const light = new Float32Array(w * h);
@@ -57,8 +63,15 @@ export function splatMarks(
 }
 
 function disc(
-  mask: Float32Array, w: number, h: number, cx: number, cy: number, r: number, strength: number,
-  fray: number, ragged: Float32Array | undefined,
+  mask: Float32Array,
+  w: number,
+  h: number,
+  cx: number,
+  cy: number,
+  r: number,
+  strength: number,
+  fray: number,
+  ragged: Float32Array | undefined,
 ): void {
   const reach = r * (1 + fray * 0.6) + 1;
   const x0 = Math.max(0, Math.floor(cx - reach));

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { mcnemarExact, pairedStatistics, quantileSorted, seededRandom } from "../lib/analyst/stats.ts";
+import {
+  mcnemarExact,
+  pairedStatistics,
+  quantileSorted,
+  seededRandom,
+} from "../lib/analyst/stats.ts";
 
 const labels = ["verde", "maduro"];
 
@@ -8,8 +13,17 @@ function paired(b: number, c: number, both: number, neither = 0) {
   const truth: number[] = [];
   const production: number[] = [];
   const candidate: number[] = [];
-  const push = (p: boolean, q: boolean, k: number) => { for (let i = 0; i < k; i++) { truth.push(0); production.push(p ? 0 : 1); candidate.push(q ? 0 : 1); } };
-  push(true, false, b); push(false, true, c); push(true, true, both); push(false, false, neither);
+  const push = (p: boolean, q: boolean, k: number) => {
+    for (let i = 0; i < k; i++) {
+      truth.push(0);
+      production.push(p ? 0 : 1);
+      candidate.push(q ? 0 : 1);
+    }
+  };
+  push(true, false, b);
+  push(false, true, c);
+  push(true, true, both);
+  push(false, false, neither);
   return { truth, production, candidate };
 }
 
@@ -45,7 +59,14 @@ describe("the paired bootstrap", () => {
   });
 
   it("gives a zero-width interval when the models agree on every image", () => {
-    const s = pairedStatistics({ ...paired(0, 0, 80, 20), labels, focusClass: "verde", resamples: 200, confidence: 0.95, seed: 1 });
+    const s = pairedStatistics({
+      ...paired(0, 0, 80, 20),
+      labels,
+      focusClass: "verde",
+      resamples: 200,
+      confidence: 0.95,
+      seed: 1,
+    });
     for (const i of s.intervals) expect([i.delta, i.low, i.high]).toEqual([0, 0, 0]);
     expect(s.mcnemar.p_value).toBe(1);
   });
@@ -54,7 +75,14 @@ describe("the paired bootstrap", () => {
     // n = 2000, b = 60 production-only, c = 40 candidate-only: delta = -20/2000 = -0.01.
     // Per-image variance of the paired difference: (b + c)/n - delta^2 = 0.05 - 0.0001 = 0.0499;
     // standard error sqrt(0.0499 / 2000) = 0.004995; 95% interval -0.01 ± 1.96 * 0.004995 = [-0.0198, -0.0002].
-    const s = pairedStatistics({ ...paired(60, 40, 1700, 200), labels, focusClass: "verde", resamples: 4000, confidence: 0.95, seed: 11 });
+    const s = pairedStatistics({
+      ...paired(60, 40, 1700, 200),
+      labels,
+      focusClass: "verde",
+      resamples: 4000,
+      confidence: 0.95,
+      seed: 11,
+    });
     const acc = s.intervals.find((i) => i.metric === "accuracy")!;
     expect(acc.delta).toBeCloseTo(-0.01, 12);
     expect(acc.low).toBeCloseTo(-0.0198, 3);
@@ -64,13 +92,32 @@ describe("the paired bootstrap", () => {
 
   it("is reproducible from its seed and changes with it", () => {
     const data = paired(30, 45, 300, 25);
-    const run = (seed: number) => pairedStatistics({ ...data, labels, focusClass: "verde", resamples: 500, confidence: 0.9, seed });
+    const run = (seed: number) =>
+      pairedStatistics({
+        ...data,
+        labels,
+        focusClass: "verde",
+        resamples: 500,
+        confidence: 0.9,
+        seed,
+      });
     expect(run(5)).toEqual(run(5));
     expect(run(5).intervals[0]!.low).not.toBe(run(6).intervals[0]!.low);
   });
 
   it("refuses predictions that do not pair up", () => {
-    expect(() => pairedStatistics({ truth: [0, 1], production: [0], candidate: [0, 1], labels, focusClass: "verde", resamples: 100, confidence: 0.95, seed: 1 })).toThrow(/pair up/);
+    expect(() =>
+      pairedStatistics({
+        truth: [0, 1],
+        production: [0],
+        candidate: [0, 1],
+        labels,
+        focusClass: "verde",
+        resamples: 100,
+        confidence: 0.95,
+        seed: 1,
+      }),
+    ).toThrow(/pair up/);
   });
 
   it("draws the same numbers from the same seed", () => {

@@ -22,7 +22,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const photo = (label: "verde" | "maduro", i: number) => encodeJpeg(renderPhoto(label, photoRng(5, label, i), 128));
+const photo = (label: "verde" | "maduro", i: number) =>
+  encodeJpeg(renderPhoto(label, photoRng(5, label, i), 128));
 
 describe("bucket watch", () => {
   it("turns new images in label folders into a manifest, skipping known and unusable objects", async () => {
@@ -36,25 +37,47 @@ describe("bucket watch", () => {
     // One image is already in a committed manifest: it is not new.
     const manifests = join(dir, "data-manifests");
     await mkdir(manifests, { recursive: true });
-    const first = await manifestFromIncoming(store, { prefix: "new", labels, known: new Set(), datasetId: "all" });
-    await writeFile(join(manifests, "old.json"), stringifyManifest({ ...first.manifest!, images: first.manifest!.images.slice(0, 1) }));
+    const first = await manifestFromIncoming(store, {
+      prefix: "new",
+      labels,
+      known: new Set(),
+      datasetId: "all",
+    });
+    await writeFile(
+      join(manifests, "old.json"),
+      stringifyManifest({ ...first.manifest!, images: first.manifest!.images.slice(0, 1) }),
+    );
     const known = await listedKeys(manifests, store.baseUri);
     expect(known.size).toBe(1);
 
-    const { manifest, skipped } = await manifestFromIncoming(store, { prefix: "new", labels, known, datasetId: "drop-2026-11-27" });
+    const { manifest, skipped } = await manifestFromIncoming(store, {
+      prefix: "new",
+      labels,
+      known,
+      datasetId: "drop-2026-11-27",
+    });
     expect(manifest!.images).toHaveLength(6);
     expect(validateManifest(manifest).errors).toEqual([]);
     expect(manifest!.base_uri).toBe("s3://incoming/drop");
     expect(new Set(manifest!.images.map((i) => i.label))).toEqual(new Set(["verde", "maduro"]));
     expect(manifest!.images.some((i) => i.split === "val")).toBe(true);
-    expect(skipped.map((s) => s.key).sort()).toEqual(["new/loose.jpg", "new/podrido/x.jpg", "new/verde/notes.txt"]);
-    expect(skipped.find((s) => s.key === "new/podrido/x.jpg")?.reason).toMatch(/not a class of the model/);
+    expect(skipped.map((s) => s.key).sort()).toEqual([
+      "new/loose.jpg",
+      "new/podrido/x.jpg",
+      "new/verde/notes.txt",
+    ]);
+    expect(skipped.find((s) => s.key === "new/podrido/x.jpg")?.reason).toMatch(
+      /not a class of the model/,
+    );
   });
 
   it("finds nothing when nothing is new", async () => {
     const root = join(dir, "empty-bucket");
     await mkdir(root, { recursive: true });
-    const { manifest, skipped } = await manifestFromIncoming(new FileStore(pathToFileURL(root).href), { prefix: "incoming", labels, known: new Set(), datasetId: "x" });
+    const { manifest, skipped } = await manifestFromIncoming(
+      new FileStore(pathToFileURL(root).href),
+      { prefix: "incoming", labels, known: new Set(), datasetId: "x" },
+    );
     expect(manifest).toBeUndefined();
     expect(skipped).toEqual([]);
   });

@@ -6,7 +6,13 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ConfigError, ConfigSchema, ENV_OVERRIDES, loadConfig, parseConfig } from "../lib/config.ts";
+import {
+  ConfigError,
+  ConfigSchema,
+  ENV_OVERRIDES,
+  loadConfig,
+  parseConfig,
+} from "../lib/config.ts";
 
 const REPO = resolve(import.meta.dirname, "..");
 
@@ -31,7 +37,16 @@ describe("parseConfig", () => {
     expect(config.policy.critical_class).toBe("maduro");
     expect(config.policy.bootstrap_decision).toBe("HUMAN_REVIEW");
     // The recipe worker/README.md's ablation chose on the real photos.
-    expect(config.training).toMatchObject({ epochs: 50, patience: 12, augment: false, label_smoothing: 0, ema_decay: 0, mixup: 0, replicas: "auto", device: "auto" });
+    expect(config.training).toMatchObject({
+      epochs: 50,
+      patience: 12,
+      augment: false,
+      label_smoothing: 0,
+      ema_decay: 0,
+      mixup: 0,
+      replicas: "auto",
+      device: "auto",
+    });
     // The file as shipped says the same.
     expect(loadConfig(join(REPO, "mlops.config.json")).training).toEqual(config.training);
     expect(config.s3).toEqual({ region: "us-east-1", force_path_style: false });
@@ -44,13 +59,17 @@ describe("parseConfig", () => {
   });
 
   it("names the file and the field of a bad value", () => {
-    const err = configError(() => parseConfig({ quality: { threshold: 11 } }, {}, "repo/mlops.config.json"));
+    const err = configError(() =>
+      parseConfig({ quality: { threshold: 11 } }, {}, "repo/mlops.config.json"),
+    );
     expect(err.message).toContain("repo/mlops.config.json: quality.threshold:");
     expect(err.message).toContain("mlops.config.schema.json");
   });
 
   it("names every bad field, not only the first", () => {
-    const err = configError(() => parseConfig({ model_name: "Mango Ripeness", training: { batch_size: 0 } }));
+    const err = configError(() =>
+      parseConfig({ model_name: "Mango Ripeness", training: { batch_size: 0 } }),
+    );
     expect(err.message).toContain("mlops.config.json: model_name:");
     expect(err.message).toContain("mlops.config.json: training.batch_size:");
   });
@@ -64,7 +83,9 @@ describe("parseConfig", () => {
 
   it("refuses the default critical class once the labels no longer include it", () => {
     const err = configError(() => parseConfig({ labels: ["verde", "hoja"] }));
-    expect(err.message).toContain('policy.critical_class "maduro" is not one of labels [verde, hoja]');
+    expect(err.message).toContain(
+      'policy.critical_class "maduro" is not one of labels [verde, hoja]',
+    );
   });
 });
 
@@ -72,22 +93,38 @@ describe("environment overrides", () => {
   it("win over the file, parsed to the field's type", () => {
     const config = parseConfig(
       { quality: { threshold: 7.0 }, training: { epochs: 12 }, s3: { region: "eu-west-1" } },
-      { MLOPS_QUALITY_THRESHOLD: "8.5", MLOPS_EPOCHS: "3", AWS_REGION: "sa-east-1", MLOPS_S3_FORCE_PATH_STYLE: "true", MLOPS_S3_ENDPOINT: "http://127.0.0.1:9000" },
+      {
+        MLOPS_QUALITY_THRESHOLD: "8.5",
+        MLOPS_EPOCHS: "3",
+        AWS_REGION: "sa-east-1",
+        MLOPS_S3_FORCE_PATH_STYLE: "true",
+        MLOPS_S3_ENDPOINT: "http://127.0.0.1:9000",
+      },
     );
     expect(config.quality.threshold).toBe(8.5);
     expect(config.training.epochs).toBe(3);
-    expect(config.s3).toEqual({ region: "sa-east-1", endpoint: "http://127.0.0.1:9000", force_path_style: true });
+    expect(config.s3).toEqual({
+      region: "sa-east-1",
+      endpoint: "http://127.0.0.1:9000",
+      force_path_style: true,
+    });
   });
 
   it("pick the training device, and a device that does not exist is an error naming the choices", () => {
     expect(parseConfig({}, {}).training.device).toBe("auto");
-    expect(parseConfig({ training: { device: "cpu" } }, { MLOPS_TRAIN_DEVICE: "gpu" }).training.device).toBe("gpu");
-    expect(configError(() => parseConfig({}, { MLOPS_TRAIN_DEVICE: "tpu" })).message).toMatch(/training\.device.*"auto".*"cpu".*"gpu"|training\.device.*auto.*cpu.*gpu/s);
+    expect(
+      parseConfig({ training: { device: "cpu" } }, { MLOPS_TRAIN_DEVICE: "gpu" }).training.device,
+    ).toBe("gpu");
+    expect(configError(() => parseConfig({}, { MLOPS_TRAIN_DEVICE: "tpu" })).message).toMatch(
+      /training\.device.*"auto".*"cpu".*"gpu"|training\.device.*auto.*cpu.*gpu/s,
+    );
   });
 
   it("are ignored when empty, as a copied .env.example leaves them", () => {
     const empty = Object.fromEntries(Object.keys(ENV_OVERRIDES).map((name) => [name, ""]));
-    expect(parseConfig({ training: { epochs: 5 } }, empty)).toEqual(parseConfig({ training: { epochs: 5 } }));
+    expect(parseConfig({ training: { epochs: 5 } }, empty)).toEqual(
+      parseConfig({ training: { epochs: 5 } }),
+    );
   });
 
   it("every one of them sets a field the schema has", () => {
@@ -102,7 +139,9 @@ describe("environment overrides", () => {
 
   it("name the variable when its value is not a number", () => {
     const err = configError(() => parseConfig({}, { MLOPS_EPOCHS: "twelve" }));
-    expect(err.message).toBe('environment variable MLOPS_EPOCHS="twelve" is not a number (fix: e.g. MLOPS_EPOCHS=7.0)');
+    expect(err.message).toBe(
+      'environment variable MLOPS_EPOCHS="twelve" is not a number (fix: e.g. MLOPS_EPOCHS=7.0)',
+    );
   });
 
   it("name the variable when its value is not a boolean", () => {
@@ -111,8 +150,12 @@ describe("environment overrides", () => {
   });
 
   it("name the variable, not the file, when the value is out of range", () => {
-    const err = configError(() => parseConfig({}, { MLOPS_QUALITY_THRESHOLD: "70" }, "mlops.config.json"));
-    expect(err.message).toContain("environment variable MLOPS_QUALITY_THRESHOLD: quality.threshold:");
+    const err = configError(() =>
+      parseConfig({}, { MLOPS_QUALITY_THRESHOLD: "70" }, "mlops.config.json"),
+    );
+    expect(err.message).toContain(
+      "environment variable MLOPS_QUALITY_THRESHOLD: quality.threshold:",
+    );
     expect(err.message).not.toContain("mlops.config.json: quality.threshold");
   });
 
@@ -141,7 +184,9 @@ describe("loadConfig", () => {
     const path = join(dir, "mlops.config.json");
     await writeFile(path, '{ "model_name": "mango-ripeness", }');
     const err = configError(() => loadConfig(path, {}));
-    expect(err.message).toMatch(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: not valid JSON`));
+    expect(err.message).toMatch(
+      new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: not valid JSON`),
+    );
     expect(err.cause).toBeInstanceOf(SyntaxError);
   });
 

@@ -12,7 +12,9 @@ describe("fused MobileNetV2 step against tfjs-layers (oneDNN off)", () => {
     const { layersLoss, fusedLoss, gaps } = compareOnBatch(tf);
     expect(Math.abs(fusedLoss - layersLoss)).toBeLessThan(1e-5);
     const { offenders, worst } = beyondRounding(gaps);
-    console.log(`oneDNN off: loss ${layersLoss} vs ${fusedLoss}; largest gradient gap ${worst.ratio.toFixed(2)}x float32 rounding (${worst.name})`);
+    console.log(
+      `oneDNN off: loss ${layersLoss} vs ${fusedLoss}; largest gradient gap ${worst.ratio.toFixed(2)}x float32 rounding (${worst.name})`,
+    );
     expect(offenders).toEqual([]);
   });
 });

@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { ensureNativeBackend } from "../worker/backend.ts";
 import { FusedMobileNetV2 } from "../worker/fused-mobilenet.ts";
-import { beyondRounding, compareOnBatch, lossCurves, seededBatch, TWIN, twinModel } from "./helpers/fused-twin.ts";
+import {
+  beyondRounding,
+  compareOnBatch,
+  lossCurves,
+  seededBatch,
+  TWIN,
+  twinModel,
+} from "./helpers/fused-twin.ts";
 
 // As training runs: oneDNN on, one intra-op thread. "Float32 rounding" is measured, not
 // assumed: each implementation's own gradient on the same batch in reverse order differs by
@@ -15,15 +22,20 @@ describe("fused MobileNetV2 step against tfjs-layers (oneDNN on)", () => {
     expect(Math.abs(fusedLoss - layersLoss)).toBeLessThan(1e-5);
     expect(gaps).toHaveLength(158); // every trainable weight of the layers model
     const { offenders, worst } = beyondRounding(gaps);
-    console.log(`oneDNN on: loss ${layersLoss} vs ${fusedLoss}; largest gradient gap ${worst.ratio.toFixed(2)}x float32 rounding (${worst.name})`);
+    console.log(
+      `oneDNN on: loss ${layersLoss} vs ${fusedLoss}; largest gradient gap ${worst.ratio.toFixed(2)}x float32 rounding (${worst.name})`,
+    );
     expect(offenders).toEqual([]);
   });
 
   it("follows the same loss curve over several Adam steps", async () => {
     const { layers, fused } = await lossCurves(tf, 6, 1e-3);
-    console.log(`loss curves: layers ${layers.map((l) => l.toFixed(4)).join(" ")} / fused ${fused.map((l) => l.toFixed(4)).join(" ")}`);
+    console.log(
+      `loss curves: layers ${layers.map((l) => l.toFixed(4)).join(" ")} / fused ${fused.map((l) => l.toFixed(4)).join(" ")}`,
+    );
     expect(fused[0]).toBeCloseTo(layers[0]!, 5);
-    for (let i = 1; i < layers.length; i++) expect(Math.abs(fused[i]! - layers[i]!) / layers[i]!).toBeLessThan(0.02);
+    for (let i = 1; i < layers.length; i++)
+      expect(Math.abs(fused[i]! - layers[i]!) / layers[i]!).toBeLessThan(0.02);
     expect(fused.at(-1)!).toBeLessThan(fused[0]! * 0.8); // it learns, as the layers model does
   });
 
@@ -39,13 +51,17 @@ describe("fused MobileNetV2 step against tfjs-layers (oneDNN on)", () => {
       const ours = net.predict(x);
       const theirs = model.predict(x) as typeof ours;
       const gap = tf.max(tf.abs(tf.sub(ours, theirs))).dataSync()[0]!;
-      console.log(`folded inference vs the layers model: largest probability difference ${gap.toExponential(2)}`);
+      console.log(
+        `folded inference vs the layers model: largest probability difference ${gap.toExponential(2)}`,
+      );
       expect(gap).toBeLessThan(1e-4);
       expect(tf.argMax(ours, 1).arraySync()).toEqual(tf.argMax(theirs, 1).arraySync());
       // A change of the weights refolds: the next prediction follows it.
       net.trainStep({ x, targets: y, learningRate: 1e-2 });
       net.writeTo(model);
-      const after = tf.max(tf.abs(tf.sub(net.predict(x), model.predict(x) as typeof ours))).dataSync()[0]!;
+      const after = tf
+        .max(tf.abs(tf.sub(net.predict(x), model.predict(x) as typeof ours)))
+        .dataSync()[0]!;
       expect(after).toBeLessThan(1e-4);
       tf.dispose([ours, theirs]);
     } finally {

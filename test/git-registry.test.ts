@@ -8,7 +8,19 @@ import { commitToBranch, showFile } from "../lib/git.ts";
 import { Registry } from "../lib/registry.ts";
 
 const exec = promisify(execFile);
-const git = async (cwd: string, ...args: string[]) => (await exec("git", args, { cwd, env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" } })).stdout.trim();
+const git = async (cwd: string, ...args: string[]) =>
+  (
+    await exec("git", args, {
+      cwd,
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: "t",
+        GIT_AUTHOR_EMAIL: "t@t",
+        GIT_COMMITTER_NAME: "t",
+        GIT_COMMITTER_EMAIL: "t@t",
+      },
+    })
+  ).stdout.trim();
 
 let repo: string;
 beforeEach(async () => {
@@ -20,7 +32,12 @@ beforeEach(async () => {
 });
 afterEach(async () => rm(repo, { recursive: true, force: true }));
 
-const lineage = (path: string, sha: string) => JSON.stringify({ manifests: [{ path, sha256: sha, dataset_id: "d", images: 3 }], eval_manifest: { path: "e.json", sha256: "x", images: 1 }, run_id: "r" });
+const lineage = (path: string, sha: string) =>
+  JSON.stringify({
+    manifests: [{ path, sha256: sha, dataset_id: "d", images: 3 }],
+    eval_manifest: { path: "e.json", sha256: "x", images: 1 },
+    run_id: "r",
+  });
 
 describe("promotion commits", () => {
   it("land on their own branch and leave the user's branch, index and working tree alone", async () => {
@@ -33,7 +50,10 @@ describe("promotion commits", () => {
     const { commit, base } = await commitToBranch(repo, {
       baseRef: "main",
       branch: "mlops/m-v1",
-      files: [{ path: "models/m/v1/metrics.json", content: "{}\n" }, { path: "models/m/production.json", content: '{"version":"v1"}\n' }],
+      files: [
+        { path: "models/m/v1/metrics.json", content: "{}\n" },
+        { path: "models/m/production.json", content: '{"version":"v1"}\n' },
+      ],
       message: "Promote m v1",
     });
 
@@ -51,15 +71,29 @@ describe("promotion commits", () => {
 
   it("a rerun moves the same branch instead of opening another", async () => {
     const files = [{ path: "a.txt", content: "1\n" }];
-    const first = await commitToBranch(repo, { baseRef: "main", branch: "mlops/m-v1", files, message: "one" });
-    const second = await commitToBranch(repo, { baseRef: "main", branch: "mlops/m-v1", files: [{ path: "a.txt", content: "2\n" }], message: "two" });
+    const first = await commitToBranch(repo, {
+      baseRef: "main",
+      branch: "mlops/m-v1",
+      files,
+      message: "one",
+    });
+    const second = await commitToBranch(repo, {
+      baseRef: "main",
+      branch: "mlops/m-v1",
+      files: [{ path: "a.txt", content: "2\n" }],
+      message: "two",
+    });
     expect(second.commit).not.toBe(first.commit);
-    expect(await git(repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/mlops/")).toBe("mlops/m-v1");
+    expect(await git(repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/mlops/")).toBe(
+      "mlops/m-v1",
+    );
     expect(await showFile(repo, "mlops/m-v1", "a.txt")).toBe("2");
   });
 
   it("refuses a missing base branch with the fix", async () => {
-    await expect(commitToBranch(repo, { baseRef: "trunk", branch: "x", files: [], message: "m" })).rejects.toThrow(/base branch "trunk" does not exist.*MLOPS_BASE_BRANCH/);
+    await expect(
+      commitToBranch(repo, { baseRef: "trunk", branch: "x", files: [], message: "m" }),
+    ).rejects.toThrow(/base branch "trunk" does not exist.*MLOPS_BASE_BRANCH/);
   });
 });
 
@@ -70,20 +104,41 @@ describe("the registry", () => {
     expect(await reg.production()).toBeUndefined();
 
     await mkdir(join(repo, "models/m/v1"), { recursive: true });
-    await writeFile(join(repo, "models/m/v1/lineage.json"), lineage("data-manifests/a.json", "a".repeat(64)));
-    await commitToBranch(repo, { baseRef: "main", branch: "mlops/m-v2", files: [{ path: "models/m/v2/lineage.json", content: lineage("data-manifests/b.json", "b".repeat(64)) }], message: "v2" });
+    await writeFile(
+      join(repo, "models/m/v1/lineage.json"),
+      lineage("data-manifests/a.json", "a".repeat(64)),
+    );
+    await commitToBranch(repo, {
+      baseRef: "main",
+      branch: "mlops/m-v2",
+      files: [
+        {
+          path: "models/m/v2/lineage.json",
+          content: lineage("data-manifests/b.json", "b".repeat(64)),
+        },
+      ],
+      message: "v2",
+    });
 
     expect(await reg.versions()).toEqual(["v1"]);
     expect(await reg.pendingVersions()).toEqual(["v2"]);
     expect(await reg.nextVersion()).toBe("v3");
     const trained = await reg.trainedManifests();
-    expect(trained.get(`data-manifests/a.json@${"a".repeat(64)}`)).toMatchObject({ version: "v1", pending: false });
-    expect(trained.get(`data-manifests/b.json@${"b".repeat(64)}`)).toMatchObject({ version: "v2", pending: true });
+    expect(trained.get(`data-manifests/a.json@${"a".repeat(64)}`)).toMatchObject({
+      version: "v1",
+      pending: false,
+    });
+    expect(trained.get(`data-manifests/b.json@${"b".repeat(64)}`)).toMatchObject({
+      version: "v2",
+      pending: true,
+    });
   });
 
   it("a corrupt production pointer is an error that says how to fix it", async () => {
     await mkdir(join(repo, "models/m"), { recursive: true });
     await writeFile(join(repo, "models/m/production.json"), "{not json");
-    await expect(new Registry(repo, "models", "m").production()).rejects.toThrow(/models\/m\/production.json is not valid JSON.*git/);
+    await expect(new Registry(repo, "models", "m").production()).rejects.toThrow(
+      /models\/m\/production.json is not valid JSON.*git/,
+    );
   });
 });

@@ -13,7 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { publishModelFolder } from "../lib/artifacts.ts";
 import { createGitHubClient, type GitHubClient } from "../lib/github/client.ts";
 import { readProductionPointer } from "../lib/github/contents.ts";
-import { PromotionVerificationError, promoteProduction, type PromoteOptions } from "../lib/github/promote.ts";
+import {
+  PromotionVerificationError,
+  promoteProduction,
+  type PromoteOptions,
+} from "../lib/github/promote.ts";
 import { proposePromotion } from "../lib/github/promotion.ts";
 import type { ModelArtifact, ProductionPointer } from "../lib/registry.ts";
 import { S3Store, createS3Client, sha256, type ObjectStore } from "../lib/storage/index.ts";
@@ -50,7 +54,13 @@ beforeAll(async () => {
   artifacts = new S3Store("s3://artifacts/models", s3Client);
   servingPuts = [];
   serving = countingStore(new S3Store("s3://serving/app", s3Client));
-  client = createGitHubClient({ token: gh.token, baseUrl: gh.baseUrl, owner: gh.owner, repo: gh.repo, retry: { sleep: async () => {}, log: () => {} } });
+  client = createGitHubClient({
+    token: gh.token,
+    baseUrl: gh.baseUrl,
+    owner: gh.owner,
+    repo: gh.repo,
+    retry: { sleep: async () => {}, log: () => {} },
+  });
   tmp = await mkdtemp(join(tmpdir(), "promote-"));
 });
 afterAll(async () => {
@@ -60,45 +70,83 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-const tflite = (version: string) => Buffer.concat([Buffer.from("\x1c\x00\x00\x00TFL3"), Buffer.from(`weights of ${version} `.repeat(50))]);
+const tflite = (version: string) =>
+  Buffer.concat([
+    Buffer.from("\x1c\x00\x00\x00TFL3"),
+    Buffer.from(`weights of ${version} `.repeat(50)),
+  ]);
 
 /** A trained version's folder, uploaded content-addressed as deploy_to_production does. */
 async function publish(version: string, opts: { tflite?: boolean } = {}): Promise<ModelArtifact> {
   const dir = join(tmp, version);
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, "model.json"), JSON.stringify({ version, weightsManifest: [{ paths: ["weights.bin"] }] }));
+  await writeFile(
+    join(dir, "model.json"),
+    JSON.stringify({ version, weightsManifest: [{ paths: ["weights.bin"] }] }),
+  );
   await writeFile(join(dir, "weights.bin"), Buffer.from(`tfjs weights ${version}`));
-  if (opts.tflite !== false) await writeFile(join(dir, `mango_model_${version}.tflite`), tflite(version));
-  return publishModelFolder(artifacts, MODEL, dir, { inputSize: 96, labels: ["unripe", "ripe", "overripe"] });
+  if (opts.tflite !== false)
+    await writeFile(join(dir, `mango_model_${version}.tflite`), tflite(version));
+  return publishModelFolder(artifacts, MODEL, dir, {
+    inputSize: 96,
+    labels: ["unripe", "ripe", "overripe"],
+  });
 }
 
 function pointerOf(version: string, artifact: ModelArtifact): ProductionPointer {
-  return { model: MODEL, version, artifact, decided: "APPROVE", reason: `${version} beats production on macro F1`, proposed_at: "2025-06-01T00:00:00.000Z" };
+  return {
+    model: MODEL,
+    version,
+    artifact,
+    decided: "APPROVE",
+    reason: `${version} beats production on macro F1`,
+    proposed_at: "2025-06-01T00:00:00.000Z",
+  };
 }
 
 /** Opens the promotion pull request for `version` and merges it; returns the merge commit. */
 async function proposeAndMerge(version: string, artifact: ModelArtifact): Promise<string> {
   const proposal = await proposePromotion(client, {
-    baseBranch: "main", branch: `mlops/${MODEL}-${version}`,
+    baseBranch: "main",
+    branch: `mlops/${MODEL}-${version}`,
     files: [
-      { path: `models/${MODEL}/${version}/artifact.json`, content: JSON.stringify(artifact, null, 2) + "\n" },
+      {
+        path: `models/${MODEL}/${version}/artifact.json`,
+        content: JSON.stringify(artifact, null, 2) + "\n",
+      },
       { path: POINTER, content: JSON.stringify(pointerOf(version, artifact), null, 2) + "\n" },
     ],
-    commitMessage: `Promote ${MODEL} ${version}`, title: `Promote ${MODEL} ${version}`, body: "analysis", draft: false,
-    labels: ["mlops:approved"], reviewers: [],
+    commitMessage: `Promote ${MODEL} ${version}`,
+    title: `Promote ${MODEL} ${version}`,
+    body: "analysis",
+    draft: false,
+    labels: ["mlops:approved"],
+    reviewers: [],
   });
-  const merged = await client.octokit.rest.pulls.merge({ owner: gh.owner, repo: gh.repo, pull_number: proposal.pullRequest.number });
+  const merged = await client.octokit.rest.pulls.merge({
+    owner: gh.owner,
+    repo: gh.repo,
+    pull_number: proposal.pullRequest.number,
+  });
   return merged.data.sha;
 }
 
 /** `git revert -m 1 <merge>` through the git data API: main gets the tree from before the merge. */
 async function revertMerge(merge: string): Promise<string> {
   const { octokit, owner, repo } = client;
-  const before = (await octokit.rest.git.getCommit({ owner, repo, commit_sha: merge })).data.parents[0]!.sha;
-  const tree = (await octokit.rest.git.getCommit({ owner, repo, commit_sha: before })).data.tree.sha;
+  const before = (await octokit.rest.git.getCommit({ owner, repo, commit_sha: merge })).data
+    .parents[0]!.sha;
+  const tree = (await octokit.rest.git.getCommit({ owner, repo, commit_sha: before })).data.tree
+    .sha;
   const head = (await octokit.rest.git.getRef({ owner, repo, ref: "heads/main" })).data.object.sha;
-  const revert = await octokit.rest.git.createCommit({ owner, repo, message: `Revert ${merge.slice(0, 10)}`, tree, parents: [head] });
+  const revert = await octokit.rest.git.createCommit({
+    owner,
+    repo,
+    message: `Revert ${merge.slice(0, 10)}`,
+    tree,
+    parents: [head],
+  });
   await octokit.rest.git.updateRef({ owner, repo, ref: "heads/main", sha: revert.data.sha });
   return revert.data.sha;
 }
@@ -106,7 +154,11 @@ async function revertMerge(merge: string): Promise<string> {
 function promoteAt(commit: string, over: Partial<PromoteOptions> = {}) {
   return promoteProduction({
     readPointer: () => readProductionPointer(client, POINTER, commit),
-    artifactStore: artifacts, servingStore: serving, servingKey: SERVING_KEY, client, commit,
+    artifactStore: artifacts,
+    servingStore: serving,
+    servingKey: SERVING_KEY,
+    client,
+    commit,
     now: () => new Date("2025-06-02T00:00:00.000Z"),
     ...over,
   });
@@ -114,7 +166,9 @@ function promoteAt(commit: string, over: Partial<PromoteOptions> = {}) {
 
 async function served() {
   const bytes = await serving.get(SERVING_KEY);
-  const record = JSON.parse((await serving.get(`${MODEL}/production/production.json`)).toString()) as { version: string; sha256: string };
+  const record = JSON.parse(
+    (await serving.get(`${MODEL}/production/production.json`)).toString(),
+  ) as { version: string; sha256: string };
   return { bytes, sha: sha256(bytes), record };
 }
 
@@ -129,16 +183,35 @@ describe("promoteProduction", () => {
     v1 = await publish("v1");
     merge1 = await proposeAndMerge("v1", v1);
     const out = await promoteAt(merge1);
-    expect(out).toMatchObject({ version: "v1", changed: true, previousVersion: undefined, notes: [] });
+    expect(out).toMatchObject({
+      version: "v1",
+      changed: true,
+      previousVersion: undefined,
+      notes: [],
+    });
 
     const now = await served();
     expect(now.bytes).toEqual(tflite("v1"));
-    expect(now.record).toMatchObject({ model: MODEL, version: "v1", sha256: sha256(tflite("v1")), bytes: tflite("v1").length, key: SERVING_KEY, commit: merge1, promoted_at: "2025-06-02T00:00:00.000Z" });
+    expect(now.record).toMatchObject({
+      model: MODEL,
+      version: "v1",
+      sha256: sha256(tflite("v1")),
+      bytes: tflite("v1").length,
+      key: SERVING_KEY,
+      commit: merge1,
+      promoted_at: "2025-06-02T00:00:00.000Z",
+    });
     expect(now.record.sha256).toBe(v1.files.find((f) => f.name.endsWith(".tflite"))!.sha256);
     // The TF.js files sit beside it with their own names, so model.json finds weights.bin.
-    expect((await serving.get(`${MODEL}/production/weights.bin`)).toString()).toBe("tfjs weights v1");
+    expect((await serving.get(`${MODEL}/production/weights.bin`)).toString()).toBe(
+      "tfjs weights v1",
+    );
     // production.json last: until then a reader still sees the previous record.
-    expect(servingPuts).toEqual(["model.json", "weights.bin", "model.tflite", "production.json"].map((n) => `${MODEL}/production/${n}`));
+    expect(servingPuts).toEqual(
+      ["model.json", "weights.bin", "model.tflite", "production.json"].map(
+        (n) => `${MODEL}/production/${n}`,
+      ),
+    );
 
     expect(gh.git.refs.get(`refs/tags/${MODEL}-v1`)).toBe(merge1);
     expect(release(`${MODEL}-v1`)).toMatchObject({ name: `${MODEL} v1`, target_commitish: merge1 });
@@ -152,8 +225,16 @@ describe("promoteProduction", () => {
   it("does nothing on a rerun", async () => {
     const puts = servingPuts.length;
     const again = await promoteAt(merge1);
-    expect(again).toMatchObject({ version: "v1", changed: false, previousVersion: "v1", notes: [] });
-    expect(again.release).toMatchObject({ tag: { created: false }, release: { created: false, assets: [{ uploaded: false }] } });
+    expect(again).toMatchObject({
+      version: "v1",
+      changed: false,
+      previousVersion: "v1",
+      notes: [],
+    });
+    expect(again.release).toMatchObject({
+      tag: { created: false },
+      release: { created: false, assets: [{ uploaded: false }] },
+    });
     expect(servingPuts.length).toBe(puts);
     expect(gh.state.releases).toHaveLength(1);
   });
@@ -166,7 +247,9 @@ describe("promoteProduction", () => {
     expect(out).toMatchObject({ version: "v2", changed: true, previousVersion: "v1" });
     expect((await served()).bytes).toEqual(tflite("v2"));
     expect(release(`${MODEL}-v2`)!.assets.map((a) => a.name)).toEqual(["mango_model_v2.tflite"]);
-    expect(gh.requests.filter((r) => r.path.startsWith("/api/uploads/")).map((r) => r.status)).toEqual([201, 502, 422]);
+    expect(
+      gh.requests.filter((r) => r.path.startsWith("/api/uploads/")).map((r) => r.status),
+    ).toEqual([201, 502, 422]);
   });
 
   it("rolls back to v1 when the merge is reverted, reusing v1's tag and release", async () => {
@@ -175,7 +258,11 @@ describe("promoteProduction", () => {
     expect(out).toMatchObject({ version: "v1", changed: true, previousVersion: "v2" });
     const now = await served();
     expect(now.bytes).toEqual(tflite("v1"));
-    expect(now.record).toMatchObject({ version: "v1", sha256: sha256(tflite("v1")), commit: revert });
+    expect(now.record).toMatchObject({
+      version: "v1",
+      sha256: sha256(tflite("v1")),
+      commit: revert,
+    });
     expect(gh.git.refs.get(`refs/tags/${MODEL}-v1`)).toBe(merge1);
     expect(out.notes.join("\n")).toMatch(/tag mango-ripeness-v1 already points at .* left as is/);
     expect(gh.state.releases.map((r) => r.tag_name)).toEqual([`${MODEL}-v1`, `${MODEL}-v2`]);
@@ -183,12 +270,19 @@ describe("promoteProduction", () => {
 
   it("refuses an artifact whose bytes do not match the registry, changing nothing", async () => {
     const v3 = await publish("v3");
-    const tampered: ModelArtifact = { ...v3, files: v3.files.map((f) => (f.name.endsWith(".tflite") ? { ...f, sha256: sha256(Buffer.from("what was reviewed")) } : f)) };
+    const tampered: ModelArtifact = {
+      ...v3,
+      files: v3.files.map((f) =>
+        f.name.endsWith(".tflite") ? { ...f, sha256: sha256(Buffer.from("what was reviewed")) } : f,
+      ),
+    };
     const merge3 = await proposeAndMerge("v3", tampered);
     const puts = servingPuts.length;
     const err = await promoteAt(merge3).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PromotionVerificationError);
-    expect((err as Error).message).toMatch(/promotion of v3 refused, serving location unchanged: mango_model_v3\.tflite \(s3:\/\/artifacts\/models\/.*\): sha256 [0-9a-f]{64}, the registry says/);
+    expect((err as Error).message).toMatch(
+      /promotion of v3 refused, serving location unchanged: mango_model_v3\.tflite \(s3:\/\/artifacts\/models\/.*\): sha256 [0-9a-f]{64}, the registry says/,
+    );
     expect(servingPuts.length).toBe(puts);
     expect((await served()).record.version).toBe("v1");
     expect(gh.git.refs.has(`refs/tags/${MODEL}-v3`)).toBe(false);
@@ -196,16 +290,38 @@ describe("promoteProduction", () => {
   });
 
   it("refuses an artifact missing from the store", async () => {
-    const v1Gone: ModelArtifact = { ...v1, files: [...v1.files, { name: "extra.bin", sha256: "0".repeat(64), bytes: 1, uri: "s3://artifacts/models/mango-ripeness/none/extra.bin" }] };
+    const v1Gone: ModelArtifact = {
+      ...v1,
+      files: [
+        ...v1.files,
+        {
+          name: "extra.bin",
+          sha256: "0".repeat(64),
+          bytes: 1,
+          uri: "s3://artifacts/models/mango-ripeness/none/extra.bin",
+        },
+      ],
+    };
     const pointer = pointerOf("v1", v1Gone);
-    await expect(promoteProduction({ readPointer: async () => pointer, artifactStore: artifacts, servingStore: serving, servingKey: SERVING_KEY }))
-      .rejects.toThrow(/extra\.bin .*missing from the artifact store/);
+    await expect(
+      promoteProduction({
+        readPointer: async () => pointer,
+        artifactStore: artifacts,
+        servingStore: serving,
+        servingKey: SERVING_KEY,
+      }),
+    ).rejects.toThrow(/extra\.bin .*missing from the artifact store/);
   });
 
   it("serves a TF.js-only artifact without a client, and says the .tflite key was not written", async () => {
     const v4 = await publish("v4", { tflite: false });
     const store = new S3Store("s3://serving/tfjs-only", s3Client);
-    const out = await promoteProduction({ readPointer: async () => pointerOf("v4", v4), artifactStore: artifacts, servingStore: store, servingKey: SERVING_KEY });
+    const out = await promoteProduction({
+      readPointer: async () => pointerOf("v4", v4),
+      artifactStore: artifacts,
+      servingStore: store,
+      servingKey: SERVING_KEY,
+    });
     expect(out.changed).toBe(true);
     expect(out.record).toMatchObject({ version: "v4", key: `${MODEL}/production/model.json` });
     expect(out.notes.join("\n")).toMatch(/has no \.tflite: .*model\.tflite was not written/);
@@ -213,7 +329,12 @@ describe("promoteProduction", () => {
   });
 
   it("does nothing before the first promotion", async () => {
-    const out = await promoteProduction({ readPointer: async () => undefined, artifactStore: artifacts, servingStore: serving, servingKey: SERVING_KEY });
+    const out = await promoteProduction({
+      readPointer: async () => undefined,
+      artifactStore: artifacts,
+      servingStore: serving,
+      servingKey: SERVING_KEY,
+    });
     expect(out).toMatchObject({ version: undefined, changed: false });
   });
 });

@@ -8,9 +8,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { git, showFile } from "../lib/git.ts";
-import { createGitHubClient, GitHubRateLimitError, retryDecision, type GitHubClient } from "../lib/github/client.ts";
+import {
+  createGitHubClient,
+  GitHubRateLimitError,
+  retryDecision,
+  type GitHubClient,
+} from "../lib/github/client.ts";
 import { proposePromotion, type PromotionProposal } from "../lib/github/promotion.ts";
-import { decisionLabels, promotionTargetFromEnv, type PromotionRequest } from "../lib/github/target.ts";
+import {
+  decisionLabels,
+  promotionTargetFromEnv,
+  type PromotionRequest,
+} from "../lib/github/target.ts";
 import { startGitHubServer, type RunningGitHubServer } from "./helpers/github-server.ts";
 
 let gh: RunningGitHubServer;
@@ -20,8 +29,15 @@ const NOW = Date.UTC(2025, 5, 1, 12, 0, 0);
 
 function client(): GitHubClient {
   return createGitHubClient({
-    token: gh.token, baseUrl: gh.baseUrl, owner: gh.owner, repo: gh.repo,
-    retry: { sleep: async (ms) => void sleeps.push(ms), now: () => NOW, log: (m) => void logs.push(m) },
+    token: gh.token,
+    baseUrl: gh.baseUrl,
+    owner: gh.owner,
+    repo: gh.repo,
+    retry: {
+      sleep: async (ms) => void sleeps.push(ms),
+      now: () => NOW,
+      log: (m) => void logs.push(m),
+    },
   });
 }
 
@@ -38,7 +54,10 @@ function proposal(over: Partial<PromotionProposal> = {}): PromotionProposal {
     title: "Promote mango-ripeness v2",
     body: "## Analysis\n\nAccuracy 0.93 against 0.90 in production.",
     draft: false,
-    labels: [{ name: "mlops:approved", color: "0e8a16", description: "the analyst approved" }, "mlops:promotion"],
+    labels: [
+      { name: "mlops:approved", color: "0e8a16", description: "the analyst approved" },
+      "mlops:promotion",
+    ],
     removeLabels: ["mlops:needs-review"],
     reviewers: ["alice"],
     ...over,
@@ -47,7 +66,8 @@ function proposal(over: Partial<PromotionProposal> = {}): PromotionProposal {
 
 const pulls = () => gh.state.issues.filter((i) => i.pull);
 const posts = (re: RegExp) => gh.requests.filter((r) => r.method === "POST" && re.test(r.path));
-const fileOnBranch = (branch: string, path: string) => gh.git.fileAt(gh.git.resolve(branch)!, path)?.content;
+const fileOnBranch = (branch: string, path: string) =>
+  gh.git.fileAt(gh.git.resolve(branch)!, path)?.content;
 
 beforeEach(async () => {
   gh = await startGitHubServer();
@@ -61,27 +81,62 @@ afterEach(async () => {
 describe("proposePromotion", () => {
   it("opens one pull request from one commit on the branch, and a rerun updates the same one", async () => {
     const first = await proposePromotion(client(), proposal());
-    expect(first).toMatchObject({ created: true, branchMoved: true, warnings: [], pullRequest: { number: 1, draft: false } });
+    expect(first).toMatchObject({
+      created: true,
+      branchMoved: true,
+      warnings: [],
+      pullRequest: { number: 1, draft: false },
+    });
     expect(first.pullRequest.url).toBe(`${gh.origin}/${gh.owner}/${gh.repo}/pull/1`);
     const head = gh.git.commits.get(first.commit)!;
     expect(head.parents).toEqual([gh.git.refs.get("refs/heads/main")]);
-    expect(fileOnBranch("mlops/mango-ripeness-v2", "models/mango-ripeness/production.json")?.toString()).toBe('{"version":"v2"}\n');
-    expect(fileOnBranch("mlops/mango-ripeness-v2", "models/mango-ripeness/v2/probe.bin")).toEqual(Buffer.from([0, 255, 1, 254]));
-    expect(fileOnBranch("mlops/mango-ripeness-v2", "README.md")?.toString()).toBe("# mango-mlops\n");
+    expect(
+      fileOnBranch("mlops/mango-ripeness-v2", "models/mango-ripeness/production.json")?.toString(),
+    ).toBe('{"version":"v2"}\n');
+    expect(fileOnBranch("mlops/mango-ripeness-v2", "models/mango-ripeness/v2/probe.bin")).toEqual(
+      Buffer.from([0, 255, 1, 254]),
+    );
+    expect(fileOnBranch("mlops/mango-ripeness-v2", "README.md")?.toString()).toBe(
+      "# mango-mlops\n",
+    );
     expect(fileOnBranch("main", "models/mango-ripeness/production.json")).toBeUndefined();
-    expect(pulls()[0]).toMatchObject({ title: "Promote mango-ripeness v2", body: proposal().body, labels: ["mlops:approved", "mlops:promotion"] });
-    expect(gh.state.labels.get("mlops:approved")).toMatchObject({ color: "0e8a16", description: "the analyst approved" });
+    expect(pulls()[0]).toMatchObject({
+      title: "Promote mango-ripeness v2",
+      body: proposal().body,
+      labels: ["mlops:approved", "mlops:promotion"],
+    });
+    expect(gh.state.labels.get("mlops:approved")).toMatchObject({
+      color: "0e8a16",
+      description: "the analyst approved",
+    });
     // Not a draft: nobody is asked to review.
     expect(pulls()[0]!.pull!.requested_reviewers).toEqual([]);
 
     const same = await proposePromotion(client(), proposal());
-    expect(same).toMatchObject({ created: false, branchMoved: false, commit: first.commit, pullRequest: { number: 1 } });
+    expect(same).toMatchObject({
+      created: false,
+      branchMoved: false,
+      commit: first.commit,
+      pullRequest: { number: 1 },
+    });
 
-    const changed = await proposePromotion(client(), proposal({
-      files: [{ path: "models/mango-ripeness/production.json", content: '{"version":"v2","rerun":true}\n' }],
-      body: "## Analysis\n\nRerun: accuracy 0.94.",
-    }));
-    expect(changed).toMatchObject({ created: false, branchMoved: true, pullRequest: { number: 1 } });
+    const changed = await proposePromotion(
+      client(),
+      proposal({
+        files: [
+          {
+            path: "models/mango-ripeness/production.json",
+            content: '{"version":"v2","rerun":true}\n',
+          },
+        ],
+        body: "## Analysis\n\nRerun: accuracy 0.94.",
+      }),
+    );
+    expect(changed).toMatchObject({
+      created: false,
+      branchMoved: true,
+      pullRequest: { number: 1 },
+    });
     expect(changed.commit).not.toBe(first.commit);
     expect(gh.git.refs.get("refs/heads/mlops/mango-ripeness-v2")).toBe(changed.commit);
     expect(pulls()).toHaveLength(1);
@@ -90,15 +145,22 @@ describe("proposePromotion", () => {
   });
 
   it("opens HUMAN_REVIEW as a draft with its label and the configured reviewers; a later APPROVE swaps the label", async () => {
-    const review = await proposePromotion(client(), proposal({
-      draft: true,
-      title: "[review] Promote mango-ripeness v2",
-      labels: [{ name: "mlops:needs-review", color: "fbca04" }, "mlops:promotion"],
-      removeLabels: ["mlops:approved"],
-      reviewers: ["alice", "@mango-farms/ml-reviewers"],
-    }));
+    const review = await proposePromotion(
+      client(),
+      proposal({
+        draft: true,
+        title: "[review] Promote mango-ripeness v2",
+        labels: [{ name: "mlops:needs-review", color: "fbca04" }, "mlops:promotion"],
+        removeLabels: ["mlops:approved"],
+        reviewers: ["alice", "@mango-farms/ml-reviewers"],
+      }),
+    );
     expect(review).toMatchObject({ created: true, pullRequest: { draft: true }, warnings: [] });
-    expect(pulls()[0]!.pull).toMatchObject({ draft: true, requested_reviewers: ["alice"], requested_teams: ["ml-reviewers"] });
+    expect(pulls()[0]!.pull).toMatchObject({
+      draft: true,
+      requested_reviewers: ["alice"],
+      requested_teams: ["ml-reviewers"],
+    });
     expect(pulls()[0]!.labels).toEqual(["mlops:needs-review", "mlops:promotion"]);
     expect(gh.state.labels.get("mlops:needs-review")!.color).toBe("fbca04");
 
@@ -110,7 +172,10 @@ describe("proposePromotion", () => {
   });
 
   it("warns, without failing, when a reviewer cannot be requested", async () => {
-    const result = await proposePromotion(client(), proposal({ draft: true, reviewers: ["mallory"] }));
+    const result = await proposePromotion(
+      client(),
+      proposal({ draft: true, reviewers: ["mallory"] }),
+    );
     expect(result.pullRequest.number).toBe(1);
     expect(result.warnings.join("\n")).toMatch(/mallory.*collaborators/);
   });
@@ -131,9 +196,16 @@ describe("proposePromotion", () => {
     gh.failNext("POST", /\/git\/blobs$/, {
       status: 403,
       headers: { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(reset) },
-      body: { message: "API rate limit exceeded for installation ID 1.", documentation_url: "https://docs.github.com/rest/rate-limit" },
+      body: {
+        message: "API rate limit exceeded for installation ID 1.",
+        documentation_url: "https://docs.github.com/rest/rate-limit",
+      },
     });
-    gh.failNext("POST", /\/labels$/, { status: 429, headers: { "retry-after": "7" }, body: { message: "You have exceeded a secondary rate limit." } });
+    gh.failNext("POST", /\/labels$/, {
+      status: 429,
+      headers: { "retry-after": "7" },
+      body: { message: "You have exceeded a secondary rate limit." },
+    });
     const result = await proposePromotion(client(), proposal());
     expect(result.created).toBe(true);
     expect(sleeps).toEqual([43_000, 7_000]);
@@ -141,10 +213,16 @@ describe("proposePromotion", () => {
   });
 
   it("fails at once with a clear error when the rate limit resets later than it waits, and opens nothing", async () => {
-    gh.failNext("GET", /\/git\/ref\/heads\/main$/, { status: 403, headers: { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(NOW / 1000 + 3600) }, body: { message: "API rate limit exceeded" } });
+    gh.failNext("GET", /\/git\/ref\/heads\/main$/, {
+      status: 403,
+      headers: { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(NOW / 1000 + 3600) },
+      body: { message: "API rate limit exceeded" },
+    });
     const err = await proposePromotion(client(), proposal()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GitHubRateLimitError);
-    expect((err as Error).message).toMatch(/resets at 2025-06-01T13:00:00.000Z .*rerun after the reset/);
+    expect((err as Error).message).toMatch(
+      /resets at 2025-06-01T13:00:00.000Z .*rerun after the reset/,
+    );
     expect(sleeps).toEqual([]);
     expect(pulls()).toHaveLength(0);
   });
@@ -152,8 +230,16 @@ describe("proposePromotion", () => {
   it("reconciles a 422 for a branch that already exists (a lost answer, retried) by moving it", async () => {
     gh.failNext("POST", /\/git\/refs$/, { status: 502, afterApply: true });
     const result = await proposePromotion(client(), proposal());
-    expect(gh.requests.filter((r) => r.method === "POST" && /\/git\/refs$/.test(r.path)).map((r) => r.status)).toEqual([502, 422]);
-    expect(gh.requests.some((r) => r.method === "PATCH" && /git\/refs\/heads\/mlops\/mango-ripeness-v2$/.test(r.path))).toBe(true);
+    expect(
+      gh.requests
+        .filter((r) => r.method === "POST" && /\/git\/refs$/.test(r.path))
+        .map((r) => r.status),
+    ).toEqual([502, 422]);
+    expect(
+      gh.requests.some(
+        (r) => r.method === "PATCH" && /git\/refs\/heads\/mlops\/mango-ripeness-v2$/.test(r.path),
+      ),
+    ).toBe(true);
     expect(gh.git.refs.get("refs/heads/mlops/mango-ripeness-v2")).toBe(result.commit);
   });
 
@@ -181,7 +267,9 @@ describe("proposePromotion", () => {
   });
 
   it("names the missing base branch and the setting that fixes it", async () => {
-    await expect(proposePromotion(client(), proposal({ baseBranch: "trunk" }))).rejects.toThrow(/base branch "trunk" does not exist .*MLOPS_BASE_BRANCH/);
+    await expect(proposePromotion(client(), proposal({ baseBranch: "trunk" }))).rejects.toThrow(
+      /base branch "trunk" does not exist .*MLOPS_BASE_BRANCH/,
+    );
   });
 });
 
@@ -190,36 +278,82 @@ describe("retryDecision", () => {
   it("backs off exponentially on server errors and stops after maxRetries", () => {
     const failure = { status: 504, message: "Gateway Timeout", response: { headers: {} } };
     expect([0, 1, 2, 3].map((a) => retryDecision(failure, a, policy))).toMatchObject([
-      { retry: true, waitMs: 500 }, { retry: true, waitMs: 1000 }, { retry: true, waitMs: 2000 }, { retry: false },
+      { retry: true, waitMs: 500 },
+      { retry: true, waitMs: 1000 },
+      { retry: true, waitMs: 2000 },
+      { retry: false },
     ]);
   });
   it("retries a connection failure (500 without a response) but not a 500 answer", () => {
-    expect(retryDecision({ status: 500, message: "ECONNRESET" }, 0, policy)).toMatchObject({ retry: true });
-    expect(retryDecision({ status: 500, message: "boom", response: { headers: {} } }, 0, policy)).toEqual({ retry: false });
+    expect(retryDecision({ status: 500, message: "ECONNRESET" }, 0, policy)).toMatchObject({
+      retry: true,
+    });
+    expect(
+      retryDecision({ status: 500, message: "boom", response: { headers: {} } }, 0, policy),
+    ).toEqual({ retry: false });
   });
   it("does not retry a 403 that is not a rate limit, nor a 404 or 422", () => {
-    for (const status of [403, 404, 422]) expect(retryDecision({ status, message: "Resource not accessible by integration", response: { headers: { "x-ratelimit-remaining": "4000" } } }, 0, policy)).toEqual({ retry: false });
+    for (const status of [403, 404, 422])
+      expect(
+        retryDecision(
+          {
+            status,
+            message: "Resource not accessible by integration",
+            response: { headers: { "x-ratelimit-remaining": "4000" } },
+          },
+          0,
+          policy,
+        ),
+      ).toEqual({ retry: false });
   });
   it("waits a minute for a secondary rate limit without headers", () => {
-    expect(retryDecision({ status: 403, message: "You have exceeded a secondary rate limit", response: { headers: {} } }, 0, policy)).toMatchObject({ retry: true, waitMs: 60_000 });
+    expect(
+      retryDecision(
+        {
+          status: 403,
+          message: "You have exceeded a secondary rate limit",
+          response: { headers: {} },
+        },
+        0,
+        policy,
+      ),
+    ).toMatchObject({ retry: true, waitMs: 60_000 });
   });
 });
 
 describe("promotionTargetFromEnv", () => {
   const request = (decision: PromotionRequest["decision"]): PromotionRequest => ({
-    decision, baseBranch: "main", branch: "mlops/mango-ripeness-v3",
-    files: [{ path: "models/mango-ripeness/production.json", content: `{"version":"v3","decision":"${decision}"}\n` }],
-    commitMessage: "Promote mango-ripeness v3", title: "Promote mango-ripeness v3", body: `decided ${decision}`,
+    decision,
+    baseBranch: "main",
+    branch: "mlops/mango-ripeness-v3",
+    files: [
+      {
+        path: "models/mango-ripeness/production.json",
+        content: `{"version":"v3","decision":"${decision}"}\n`,
+      },
+    ],
+    commitMessage: "Promote mango-ripeness v3",
+    title: "Promote mango-ripeness v3",
+    body: `decided ${decision}`,
   });
 
   it("proposes on GitHub with the token and repository Actions provides, labelled by decision", async () => {
     const target = promotionTargetFromEnv(
-      { GITHUB_TOKEN: gh.token, GITHUB_REPOSITORY: `${gh.owner}/${gh.repo}`, GITHUB_API_URL: gh.baseUrl },
+      {
+        GITHUB_TOKEN: gh.token,
+        GITHUB_REPOSITORY: `${gh.owner}/${gh.repo}`,
+        GITHUB_API_URL: gh.baseUrl,
+      },
       { repoDir: "/nonexistent", reviewers: ["bob"], retry: { sleep: async () => {} } },
     );
     expect(target.kind).toBe("github");
     const review = await target.propose(request("HUMAN_REVIEW"));
-    expect(review).toMatchObject({ target: "github", draft: true, pullRequest: { number: 1, created: true }, warnings: [] });
+    expect(review).toMatchObject({
+      target: "github",
+      draft: true,
+      pullRequest: { number: 1, created: true },
+      warnings: [],
+    });
     expect(pulls()[0]!.labels).toEqual(["mlops:promotion", "mlops:needs-review"]);
     expect(pulls()[0]!.pull!.requested_reviewers).toEqual(["bob"]);
     const approve = await target.propose(request("APPROVE"));
@@ -228,9 +362,15 @@ describe("promotionTargetFromEnv", () => {
   });
 
   it("stays local without a token (Actions sets GITHUB_REPOSITORY in every job) and refuses a token without a repository", () => {
-    expect(promotionTargetFromEnv({ GITHUB_REPOSITORY: "a/b" }, { repoDir: "." }).kind).toBe("local-git");
-    expect(() => promotionTargetFromEnv({ GITHUB_TOKEN: "t" }, { repoDir: "." })).toThrow(/GITHUB_REPOSITORY is not/);
-    expect(() => promotionTargetFromEnv({ GITHUB_TOKEN: "t", GITHUB_REPOSITORY: "nope" }, { repoDir: "." })).toThrow(/"owner\/repo"; received "nope"/);
+    expect(promotionTargetFromEnv({ GITHUB_REPOSITORY: "a/b" }, { repoDir: "." }).kind).toBe(
+      "local-git",
+    );
+    expect(() => promotionTargetFromEnv({ GITHUB_TOKEN: "t" }, { repoDir: "." })).toThrow(
+      /GITHUB_REPOSITORY is not/,
+    );
+    expect(() =>
+      promotionTargetFromEnv({ GITHUB_TOKEN: "t", GITHUB_REPOSITORY: "nope" }, { repoDir: "." }),
+    ).toThrow(/"owner\/repo"; received "nope"/);
   });
 
   it("commits on a local branch without a token, leaving the current branch alone", async () => {
@@ -240,16 +380,27 @@ describe("promotionTargetFromEnv", () => {
       await git(repoDir, ["commit", "-q", "--allow-empty", "-m", "init"]);
       const target = promotionTargetFromEnv({}, { repoDir });
       const out = await target.propose(request("HUMAN_REVIEW"));
-      expect(out).toMatchObject({ target: "local-git", draft: true, branch: "mlops/mango-ripeness-v3" });
-      expect(await showFile(repoDir, "mlops/mango-ripeness-v3", "models/mango-ripeness/production.json")).toContain('"decision":"HUMAN_REVIEW"');
-      expect(await showFile(repoDir, "main", "models/mango-ripeness/production.json")).toBeUndefined();
+      expect(out).toMatchObject({
+        target: "local-git",
+        draft: true,
+        branch: "mlops/mango-ripeness-v3",
+      });
+      expect(
+        await showFile(repoDir, "mlops/mango-ripeness-v3", "models/mango-ripeness/production.json"),
+      ).toContain('"decision":"HUMAN_REVIEW"');
+      expect(
+        await showFile(repoDir, "main", "models/mango-ripeness/production.json"),
+      ).toBeUndefined();
     } finally {
       await rm(repoDir, { recursive: true, force: true });
     }
   });
 
   it("labels by decision and takes the other decision's label off", () => {
-    expect(decisionLabels("APPROVE")).toMatchObject({ labels: [{ name: "mlops:promotion" }, { name: "mlops:approved" }], remove: ["mlops:needs-review"] });
+    expect(decisionLabels("APPROVE")).toMatchObject({
+      labels: [{ name: "mlops:promotion" }, { name: "mlops:approved" }],
+      remove: ["mlops:needs-review"],
+    });
     expect(decisionLabels("HUMAN_REVIEW").remove).toEqual(["mlops:approved"]);
   });
 });

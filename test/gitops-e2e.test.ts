@@ -30,7 +30,11 @@ let scratch: ScratchRepo;
 let workspace: string;
 
 /** Runs an action entry in its own process, as the composite action's `npx tsx main.ts` does. */
-async function runAction(action: string, inputs: Record<string, string>, extraEnv: Record<string, string> = {}): Promise<{ code: number | null; out: string; outputs: Record<string, string> }> {
+async function runAction(
+  action: string,
+  inputs: Record<string, string>,
+  extraEnv: Record<string, string> = {},
+): Promise<{ code: number | null; out: string; outputs: Record<string, string> }> {
   const outputFile = join(workspace, `output-${Date.now()}-${Math.random().toString(36).slice(2)}`);
   await writeFile(outputFile, "");
   await writeFile(join(workspace, "summary.md"), "", { flag: "a" });
@@ -51,7 +55,11 @@ async function runAction(action: string, inputs: Record<string, string>, extraEn
     ...extraEnv,
   };
   return new Promise((res, rej) => {
-    const child = spawn(process.execPath, ["--import", "tsx", join(projectDir, "actions", action, "main.ts")], { cwd: projectDir, env });
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", join(projectDir, "actions", action, "main.ts")],
+      { cwd: projectDir, env },
+    );
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.stderr.on("data", (d: Buffer) => (out += d.toString()));
@@ -71,16 +79,50 @@ async function pushLocalMain(): Promise<string> {
   const files = (await scratch.git("ls-files")).split("\n").filter(Boolean);
   const { owner, repo } = gh;
   const tree = await client.octokit.rest.git.createTree({
-    owner, repo,
-    tree: await Promise.all(files.map(async (path) => ({
-      path, mode: "100644" as const, type: "blob" as const,
-      sha: (await client.octokit.rest.git.createBlob({ owner, repo, content: (await readFile(join(scratch.repo, path))).toString("base64"), encoding: "base64" })).data.sha,
-    }))),
+    owner,
+    repo,
+    tree: await Promise.all(
+      files.map(async (path) => ({
+        path,
+        mode: "100644" as const,
+        type: "blob" as const,
+        sha: (
+          await client.octokit.rest.git.createBlob({
+            owner,
+            repo,
+            content: (await readFile(join(scratch.repo, path))).toString("base64"),
+            encoding: "base64",
+          })
+        ).data.sha,
+      })),
+    ),
   });
-  const parents = await client.octokit.rest.git.getRef({ owner, repo, ref: "heads/main" }).then((r) => [r.data.object.sha]).catch(() => []);
-  const commit = await client.octokit.rest.git.createCommit({ owner, repo, message: "push", tree: tree.data.sha, parents });
-  if (parents.length) await client.octokit.rest.git.updateRef({ owner, repo, ref: "heads/main", sha: commit.data.sha, force: true });
-  else await client.octokit.rest.git.createRef({ owner, repo, ref: "refs/heads/main", sha: commit.data.sha });
+  const parents = await client.octokit.rest.git
+    .getRef({ owner, repo, ref: "heads/main" })
+    .then((r) => [r.data.object.sha])
+    .catch(() => []);
+  const commit = await client.octokit.rest.git.createCommit({
+    owner,
+    repo,
+    message: "push",
+    tree: tree.data.sha,
+    parents,
+  });
+  if (parents.length)
+    await client.octokit.rest.git.updateRef({
+      owner,
+      repo,
+      ref: "heads/main",
+      sha: commit.data.sha,
+      force: true,
+    });
+  else
+    await client.octokit.rest.git.createRef({
+      owner,
+      repo,
+      ref: "refs/heads/main",
+      sha: commit.data.sha,
+    });
   return commit.data.sha;
 }
 
@@ -88,13 +130,22 @@ async function pushLocalMain(): Promise<string> {
 async function pullRegistry(ref: string): Promise<void> {
   const { owner, repo } = gh;
   const root = "models/mango-ripeness";
-  const paths = [`${root}/production.json`, ...[1, 2, 3].flatMap((n) => ["metrics.json", "artifact.json", "lineage.json", "model-card.md"].map((f) => `${root}/v${n}/${f}`))];
+  const paths = [
+    `${root}/production.json`,
+    ...[1, 2, 3].flatMap((n) =>
+      ["metrics.json", "artifact.json", "lineage.json", "model-card.md"].map(
+        (f) => `${root}/v${n}/${f}`,
+      ),
+    ),
+  ];
   for (const path of paths) {
     const local = join(scratch.repo, path);
-    const content = await client.octokit.rest.repos.getContent({ owner, repo, path, ref }).catch((err: { status?: number }) => {
-      if (err.status === 404) return undefined;
-      throw err;
-    });
+    const content = await client.octokit.rest.repos
+      .getContent({ owner, repo, path, ref })
+      .catch((err: { status?: number }) => {
+        if (err.status === 404) return undefined;
+        throw err;
+      });
     if (!content) {
       await rm(local, { force: true });
       continue;
@@ -108,33 +159,57 @@ async function pullRegistry(ref: string): Promise<void> {
 
 /** A training manifest committed as a contributor would, then the pipeline's two jobs. */
 async function dataThenGpuJob(name: string, seed: number) {
-  const batch = await synthesizeDataset({ outDir: scratch.bucket, prefix: `b/${name}`, datasetId: name, kind: "training", perClass: 8, seed });
+  const batch = await synthesizeDataset({
+    outDir: scratch.bucket,
+    prefix: `b/${name}`,
+    datasetId: name,
+    kind: "training",
+    perClass: 8,
+    seed,
+  });
   await scratch.commitManifest(`data-manifests/${name}.json`, batch, `Add ${name}`);
-  const data = await runAction("pipeline", { stop_before: "run_training_job", github_token: gh.token });
+  const data = await runAction("pipeline", {
+    stop_before: "run_training_job",
+    github_token: gh.token,
+  });
   expect(data.code, data.out).toBe(0);
   expect(data.outputs.next).toBe("run_training_job");
-  const gpu = await runAction("pipeline", { resume: data.outputs["run-id"]!, github_token: gh.token });
+  const gpu = await runAction("pipeline", {
+    resume: data.outputs["run-id"]!,
+    github_token: gh.token,
+  });
   expect(gpu.code, gpu.out).toBe(0);
   return gpu;
 }
 
-const pullFor = (branch: string) => gh.state.issues.find((i) => i.pull?.head === branch && i.state === "open");
+const pullFor = (branch: string) =>
+  gh.state.issues.find((i) => i.pull?.head === branch && i.state === "open");
 
 async function mergeAndPromote(branch: string): Promise<string> {
   const pr = pullFor(branch);
   expect(pr, `no pull request for ${branch}`).toBeDefined();
   // The reviewer clicks "Ready for review" on a draft (GraphQL on GitHub; the stand-in's state here).
   pr!.pull!.draft = false;
-  const merged = await client.octokit.rest.pulls.merge({ owner: gh.owner, repo: gh.repo, pull_number: pr!.number });
+  const merged = await client.octokit.rest.pulls.merge({
+    owner: gh.owner,
+    repo: gh.repo,
+    pull_number: pr!.number,
+  });
   await pullRegistry(merged.data.sha!);
-  const promote = await runAction("promote", { serving_uri: "s3://serving/app", github_token: gh.token }, { GITHUB_SHA: merged.data.sha! });
+  const promote = await runAction(
+    "promote",
+    { serving_uri: "s3://serving/app", github_token: gh.token },
+    { GITHUB_SHA: merged.data.sha! },
+  );
   expect(promote.code, promote.out).toBe(0);
   return merged.data.sha!;
 }
 
 async function served(): Promise<{ version: string; sha256: string; bytes: Buffer }> {
   const store = new S3Store("s3://serving/app", createS3Client(s3.settings));
-  const record = JSON.parse((await store.get("mango-ripeness/production/production.json")).toString()) as { version: string; sha256: string };
+  const record = JSON.parse(
+    (await store.get("mango-ripeness/production/production.json")).toString(),
+  ) as { version: string; sha256: string };
   return { ...record, bytes: await store.get("mango-ripeness/production/model.tflite") };
 }
 
@@ -144,7 +219,13 @@ beforeAll(async () => {
   s3 = await startS3rver({ buckets: ["artifacts", "serving"] });
   hooks = await startWebhookReceiver();
   smtp = await startSmtpReceiver();
-  client = createGitHubClient({ token: gh.token, baseUrl: gh.baseUrl, owner: gh.owner, repo: gh.repo, retry: { sleep: async () => {}, log: () => {} } });
+  client = createGitHubClient({
+    token: gh.token,
+    baseUrl: gh.baseUrl,
+    owner: gh.owner,
+    repo: gh.repo,
+    retry: { sleep: async () => {}, log: () => {} },
+  });
   scratch = await createScratchRepo({
     workspace: join(workspace, "ws"),
     evalPerClass: 3,
@@ -157,10 +238,22 @@ beforeAll(async () => {
         github: { reviewers: ["reviewer"] },
         // A tiny model's second version may be no better than its first: these tests are
         // about the GitOps flow, so the policy lets any non-worse candidate be proposed.
-        policy: { ...(tiny.policy as object), min_improvement: 0, max_accuracy_drop: 1, max_critical_f1_drop: 1, max_class_f1_drop: 1 },
+        policy: {
+          ...(tiny.policy as object),
+          min_improvement: 0,
+          max_accuracy_drop: 1,
+          max_critical_f1_drop: 1,
+          max_class_f1_drop: 1,
+        },
         notify: {
-          slack: {}, teams: {},
-          email: { smtp_host: "127.0.0.1", smtp_port: smtp.port, from: "mlops@farm.test", to: ["ml-team@farm.test"] },
+          slack: {},
+          teams: {},
+          email: {
+            smtp_host: "127.0.0.1",
+            smtp_port: smtp.port,
+            from: "mlops@farm.test",
+            to: ["ml-team@farm.test"],
+          },
           github_issue: { enabled: true },
           retries: 1,
         },
@@ -192,9 +285,18 @@ describe("GitOps on GitHub, end to end", () => {
     expect(pr.body).toMatch(/TFLite \(proven in LiteRT/);
     expect(pr.labels).toContain("mlops:needs-review");
     // The artifact is in S3 before the pull request exists, content-addressed.
-    const content = await client.octokit.rest.repos.getContent({ owner: gh.owner, repo: gh.repo, path: "models/mango-ripeness/production.json", ref: "mlops/mango-ripeness-v1" });
-    const pointer = JSON.parse(Buffer.from((content.data as { content: string }).content, "base64").toString());
-    expect(pointer.artifact.files[0].uri).toMatch(/^s3:\/\/artifacts\/models\/mango-ripeness\/[0-9a-f]{64}\/mango_model_v1\.tflite$/);
+    const content = await client.octokit.rest.repos.getContent({
+      owner: gh.owner,
+      repo: gh.repo,
+      path: "models/mango-ripeness/production.json",
+      ref: "mlops/mango-ripeness-v1",
+    });
+    const pointer = JSON.parse(
+      Buffer.from((content.data as { content: string }).content, "base64").toString(),
+    );
+    expect(pointer.artifact.files[0].uri).toMatch(
+      /^s3:\/\/artifacts\/models\/mango-ripeness\/[0-9a-f]{64}\/mango_model_v1\.tflite$/,
+    );
   }, 240_000);
 
   it("merging it promotes v1: verified .tflite at the stable key, a tag and a release", async () => {
@@ -203,7 +305,11 @@ describe("GitOps on GitHub, end to end", () => {
     expect(now.version).toBe("v1");
     expect(sha256(now.bytes)).toBe(now.sha256);
     v1Sha = now.sha256;
-    const tag = await client.octokit.rest.git.getRef({ owner: gh.owner, repo: gh.repo, ref: "tags/mango-ripeness-v1" });
+    const tag = await client.octokit.rest.git.getRef({
+      owner: gh.owner,
+      repo: gh.repo,
+      ref: "tags/mango-ripeness-v1",
+    });
     expect(tag.data.object.sha).toBe(merge);
     const release = gh.state.releases.find((r) => r.tag_name === "mango-ripeness-v1");
     expect(release?.assets.map((a) => a.name)).toContain("mango_model_v1.tflite");
@@ -217,11 +323,28 @@ describe("GitOps on GitHub, end to end", () => {
 
     // git revert -m 1: main gets the tree from before the merge.
     const { owner, repo } = gh;
-    const before = (await client.octokit.rest.git.getCommit({ owner, repo, commit_sha: merge })).data.parents[0]!.sha;
-    const tree = (await client.octokit.rest.git.getCommit({ owner, repo, commit_sha: before })).data.tree.sha;
-    const revert = await client.octokit.rest.git.createCommit({ owner, repo, message: "Revert v2", tree, parents: [merge] });
-    await client.octokit.rest.git.updateRef({ owner, repo, ref: "heads/main", sha: revert.data.sha });
-    const promote = await runAction("promote", { serving_uri: "s3://serving/app", github_token: gh.token }, { GITHUB_SHA: revert.data.sha });
+    const before = (await client.octokit.rest.git.getCommit({ owner, repo, commit_sha: merge }))
+      .data.parents[0]!.sha;
+    const tree = (await client.octokit.rest.git.getCommit({ owner, repo, commit_sha: before })).data
+      .tree.sha;
+    const revert = await client.octokit.rest.git.createCommit({
+      owner,
+      repo,
+      message: "Revert v2",
+      tree,
+      parents: [merge],
+    });
+    await client.octokit.rest.git.updateRef({
+      owner,
+      repo,
+      ref: "heads/main",
+      sha: revert.data.sha,
+    });
+    const promote = await runAction(
+      "promote",
+      { serving_uri: "s3://serving/app", github_token: gh.token },
+      { GITHUB_SHA: revert.data.sha },
+    );
     expect(promote.code, promote.out).toBe(0);
     const now = await served();
     expect(now.version).toBe("v1");

@@ -13,9 +13,19 @@ import { getOctokit } from "@actions/github";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFileNotifier, type Notifier } from "../graph/services.ts";
 import {
-  type AlertInput, createChannelNotifier, type ChannelNotifierOptions, HttpStatusError, NotifySettingsSchema, parseRetryAfter, withRetry,
+  type AlertInput,
+  createChannelNotifier,
+  type ChannelNotifierOptions,
+  HttpStatusError,
+  NotifySettingsSchema,
+  parseRetryAfter,
+  withRetry,
 } from "../lib/notify/index.ts";
-import { startIssuesStandIn, startSmtpReceiver, startWebhookReceiver } from "./helpers/notify-receivers.ts";
+import {
+  startIssuesStandIn,
+  startSmtpReceiver,
+  startWebhookReceiver,
+} from "./helpers/notify-receivers.ts";
 
 const SLACK_PATH = "/services/T000/B000/sl4ck-s3cret-token";
 const TEAMS_PATH = "/workflows/teams-s3cret-sig?sig=abc123";
@@ -38,11 +48,20 @@ let github: Awaited<ReturnType<typeof startIssuesStandIn>>;
 let runDir: string;
 
 beforeAll(async () => {
-  [webhooks, smtp, github] = await Promise.all([startWebhookReceiver(), startSmtpReceiver(), startIssuesStandIn("acme", "mango")]);
+  [webhooks, smtp, github] = await Promise.all([
+    startWebhookReceiver(),
+    startSmtpReceiver(),
+    startIssuesStandIn("acme", "mango"),
+  ]);
   runDir = await mkdtemp(join(tmpdir(), "notify-"));
 });
 afterAll(async () => {
-  await Promise.all([webhooks.stop(), smtp.stop(), github.stop(), rm(runDir, { recursive: true, force: true })]);
+  await Promise.all([
+    webhooks.stop(),
+    smtp.stop(),
+    github.stop(),
+    rm(runDir, { recursive: true, force: true }),
+  ]);
 });
 
 /** A notifier on all four channels, with its log lines, masked secrets and a sleep that only records. */
@@ -55,7 +74,14 @@ function setup(overrides: Partial<ChannelNotifierOptions> = {}, env: NodeJS.Proc
     config: NotifySettingsSchema.parse({
       slack: {},
       teams: { webhook_url_env: "TEAMS_URL" },
-      email: { smtp_host: "127.0.0.1", smtp_port: smtp.port, from: "MLOps <mlops@acme.org>", to: ["grower-ops@acme.org"], user_env: "SMTP_USER", password_env: "SMTP_PASS" },
+      email: {
+        smtp_host: "127.0.0.1",
+        smtp_port: smtp.port,
+        from: "MLOps <mlops@acme.org>",
+        to: ["grower-ops@acme.org"],
+        user_env: "SMTP_USER",
+        password_env: "SMTP_PASS",
+      },
       github_issue: { labels: ["mlops-alert", "model"] },
       retries: 2,
     }),
@@ -64,7 +90,9 @@ function setup(overrides: Partial<ChannelNotifierOptions> = {}, env: NodeJS.Proc
       TEAMS_URL: webhooks.url(TEAMS_PATH),
       SMTP_USER: "mlops-bot",
       SMTP_PASS: "smtp-pa55word",
-      GITHUB_SERVER_URL: "https://github.com", GITHUB_REPOSITORY: "acme/mango", GITHUB_RUN_ID: "99",
+      GITHUB_SERVER_URL: "https://github.com",
+      GITHUB_REPOSITORY: "acme/mango",
+      GITHUB_RUN_ID: "99",
       ...env,
     },
     octokit: getOctokit("test-token", { baseUrl: github.baseUrl }),
@@ -98,37 +126,75 @@ describe("channel notifier", () => {
 
     expect(refs.map((r) => r.channel)).toEqual(["file", "slack", "teams", "email", "github_issue"]);
     expect(refs.find((r) => r.channel === "slack")!.location).toBe("slack webhook");
-    expect(refs.find((r) => r.channel === "github_issue")!.location).toBe(`${github.baseUrl}/acme/mango/issues/1`);
-    expect(await readFile(join(runDir, "alert.md"), "utf8")).toMatch(/^# mango-ripeness v3 rejected/);
+    expect(refs.find((r) => r.channel === "github_issue")!.location).toBe(
+      `${github.baseUrl}/acme/mango/issues/1`,
+    );
+    expect(await readFile(join(runDir, "alert.md"), "utf8")).toMatch(
+      /^# mango-ripeness v3 rejected/,
+    );
 
     const [slack] = posted(SLACK_PATH);
     expect(slack!.contentType).toMatch(/^application\/json/);
-    const slackJson = slack!.json as { text: string; blocks: Array<{ type: string; elements?: Array<{ url?: string }> }> };
-    expect(slackJson.blocks.map((b) => b.type)).toEqual(["header", "section", "section", "section", "section", "section", "actions", "context"]);
+    const slackJson = slack!.json as {
+      text: string;
+      blocks: Array<{ type: string; elements?: Array<{ url?: string }> }>;
+    };
+    expect(slackJson.blocks.map((b) => b.type)).toEqual([
+      "header",
+      "section",
+      "section",
+      "section",
+      "section",
+      "section",
+      "actions",
+      "context",
+    ]);
     expect(slackJson.text).toMatch(/^mango-ripeness v3 rejected: the candidate trained/);
-    expect(slackJson.blocks.find((b) => b.type === "actions")!.elements![0]!.url).toBe("https://github.com/acme/mango/actions/runs/99");
+    expect(slackJson.blocks.find((b) => b.type === "actions")!.elements![0]!.url).toBe(
+      "https://github.com/acme/mango/actions/runs/99",
+    );
 
     const [teams] = posted(TEAMS_PATH);
     expect(teams!.contentType).toMatch(/^application\/json/);
-    const card = (teams!.json as { type: string; attachments: Array<{ contentType: string; content: { type: string; version: string; body: Array<{ text?: string }> } }> });
+    const card = teams!.json as {
+      type: string;
+      attachments: Array<{
+        contentType: string;
+        content: { type: string; version: string; body: Array<{ text?: string }> };
+      }>;
+    };
     expect(card.type).toBe("message");
     expect(card.attachments[0]!.contentType).toBe("application/vnd.microsoft.card.adaptive");
     expect(card.attachments[0]!.content).toMatchObject({ type: "AdaptiveCard", version: "1.4" });
-    expect(card.attachments[0]!.content.body.map((b) => b.text)).toContain("maduro F1 fell 6.0 points (allowed 0.0).");
+    expect(card.attachments[0]!.content.body.map((b) => b.text)).toContain(
+      "maduro F1 fell 6.0 points (allowed 0.0).",
+    );
 
     expect(smtp.mails).toHaveLength(1);
     const mail = smtp.mails[0]!;
-    expect(mail).toMatchObject({ from: "mlops@acme.org", to: ["grower-ops@acme.org"], user: "mlops-bot", subject: "[mango-mlops ERROR] mango-ripeness v3 rejected" });
+    expect(mail).toMatchObject({
+      from: "mlops@acme.org",
+      to: ["grower-ops@acme.org"],
+      user: "mlops-bot",
+      subject: "[mango-mlops ERROR] mango-ripeness v3 rejected",
+    });
     expect(mail.headers.get("x-mango-mlops-run")).toBe("run-7");
     expect(refs.find((r) => r.channel === "email")!.location).toBe(mail.headers.get("message-id"));
     expect(mail.text).toContain("Next step:\nlook at the data in data-manifests/farm-b.json");
     expect(mail.html).toContain("<h3>Evidence</h3>\n<p>accuracy 91.0% -&gt; 88.5%.</p>");
 
     expect(github.issues).toHaveLength(1);
-    expect(github.issues[0]).toMatchObject({ title: "mango-ripeness v3 rejected", labels: ["mlops-alert", "model"] });
-    expect(github.issues[0]!.body).toMatch(/^<!-- mango-mlops-alert:mango-ripeness-v3-rejected -->\n\*\*ERROR\*\*/);
+    expect(github.issues[0]).toMatchObject({
+      title: "mango-ripeness v3 rejected",
+      labels: ["mlops-alert", "model"],
+    });
+    expect(github.issues[0]!.body).toMatch(
+      /^<!-- mango-mlops-alert:mango-ripeness-v3-rejected -->\n\*\*ERROR\*\*/,
+    );
 
-    expect(secrets.sort()).toEqual([webhooks.url(SLACK_PATH), webhooks.url(TEAMS_PATH), "smtp-pa55word"].sort());
+    expect(secrets.sort()).toEqual(
+      [webhooks.url(SLACK_PATH), webhooks.url(TEAMS_PATH), "smtp-pa55word"].sort(),
+    );
     expect(lines.join("\n")).not.toMatch(/s3cret|pa55word/);
   });
 
@@ -137,30 +203,49 @@ describe("channel notifier", () => {
     const refs = await notifier.notify({ ...rejected, runId: "run-8" }, runDir);
     expect(github.issues).toHaveLength(1);
     expect(github.issues[0]!.comments).toHaveLength(1);
-    expect(github.issues[0]!.comments[0]).toMatch(/^This happened again: \*\*mango-ripeness v3 rejected\*\*/);
+    expect(github.issues[0]!.comments[0]).toMatch(
+      /^This happened again: \*\*mango-ripeness v3 rejected\*\*/,
+    );
     expect(github.issues[0]!.comments[0]).not.toContain("<!-- mango-mlops-alert");
-    expect(refs.find((r) => r.channel === "github_issue")!.location).toBe(`${github.baseUrl}/acme/mango/issues/1#issuecomment-1`);
+    expect(refs.find((r) => r.channel === "github_issue")!.location).toBe(
+      `${github.baseUrl}/acme/mango/issues/1#issuecomment-1`,
+    );
   });
 
   it("retries Slack after a 500, honouring the backoff", async () => {
     webhooks.fail(SLACK_PATH, 500);
     const before = posted(SLACK_PATH).length;
-    const { notifier, lines, sleeps } = setup({ config: NotifySettingsSchema.parse({ slack: {}, retries: 2 }) });
+    const { notifier, lines, sleeps } = setup({
+      config: NotifySettingsSchema.parse({ slack: {}, retries: 2 }),
+    });
     const refs = await notifier.notify(rejected, runDir);
     expect(refs.map((r) => r.channel)).toEqual(["file", "slack"]);
     expect(posted(SLACK_PATH).length - before).toBe(2);
     expect(sleeps).toEqual([500]);
-    expect(lines.join("\n")).toMatch(/alert to slack: attempt 1 failed \(Slack webhook answered 500: service_unavailable\); retrying in 500 ms/);
+    expect(lines.join("\n")).toMatch(
+      /alert to slack: attempt 1 failed \(Slack webhook answered 500: service_unavailable\); retrying in 500 ms/,
+    );
   });
 
   it("a channel that is down does not stop the others, and its error carries no secret", async () => {
     const issuesBefore = github.issues[0]!.comments.length;
     const mailsBefore = smtp.mails.length;
     webhooks.fail(TEAMS_PATH, 503, 503, 503);
-    const { notifier, lines, sleeps } = setup({}, { MLOPS_SLACK_WEBHOOK_URL: `http://127.0.0.1:${await closedPort()}/services/T/B/d0wn-s3cret` });
+    const { notifier, lines, sleeps } = setup(
+      {},
+      {
+        MLOPS_SLACK_WEBHOOK_URL: `http://127.0.0.1:${await closedPort()}/services/T/B/d0wn-s3cret`,
+      },
+    );
     const refs = await notifier.notify(rejected, runDir);
 
-    expect(refs.map((r) => r.channel)).toEqual(["file", "slack (failed)", "teams (failed)", "email", "github_issue"]);
+    expect(refs.map((r) => r.channel)).toEqual([
+      "file",
+      "slack (failed)",
+      "teams (failed)",
+      "email",
+      "github_issue",
+    ]);
     const slack = refs[1]!;
     expect(slack.reason).toMatch(/^Slack webhook unreachable \(ECONNREFUSED\)$/);
     expect(slack.location).toBe("slack webhook");
@@ -177,8 +262,12 @@ describe("channel notifier", () => {
   it("a missing secret or GitHub client is a failed channel with the fix, not an exception", async () => {
     const { notifier, lines } = setup({ octokit: undefined }, { MLOPS_SLACK_WEBHOOK_URL: "" });
     const refs = await notifier.notify(rejected, runDir);
-    expect(refs.find((r) => r.channel === "slack (failed)")!.reason).toMatch(/MLOPS_SLACK_WEBHOOK_URL is not set \(fix: /);
-    expect(refs.find((r) => r.channel === "github_issue (failed)")!.reason).toMatch(/no GitHub client/);
+    expect(refs.find((r) => r.channel === "slack (failed)")!.reason).toMatch(
+      /MLOPS_SLACK_WEBHOOK_URL is not set \(fix: /,
+    );
+    expect(refs.find((r) => r.channel === "github_issue (failed)")!.reason).toMatch(
+      /no GitHub client/,
+    );
     expect(refs.find((r) => r.channel === "teams")).toBeDefined();
     // Configuration errors are not retried.
     expect(lines.join("\n")).not.toMatch(/alert to slack: attempt/);
@@ -190,21 +279,34 @@ describe("retry", () => {
     const sleeps: number[] = [];
     const sleep = async (ms: number) => void sleeps.push(ms);
     let n = 0;
-    const out = await withRetry(async () => {
-      if (n++ < 2) throw new HttpStatusError("429", 429, n === 1 ? 2_000 : 120_000);
-      return "sent";
-    }, { retries: 3, sleep, maxDelayMs: 30_000 });
+    const out = await withRetry(
+      async () => {
+        if (n++ < 2) throw new HttpStatusError("429", 429, n === 1 ? 2_000 : 120_000);
+        return "sent";
+      },
+      { retries: 3, sleep, maxDelayMs: 30_000 },
+    );
     expect(out).toBe("sent");
     expect(sleeps).toEqual([2_000, 30_000]);
 
     let calls = 0;
-    await expect(withRetry(async () => { calls++; throw new HttpStatusError("404", 404); }, { retries: 3, sleep })).rejects.toThrow("404");
+    await expect(
+      withRetry(
+        async () => {
+          calls++;
+          throw new HttpStatusError("404", 404);
+        },
+        { retries: 3, sleep },
+      ),
+    ).rejects.toThrow("404");
     expect(calls).toBe(1);
   });
 
   it("reads retry-after as seconds or an HTTP date", () => {
     expect(parseRetryAfter("3")).toBe(3000);
-    expect(parseRetryAfter("Wed, 01 Jan 2031 00:00:10 GMT", Date.parse("Wed, 01 Jan 2031 00:00:00 GMT"))).toBe(10_000);
+    expect(
+      parseRetryAfter("Wed, 01 Jan 2031 00:00:10 GMT", Date.parse("Wed, 01 Jan 2031 00:00:00 GMT")),
+    ).toBe(10_000);
     expect(parseRetryAfter("soon")).toBeNull();
   });
 });

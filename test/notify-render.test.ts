@@ -7,7 +7,13 @@ import { describe, expect, it } from "vitest";
 import { composeAlert } from "../graph/nodes/alert-human.ts";
 import type { MLOpsStateType } from "../graph/state.ts";
 import {
-  type AlertContent, fromAlertMessage, NotifySettingsSchema, renderEmail, renderIssue, renderSlackMessage, renderTeamsCard,
+  type AlertContent,
+  fromAlertMessage,
+  NotifySettingsSchema,
+  renderEmail,
+  renderIssue,
+  renderSlackMessage,
+  renderTeamsCard,
 } from "../lib/notify/index.ts";
 
 const rejected = fromAlertMessage(
@@ -29,10 +35,15 @@ const rejected = fromAlertMessage(
 describe("fromAlertMessage", () => {
   it("turns composeAlert's labelled lines into a summary and sections", () => {
     const state = {
-      run_id: "run-42", deployment_decision: "REJECT", model_version: "v3", new_data_path: "data-manifests/farm-b.json",
-      production_version: "v2", decision_reason: "maduro F1 fell 6.0 points",
+      run_id: "run-42",
+      deployment_decision: "REJECT",
+      model_version: "v3",
+      new_data_path: "data-manifests/farm-b.json",
+      production_version: "v2",
+      decision_reason: "maduro F1 fell 6.0 points",
       metric_deltas: [{ metric: "accuracy", production: 0.91, candidate: 0.885, delta: -0.025 }],
-      confusion_changes: [], analyst_trace: null,
+      confusion_changes: [],
+      analyst_trace: null,
     } as unknown as MLOpsStateType;
     const content = fromAlertMessage(composeAlert(state, 7, "mango-ripeness"));
     expect(content.title).toBe("mango-ripeness v3 rejected");
@@ -43,10 +54,14 @@ describe("fromAlertMessage", () => {
 
   it("keeps a multi-line labelled block together and a colon inside a list item in its line", () => {
     const content = fromAlertMessage({
-      runId: "r", severity: "error", title: "t",
+      runId: "r",
+      severity: "error",
+      title: "t",
       body: "Confusions that grew:\n- maduro taken for pinton 3 -> 9 times\nWhat happened: the gate failed.\n- a.jpg (maduro): blur: too blurry. Fix: retake.\nNext step: fix it.",
     });
-    expect(content.summary).toBe("the gate failed.\n- a.jpg (maduro): blur: too blurry. Fix: retake.");
+    expect(content.summary).toBe(
+      "the gate failed.\n- a.jpg (maduro): blur: too blurry. Fix: retake.",
+    );
     expect(content.sections).toEqual([
       { heading: "Confusions that grew", text: "- maduro taken for pinton 3 -> 9 times" },
       { heading: "Next step", text: "fix it." },
@@ -54,9 +69,18 @@ describe("fromAlertMessage", () => {
   });
 
   it("keeps unlabelled lines with the block above and finds URLs as links", () => {
-    expect(rejected.sections[2]!.text).toMatch(/corrected manifest; production is unchanged.\nRecorded as refs/);
-    const withPr = fromAlertMessage({ runId: "r", severity: "warning", title: "t", body: "Evidence: see https://github.com/acme/mango/pull/7." });
-    expect(withPr.links).toEqual([{ label: "Pull request", url: "https://github.com/acme/mango/pull/7" }]);
+    expect(rejected.sections[2]!.text).toMatch(
+      /corrected manifest; production is unchanged.\nRecorded as refs/,
+    );
+    const withPr = fromAlertMessage({
+      runId: "r",
+      severity: "warning",
+      title: "t",
+      body: "Evidence: see https://github.com/acme/mango/pull/7.",
+    });
+    expect(withPr.links).toEqual([
+      { label: "Pull request", url: "https://github.com/acme/mango/pull/7" },
+    ]);
   });
 });
 
@@ -342,12 +366,17 @@ describe("renderers", () => {
       ...rejected,
       title: `<script>alert("x")</script> v3\nBcc: victim@example.org`,
       summary: "a & b <img src=x onerror=1>",
-      links: [{ label: "bad", url: "javascript:alert(1)" }, { label: "<b>ok</b>", url: "https://example.org/?a=1&b=\"2\"" }],
+      links: [
+        { label: "bad", url: "javascript:alert(1)" },
+        { label: "<b>ok</b>", url: 'https://example.org/?a=1&b="2"' },
+      ],
     };
     const email = renderEmail(hostile);
     expect(email.html).not.toMatch(/<script|<img|javascript:|<b>/);
     expect(email.html).toContain("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;");
-    expect(email.html).toContain(`<a href="https://example.org/?a=1&amp;b=&quot;2&quot;">&lt;b&gt;ok&lt;/b&gt;</a>`);
+    expect(email.html).toContain(
+      `<a href="https://example.org/?a=1&amp;b=&quot;2&quot;">&lt;b&gt;ok&lt;/b&gt;</a>`,
+    );
     expect(email.subject).not.toMatch(/\n/);
     const slack = JSON.stringify(renderSlackMessage(hostile).blocks.slice(1));
     expect(slack).toContain("a &amp; b &lt;img src=x onerror=1&gt;");
@@ -369,16 +398,28 @@ describe("notify config", () => {
   });
 
   it("refuses a secret in the file and says where it belongs", () => {
-    const result = NotifySettingsSchema.safeParse({ slack: { webhook_url: "https://hooks.slack.com/services/T/B/x" } });
+    const result = NotifySettingsSchema.safeParse({
+      slack: { webhook_url: "https://hooks.slack.com/services/T/B/x" },
+    });
     expect(result.success).toBe(false);
-    expect(result.error!.issues[0]!.message).toMatch(/environment variable MLOPS_SLACK_WEBHOOK_URL/);
-    const email = NotifySettingsSchema.safeParse({ email: { smtp_host: "mail", from: "a@b.org", to: ["c@d.org"], password: "hunter2" } });
+    expect(result.error!.issues[0]!.message).toMatch(
+      /environment variable MLOPS_SLACK_WEBHOOK_URL/,
+    );
+    const email = NotifySettingsSchema.safeParse({
+      email: { smtp_host: "mail", from: "a@b.org", to: ["c@d.org"], password: "hunter2" },
+    });
     expect(email.error!.issues[0]!.path).toEqual(["email", "password"]);
   });
 
   it("needs at least one recipient and real addresses", () => {
-    const bad = NotifySettingsSchema.safeParse({ email: { smtp_host: "mail", from: "nobody", to: [] } });
+    const bad = NotifySettingsSchema.safeParse({
+      email: { smtp_host: "mail", from: "nobody", to: [] },
+    });
     expect(bad.error!.issues.map((i) => i.path.join("."))).toEqual(["email.from", "email.to"]);
-    expect(NotifySettingsSchema.parse({ email: { smtp_host: "mail", from: "MLOps <ml@acme.org>", to: ["a@acme.org"] } }).email!.smtp_port).toBe(587);
+    expect(
+      NotifySettingsSchema.parse({
+        email: { smtp_host: "mail", from: "MLOps <ml@acme.org>", to: ["a@acme.org"] },
+      }).email!.smtp_port,
+    ).toBe(587);
   });
 });

@@ -21,7 +21,15 @@ const pointerBytes = '{"note":"stands in for production; a halted run must not t
 beforeAll(async () => {
   workspace = await mkdtemp(join(tmpdir(), "mlops-bad-"));
   scratch = await createScratchRepo({ workspace, evalPerClass: 2, configure: tinyTraining });
-  good = await synthesizeDataset({ outDir: scratch.bucket, prefix: "b/good", datasetId: "good", kind: "training", perClass: 1, seed: 11, classes: ["verde", "maduro"] });
+  good = await synthesizeDataset({
+    outDir: scratch.bucket,
+    prefix: "b/good",
+    datasetId: "good",
+    kind: "training",
+    perClass: 1,
+    seed: 11,
+    classes: ["verde", "maduro"],
+  });
   await mkdir(join(scratch.repo, "models/mango-ripeness"), { recursive: true });
   await writeFile(join(scratch.repo, POINTER), pointerBytes);
   await scratch.git("add", "-A");
@@ -33,7 +41,11 @@ afterAll(async () => rm(workspace, { recursive: true, force: true }));
 async function runWith(name: string, edit: (m: Manifest) => Promise<Manifest> | Manifest) {
   const manifest = await edit(structuredClone({ ...good, dataset_id: name }));
   await scratch.commitManifest(`data-manifests/${name}.json`, manifest, `Add ${name}`);
-  const result = await runPipeline({ repoDir: scratch.repo, config: scratch.config(), services: { log: () => {} } });
+  const result = await runPipeline({
+    repoDir: scratch.repo,
+    config: scratch.config(),
+    services: { log: () => {} },
+  });
   expect(result.state.new_data_path).toBe(`data-manifests/${name}.json`);
   expect(await readFile(join(scratch.repo, POINTER), "utf8")).toBe(pointerBytes);
   expect(result.state.promotion).toBeNull();
@@ -50,7 +62,13 @@ async function copyOfGood(m: Manifest, key: string) {
 
 describe("bad input", () => {
   it("a missing image is a `missing` finding", async () => {
-    const r = await runWith("missing", (m) => ({ ...m, images: [...m.images, { ...m.images[0]!, key: "b/good/verde/nope.jpg", sha256: "0".repeat(64) }] }));
+    const r = await runWith("missing", (m) => ({
+      ...m,
+      images: [
+        ...m.images,
+        { ...m.images[0]!, key: "b/good/verde/nope.jpg", sha256: "0".repeat(64) },
+      ],
+    }));
     expect(r.outcome).toBe("halted: data gate failed");
     expect(r.state.failure_analysis_report).toMatch(/nope\.jpg.*missing|missing.*nope\.jpg/s);
   });
@@ -70,22 +88,43 @@ describe("bad input", () => {
       const path = join(scratch.bucket, img.key);
       await truncate(path, 600);
       const { createHash } = await import("node:crypto");
-      return { ...m, images: [...m.images, { ...img, sha256: createHash("sha256").update(await readFile(path)).digest("hex") }] };
+      return {
+        ...m,
+        images: [
+          ...m.images,
+          {
+            ...img,
+            sha256: createHash("sha256")
+              .update(await readFile(path))
+              .digest("hex"),
+          },
+        ],
+      };
     });
     expect(r.outcome).toBe("halted: data gate failed");
     expect(r.state.failure_analysis_report).toMatch(/cut\.jpg.*decode/s);
   });
 
   it("an unknown label refuses the manifest with its JSON path", async () => {
-    const r = await runWith("unknown-label", (m) => ({ ...m, images: m.images.map((i, n) => (n === 1 ? { ...i, label: "podrido" } : i)) }));
+    const r = await runWith("unknown-label", (m) => ({
+      ...m,
+      images: m.images.map((i, n) => (n === 1 ? { ...i, label: "podrido" } : i)),
+    }));
     expect(r.state.quality_score).toBe(0);
-    expect(r.state.failure_analysis_report).toMatch(/\$\.images\[1\]\.label: "podrido" is not in the label set/);
+    expect(r.state.failure_analysis_report).toMatch(
+      /\$\.images\[1\]\.label: "podrido" is not in the label set/,
+    );
   });
 
   it("a key outside the base URI refuses the manifest", async () => {
-    const r = await runWith("escape", (m) => ({ ...m, images: m.images.map((i, n) => (n === 0 ? { ...i, key: "../../etc/passwd" } : i)) }));
+    const r = await runWith("escape", (m) => ({
+      ...m,
+      images: m.images.map((i, n) => (n === 0 ? { ...i, key: "../../etc/passwd" } : i)),
+    }));
     expect(r.state.quality_score).toBe(0);
-    expect(r.state.failure_analysis_report).toMatch(/\$\.images\[0\]\.key: "\.\.\/\.\.\/etc\/passwd".*outside base_uri/);
+    expect(r.state.failure_analysis_report).toMatch(
+      /\$\.images\[0\]\.key: "\.\.\/\.\.\/etc\/passwd".*outside base_uri/,
+    );
   });
 
   it("a label the model does not know refuses the manifest", async () => {

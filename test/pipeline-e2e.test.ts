@@ -24,7 +24,13 @@ describe("the demo's three scenarios on a tiny dataset", () => {
     const workspace = await mkdtemp(join(tmpdir(), "mlops-demo-"));
     workspaces.push(workspace);
     repo = join(workspace, "repo");
-    rows = await runDemo({ workspace, perClass: 8, evalPerClass: 4, badCount: 12, configure: tinyTraining });
+    rows = await runDemo({
+      workspace,
+      perClass: 8,
+      evalPerClass: 4,
+      badCount: 12,
+      configure: tinyTraining,
+    });
     expect(rows.map((r) => r.result.outcome)).toHaveLength(3);
     rows.forEach((r, i) => expect(r.result.outcome).toMatch(EXPECTED_OUTCOMES[i]!));
   }, 300_000);
@@ -34,7 +40,9 @@ describe("the demo's three scenarios on a tiny dataset", () => {
     expect(s.deployment_decision).toBe("HUMAN_REVIEW");
     expect(s.promotion).toMatchObject({ branch: "mlops/mango-ripeness-v1", draft: true });
     expect(s.alerts.map((a) => a.channel)).toEqual(["file"]);
-    const pointer = JSON.parse((await showFile(repo, "mlops/mango-ripeness-v1", "models/mango-ripeness/production.json"))!);
+    const pointer = JSON.parse(
+      (await showFile(repo, "mlops/mango-ripeness-v1", "models/mango-ripeness/production.json"))!,
+    );
     expect(pointer.version).toBe("v1");
     // Every artifact file is recorded with its sha256 and really sits at its URI.
     for (const f of pointer.artifact.files) {
@@ -61,7 +69,10 @@ describe("the demo's three scenarios on a tiny dataset", () => {
     expect(["APPROVE", "REJECT", "HUMAN_REVIEW"]).toContain(s.deployment_decision);
     expect(s.decision_reason).toBeTruthy();
     // Trained on production's data plus the new manifest.
-    expect(s.training_summary?.manifests.map((m) => m.path)).toEqual(["data-manifests/farm-a-2026-11.json", "data-manifests/farm-b-2026-11.json"]);
+    expect(s.training_summary?.manifests.map((m) => m.path)).toEqual([
+      "data-manifests/farm-a-2026-11.json",
+      "data-manifests/farm-b-2026-11.json",
+    ]);
     if (s.deployment_decision === "REJECT") expect(s.promotion).toBeNull();
     else expect(s.promotion?.branch).toBe("mlops/mango-ripeness-v2");
   });
@@ -77,10 +88,16 @@ describe("the demo's three scenarios on a tiny dataset", () => {
   });
 
   it("no scenario changed the user's branch: production on main is still v1", async () => {
-    const pointer = JSON.parse(await readFile(join(repo, "models/mango-ripeness/production.json"), "utf8"));
+    const pointer = JSON.parse(
+      await readFile(join(repo, "models/mango-ripeness/production.json"), "utf8"),
+    );
     expect(pointer.version).toBe("v1");
     const { execFile } = await import("node:child_process");
-    const status = await new Promise<string>((res, rej) => execFile("git", ["status", "--porcelain"], { cwd: repo }, (e, out) => (e ? rej(e) : res(out))));
+    const status = await new Promise<string>((res, rej) =>
+      execFile("git", ["status", "--porcelain"], { cwd: repo }, (e, out) =>
+        e ? rej(e) : res(out),
+      ),
+    );
     expect(status).toBe("");
     for (const r of rows) {
       expect(existsSync(join(r.result.runDir, "report.md"))).toBe(true);

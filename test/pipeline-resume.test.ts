@@ -16,9 +16,16 @@ let workspace: string;
 afterAll(async () => rm(workspace, { recursive: true, force: true }));
 
 /** Runs the pipeline CLI; resolves with its output, or kills it when `killOn` is printed. */
-function runCli(args: string[], killOn?: RegExp): Promise<{ code: number | null; signal: string | null; out: string }> {
+function runCli(
+  args: string[],
+  killOn?: RegExp,
+): Promise<{ code: number | null; signal: string | null; out: string }> {
   return new Promise((res, rej) => {
-    const child = spawn(process.execPath, ["--import", "tsx", join(projectDir, "graph/run.ts"), ...args], { cwd: projectDir, env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: "2" } });
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", join(projectDir, "graph/run.ts"), ...args],
+      { cwd: projectDir, env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: "2" } },
+    );
     let out = "";
     const onData = (d: Buffer) => {
       out += d.toString();
@@ -34,11 +41,25 @@ function runCli(args: string[], killOn?: RegExp): Promise<{ code: number | null;
 describe("resume after a kill", () => {
   it("continues at run_training_job in a new process without redoing earlier nodes", async () => {
     workspace = await mkdtemp(join(tmpdir(), "mlops-resume-"));
-    const scratch = await createScratchRepo({ workspace, evalPerClass: 3, configure: tinyTraining });
-    const batch = await synthesizeDataset({ outDir: scratch.bucket, prefix: "b/a", datasetId: "farm-a", kind: "training", perClass: 6, seed: 7 });
+    const scratch = await createScratchRepo({
+      workspace,
+      evalPerClass: 3,
+      configure: tinyTraining,
+    });
+    const batch = await synthesizeDataset({
+      outDir: scratch.bucket,
+      prefix: "b/a",
+      datasetId: "farm-a",
+      kind: "training",
+      perClass: 6,
+      seed: 7,
+    });
     await scratch.commitManifest("data-manifests/farm-a.json", batch, "Add farm A");
 
-    const killed = await runCli(["--repo", scratch.repo, "--run-id", "run-1"], /run_training_job: training/);
+    const killed = await runCli(
+      ["--repo", scratch.repo, "--run-id", "run-1"],
+      /run_training_job: training/,
+    );
     expect(killed.signal).toBe("SIGKILL");
     expect(killed.out).toMatch(/validate_data: quality_score/);
 
@@ -49,21 +70,44 @@ describe("resume after a kill", () => {
     expect(resumed.out).not.toMatch(/check_for_new_data:|validate_data:/);
     expect(resumed.out).toMatch(/run run-1: proposed for human review \(draft\)/);
 
-    const state = JSON.parse(await readFile(join(scratch.repo, ".mlops/runs/run-1/state.json"), "utf8"));
+    const state = JSON.parse(
+      await readFile(join(scratch.repo, ".mlops/runs/run-1/state.json"), "utf8"),
+    );
     expect(state.steps.map((s: { node: string }) => s.node)).toEqual([
-      "check_for_new_data", "validate_data", "run_training_job", "analyze_performance", "deploy_to_production", "alert_human",
+      "check_for_new_data",
+      "validate_data",
+      "run_training_job",
+      "analyze_performance",
+      "deploy_to_production",
+      "alert_human",
     ]);
   }, 240_000);
 
   it("--stop-before hands a paused thread to another process, as the data job hands it to the GPU job", async () => {
     const scratch = { repo: join(workspace, "repo"), bucket: join(workspace, "bucket") };
-    const batch = await synthesizeDataset({ outDir: scratch.bucket, prefix: "b/b", datasetId: "farm-b", kind: "training", perClass: 6, seed: 8 });
+    const batch = await synthesizeDataset({
+      outDir: scratch.bucket,
+      prefix: "b/b",
+      datasetId: "farm-b",
+      kind: "training",
+      perClass: 6,
+      seed: 8,
+    });
     const { writeFile } = await import("node:fs/promises");
     const { stringifyManifest } = await import("../lib/manifest.ts");
     await writeFile(join(scratch.repo, "data-manifests/farm-b.json"), stringifyManifest(batch));
-    const data = await runCli(["--repo", scratch.repo, "--run-id", "run-2", "--stop-before", "run_training_job"]);
+    const data = await runCli([
+      "--repo",
+      scratch.repo,
+      "--run-id",
+      "run-2",
+      "--stop-before",
+      "run_training_job",
+    ]);
     expect(data.code, data.out).toBe(0);
-    expect(data.out).toMatch(/run run-2: paused before run_training_job \(resume with --resume run-2\)/);
+    expect(data.out).toMatch(
+      /run run-2: paused before run_training_job \(resume with --resume run-2\)/,
+    );
     expect(data.out).not.toMatch(/run_training_job: training/);
     const gpu = await runCli(["--repo", scratch.repo, "--resume", "run-2"]);
     expect(gpu.code, gpu.out).toBe(0);

@@ -5,8 +5,19 @@
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import {
-  analyzeImage, colourDistance, copyRule, copySimilarity, defaultQualityConfig, encodeThumbnail, findDuplicates, findEarlierMatches, hammingDistance,
-  hashOfThumbnail, type HashedImage, judgeImage, type ImageMeasurements,
+  analyzeImage,
+  colourDistance,
+  copyRule,
+  copySimilarity,
+  defaultQualityConfig,
+  encodeThumbnail,
+  findDuplicates,
+  findEarlierMatches,
+  hammingDistance,
+  hashOfThumbnail,
+  type HashedImage,
+  judgeImage,
+  type ImageMeasurements,
 } from "../lib/quality/index.ts";
 
 const cfg = defaultQualityConfig();
@@ -19,22 +30,34 @@ const GREEN = flat("5a9a30");
  * A deterministic photo-like picture: a textured ellipse on a pale, noisy background. The
  * fruit is yellow, or green at about the same luma (so only its hue differs).
  */
-function syntheticPhoto(width = 224, height = 224, seed = 7, fruit: "yellow" | "green" = "yellow"): Promise<Buffer> {
+function syntheticPhoto(
+  width = 224,
+  height = 224,
+  seed = 7,
+  fruit: "yellow" | "green" = "yellow",
+): Promise<Buffer> {
   let s = seed >>> 0;
-  const rand = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32) - 0.5;
+  const rand = () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32 - 0.5;
   const px = Buffer.alloc(width * height * 3);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const dx = (x - width / 2) / (width * 0.32);
       const dy = (y - height / 2) / (height * 0.42);
       const inside = dx * dx + dy * dy < 1;
-      const skin = fruit === "yellow" ? [200 - 60 * dy, 170 + 30 * dx, 40] : [110 - 60 * dy, 215 + 30 * dx, 60];
+      const skin =
+        fruit === "yellow"
+          ? [200 - 60 * dy, 170 + 30 * dx, 40]
+          : [110 - 60 * dy, 215 + 30 * dx, 60];
       const base = inside ? skin : [225, 222, 215];
       const n = rand() * 30;
-      base.forEach((v, c) => (px[(y * width + x) * 3 + c] = Math.max(0, Math.min(255, Math.round(v + n)))));
+      base.forEach(
+        (v, c) => (px[(y * width + x) * 3 + c] = Math.max(0, Math.min(255, Math.round(v + n)))),
+      );
     }
   }
-  return sharp(px, { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
+  return sharp(px, { raw: { width, height, channels: 3 } })
+    .jpeg({ quality: 90 })
+    .toBuffer();
 }
 
 function errorsOf(fs: { check: string; severity: string }[]): string[] {
@@ -70,7 +93,9 @@ describe("analyzeImage on broken and unusual files", () => {
   });
 
   it("refuses formats outside the accepted list before decoding", async () => {
-    const gif = await sharp(await syntheticPhoto()).gif().toBuffer();
+    const gif = await sharp(await syntheticPhoto())
+      .gif()
+      .toBuffer();
     const { findings } = await judged(gif);
     expect(errorsOf(findings)).toEqual(["decode"]);
     expect(findings[0]!.message).toMatch(/JPEG, PNG, WEBP/);
@@ -85,13 +110,18 @@ describe("analyzeImage on broken and unusual files", () => {
   });
 
   it("detects a truncated PNG", async () => {
-    const png = await sharp(await syntheticPhoto()).png().toBuffer();
+    const png = await sharp(await syntheticPhoto())
+      .png()
+      .toBuffer();
     const { findings } = await judged(png.subarray(0, Math.floor(png.length * 0.5)));
     expect(errorsOf(findings)).toEqual(["decode"]);
   });
 
   it("converts a CMYK JPEG instead of crashing, with a warning", async () => {
-    const cmyk = await sharp(await syntheticPhoto()).toColourspace("cmyk").jpeg().toBuffer();
+    const cmyk = await sharp(await syntheticPhoto())
+      .toColourspace("cmyk")
+      .jpeg()
+      .toBuffer();
     const { analysis, findings } = await judged(cmyk);
     expect(analysis).toMatchObject({ ok: true, space: "cmyk" });
     expect(errorsOf(findings)).toEqual([]);
@@ -100,14 +130,18 @@ describe("analyzeImage on broken and unusual files", () => {
   });
 
   it("measures a PNG with alpha against white and only warns", async () => {
-    const rgb = await sharp(await syntheticPhoto()).raw().toBuffer();
+    const rgb = await sharp(await syntheticPhoto())
+      .raw()
+      .toBuffer();
     const rgba = Buffer.alloc(224 * 224 * 4);
     for (let i = 0; i < 224 * 224; i++) {
       rgb.copy(rgba, i * 4, i * 3, i * 3 + 3);
       const x = i % 224;
       rgba[i * 4 + 3] = x < 20 ? 0 : 255; // a transparent strip, as cut-outs have
     }
-    const png = await sharp(rgba, { raw: { width: 224, height: 224, channels: 4 } }).png().toBuffer();
+    const png = await sharp(rgba, { raw: { width: 224, height: 224, channels: 4 } })
+      .png()
+      .toBuffer();
     const { analysis, findings } = await judged(png);
     expect(analysis).toMatchObject({ ok: true, format: "png", hasAlpha: true });
     expect(errorsOf(findings)).toEqual([]);
@@ -115,7 +149,11 @@ describe("analyzeImage on broken and unusual files", () => {
   });
 
   it("accepts WebP", async () => {
-    const { analysis, findings } = await judged(await sharp(await syntheticPhoto()).webp({ quality: 90 }).toBuffer());
+    const { analysis, findings } = await judged(
+      await sharp(await syntheticPhoto())
+        .webp({ quality: 90 })
+        .toBuffer(),
+    );
     expect(analysis).toMatchObject({ ok: true, format: "webp" });
     expect(findings).toEqual([]);
   });
@@ -123,9 +161,17 @@ describe("analyzeImage on broken and unusual files", () => {
   it("refuses a header-declared 20000x20000 image from the header alone, quickly", async () => {
     // A small JPEG whose frame header (SOF) is patched to claim 20000x20000: a classic
     // decompression bomb. Decoding it would need 1.2 GB of RGB.
-    const jpeg = Buffer.from(await sharp(await syntheticPhoto(64, 64)).jpeg().toBuffer());
+    const jpeg = Buffer.from(
+      await sharp(await syntheticPhoto(64, 64))
+        .jpeg()
+        .toBuffer(),
+    );
     let sof = -1;
-    for (let i = 2; i < jpeg.length - 9; i++) if (jpeg[i] === 0xff && (jpeg[i + 1] === 0xc0 || jpeg[i + 1] === 0xc2)) { sof = i; break; }
+    for (let i = 2; i < jpeg.length - 9; i++)
+      if (jpeg[i] === 0xff && (jpeg[i + 1] === 0xc0 || jpeg[i + 1] === 0xc2)) {
+        sof = i;
+        break;
+      }
     expect(sof).toBeGreaterThan(0);
     jpeg.writeUInt16BE(20000, sof + 5);
     jpeg.writeUInt16BE(20000, sof + 7);
@@ -145,7 +191,10 @@ describe("analyzeImage on broken and unusual files", () => {
   });
 
   it("flags a grayscale JPEG (one channel) as grayscale only", async () => {
-    const gray = await sharp(await syntheticPhoto()).toColourspace("b-w").jpeg().toBuffer();
+    const gray = await sharp(await syntheticPhoto())
+      .toColourspace("b-w")
+      .jpeg()
+      .toBuffer();
     const { analysis, findings } = await judged(gray);
     expect(analysis).toMatchObject({ ok: true, space: "b-w", channels: 1 });
     expect(errorsOf(findings)).toEqual(["grayscale"]);
@@ -167,11 +216,21 @@ describe("perceptual hash and duplicates", () => {
       return { key, sha256: key, hash: r.hash, colour: r.colour, thumb: r.thumb };
     };
     const orig = await measure("a.jpg", a);
-    const copy = await measure("copy.jpg", await sharp(a).resize(300, 300).jpeg({ quality: 60 }).toBuffer());
+    const copy = await measure(
+      "copy.jpg",
+      await sharp(a).resize(300, 300).jpeg({ quality: 60 }).toBuffer(),
+    );
     const turned = await measure("turned.jpg", await sharp(a).rotate(90).toBuffer());
     expect(hammingDistance(orig.hash, copy.hash)).toBeLessThanOrEqual(4);
     expect(findEarlierMatches([copy, turned], [orig], rule)).toEqual([
-      { key: "copy.jpg", earlierKey: "a.jpg", kind: "near", similarity: expect.any(Number), hashDistance: expect.any(Number), mirrored: false },
+      {
+        key: "copy.jpg",
+        earlierKey: "a.jpg",
+        kind: "near",
+        similarity: expect.any(Number),
+        hashDistance: expect.any(Number),
+        mirrored: false,
+      },
     ]);
   });
 
@@ -182,7 +241,16 @@ describe("perceptual hash and duplicates", () => {
     const copies = {
       "a-reencoded.jpg": await sharp(a).jpeg({ quality: 60 }).toBuffer(),
       "a-resized.jpg": await sharp(a).resize(300, 300).jpeg({ quality: 70 }).toBuffer(),
-      "a-cropped.jpg": await sharp(a).extract({ left: Math.round(m), top: Math.round(m), width: 224 - 2 * Math.round(m), height: 224 - 2 * Math.round(m) }).resize(224, 224).jpeg({ quality: 75 }).toBuffer(),
+      "a-cropped.jpg": await sharp(a)
+        .extract({
+          left: Math.round(m),
+          top: Math.round(m),
+          width: 224 - 2 * Math.round(m),
+          height: 224 - 2 * Math.round(m),
+        })
+        .resize(224, 224)
+        .jpeg({ quality: 75 })
+        .toBuffer(),
       "a-cmyk.jpg": await sharp(a).toColourspace("cmyk").jpeg().toBuffer(),
       "a-brighter.jpg": await sharp(a).linear(1.2, 0).jpeg().toBuffer(),
     };
@@ -193,13 +261,17 @@ describe("perceptual hash and duplicates", () => {
     const [orig, hue] = [await measure("a.jpg", a), await measure("a-hue.jpg", otherHue)];
     // The premise: neither pHash nor the picture's structure tells them apart.
     expect(hammingDistance(orig.hash, hue.hash)).toBeLessThanOrEqual(cfg.maxDuplicateDistance);
-    expect(copySimilarity(Buffer.from(orig.thumb, "base64"), Buffer.from(hue.thumb, "base64"), false)).toBeGreaterThan(cfg.minCopySimilarity);
+    expect(
+      copySimilarity(Buffer.from(orig.thumb, "base64"), Buffer.from(hue.thumb, "base64"), false),
+    ).toBeGreaterThan(cfg.minCopySimilarity);
     expect(colourDistance(orig.colour, hue.colour)).toBeGreaterThan(cfg.maxDuplicateColourDistance);
     expect(findDuplicates([orig, hue], rule)).toEqual([]);
     expect(findEarlierMatches([hue], [orig], rule)).toEqual([]);
 
     const copied = await Promise.all(Object.entries(copies).map(([k, b]) => measure(k, b)));
-    expect(findDuplicates([orig, hue, ...copied], rule)).toEqual([{ kind: "near", keys: ["a.jpg", ...Object.keys(copies)], matches: expect.any(Array) }]);
+    expect(findDuplicates([orig, hue, ...copied], rule)).toEqual([
+      { kind: "near", keys: ["a.jpg", ...Object.keys(copies)], matches: expect.any(Array) },
+    ]);
     expect(findEarlierMatches(copied, [orig], rule).map((x) => x.key)).toEqual(Object.keys(copies));
   });
 
@@ -213,18 +285,32 @@ describe("perceptual hash and duplicates", () => {
   /** Thumbnails of seeded noise, and blends between two of them (t = 0: a, 1: b). */
   const noise = (seed: number) => {
     let x = seed >>> 0;
-    return Float64Array.from({ length: 1024 }, () => ((x = (x * 1664525 + 1013904223) >>> 0) / 2 ** 32) * 200 + 28);
+    return Float64Array.from(
+      { length: 1024 },
+      () => ((x = (x * 1664525 + 1013904223) >>> 0) / 2 ** 32) * 200 + 28,
+    );
   };
-  const blend = (a: Float64Array, b: Float64Array, t: number) => Uint8Array.from(a, (v, i) => Math.round(v * (1 - t) + b[i]! * t));
-  const item = (key: string, thumb: Uint8Array, sha = key, colour = GREEN): HashedImage =>
-    ({ key, sha256: sha, hash: hashOfThumbnail(thumb), colour, thumb: encodeThumbnail(thumb) });
+  const blend = (a: Float64Array, b: Float64Array, t: number) =>
+    Uint8Array.from(a, (v, i) => Math.round(v * (1 - t) + b[i]! * t));
+  const item = (key: string, thumb: Uint8Array, sha = key, colour = GREEN): HashedImage => ({
+    key,
+    sha256: sha,
+    hash: hashOfThumbnail(thumb),
+    colour,
+    thumb: encodeThumbnail(thumb),
+  });
   const mirror = (t: Uint8Array) => Uint8Array.from(t, (_, i) => t[i - (i % 32) + 31 - (i % 32)]!);
 
   it("groups exact copies by sha256 and near copies as stars around their first, never as a chain", () => {
     const [a, b] = [noise(1), noise(2)];
     const steps = Array.from({ length: 8 }, (_, k) => item(`step-${k}.jpg`, blend(a, b, k * 0.1)));
-    const items = [steps[0]!, item("a-copy.jpg", blend(a, b, 0), "step-0.jpg"), item("a-mirrored.jpg", mirror(blend(a, b, 0))),
-      item("a-red.jpg", blend(a, b, 0), "red", flat("c83c28")), ...steps.slice(1)];
+    const items = [
+      steps[0]!,
+      item("a-copy.jpg", blend(a, b, 0), "step-0.jpg"),
+      item("a-mirrored.jpg", mirror(blend(a, b, 0))),
+      item("a-red.jpg", blend(a, b, 0), "red", flat("c83c28")),
+      ...steps.slice(1),
+    ];
     const groups = findDuplicates(items, rule);
     expect(groups[0]).toEqual({ kind: "exact", keys: ["step-0.jpg", "a-copy.jpg"] });
     const near = groups.filter((g) => g.kind === "near");
@@ -233,9 +319,15 @@ describe("perceptual hash and duplicates", () => {
     // A blend drifts away step by step: each member is within the limits of its group's first.
     const byKey = new Map(items.map((i) => [i.key, i]));
     const thumb = (k: string) => Buffer.from(byKey.get(k)!.thumb, "base64");
-    for (const g of near) for (const k of g.keys.slice(1)) expect(copySimilarity(thumb(g.keys[0]!), thumb(k), k.includes("mirrored"))).toBeGreaterThanOrEqual(cfg.minCopySimilarity);
+    for (const g of near)
+      for (const k of g.keys.slice(1))
+        expect(
+          copySimilarity(thumb(g.keys[0]!), thumb(k), k.includes("mirrored")),
+        ).toBeGreaterThanOrEqual(cfg.minCopySimilarity);
     expect(near.length).toBeGreaterThan(1);
-    expect(copySimilarity(thumb("step-0.jpg"), thumb("step-7.jpg"), false)).toBeLessThan(cfg.minCopySimilarity);
+    expect(copySimilarity(thumb("step-0.jpg"), thumb("step-7.jpg"), false)).toBeLessThan(
+      cfg.minCopySimilarity,
+    );
     expect(groups.flatMap((g) => g.keys)).not.toContain("a-red.jpg");
   });
 
@@ -250,12 +342,21 @@ describe("perceptual hash and duplicates", () => {
     ];
     expect(findEarlierMatches(batch, earlier, rule)).toEqual([
       { key: "x.jpg", earlierKey: "eval/1.jpg", kind: "exact" },
-      { key: "y.jpg", earlierKey: "eval/1.jpg", kind: "near", similarity: expect.any(Number), hashDistance: expect.any(Number), mirrored: false },
+      {
+        key: "y.jpg",
+        earlierKey: "eval/1.jpg",
+        kind: "near",
+        similarity: expect.any(Number),
+        hashDistance: expect.any(Number),
+        mirrored: false,
+      },
     ]);
   });
 
   it("indexes 3000 images and searches them in well under the time of all pairs", () => {
-    const items = Array.from({ length: 3000 }, (_, i) => item(`k${i}`, blend(noise(i + 10), noise(0), 0)));
+    const items = Array.from({ length: 3000 }, (_, i) =>
+      item(`k${i}`, blend(noise(i + 10), noise(0), 0)),
+    );
     const stats = { candidates: 0, compared: 0 };
     const started = performance.now();
     expect(findDuplicates(items, rule, stats)).toEqual([]);

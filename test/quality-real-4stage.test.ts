@@ -8,22 +8,44 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import type { Manifest } from "../lib/manifest.ts";
-import { analyzeImage, assessImages, checkShard, copyRule, defaultQualityConfig, type EarlierSet, findDuplicates, findEarlierMatches, finishAssessment, type HashedImage } from "../lib/quality/index.ts";
-import { type RealPhoto, readRealSet, REAL_4STAGE, realSetPresent, REQUIRED_COPIES, sha256 } from "../bench/real-photos.ts";
+import {
+  analyzeImage,
+  assessImages,
+  checkShard,
+  copyRule,
+  defaultQualityConfig,
+  type EarlierSet,
+  findDuplicates,
+  findEarlierMatches,
+  finishAssessment,
+  type HashedImage,
+} from "../lib/quality/index.ts";
+import {
+  type RealPhoto,
+  readRealSet,
+  REAL_4STAGE,
+  realSetPresent,
+  REQUIRED_COPIES,
+  sha256,
+} from "../bench/real-photos.ts";
 
 const present = realSetPresent(REAL_4STAGE);
 const cfg = defaultQualityConfig();
 
 function manifestOf(photos: RealPhoto[], id: string): Manifest {
   return {
-    schema_version: 1, dataset_id: id, kind: "training", base_uri: `file://${REAL_4STAGE}`,
+    schema_version: 1,
+    dataset_id: id,
+    kind: "training",
+    base_uri: `file://${REAL_4STAGE}`,
     labels: [...new Set(photos.map((p) => p.label))].sort(),
     images: photos.map((p) => ({ key: p.key, label: p.label, sha256: p.sha256, split: p.split })),
   };
 }
 
 const bytesOf = new Map<string, Buffer>();
-const load = async (img: { key: string }) => bytesOf.get(img.key) ?? readFile(`${REAL_4STAGE}/${img.key}`);
+const load = async (img: { key: string }) =>
+  bytesOf.get(img.key) ?? readFile(`${REAL_4STAGE}/${img.key}`);
 
 describe.runIf(present)("the data gate on 3,400 real four-stage photos", () => {
   const photos = present ? readRealSet(REAL_4STAGE) : [];
@@ -33,26 +55,49 @@ describe.runIf(present)("the data gate on 3,400 real four-stage photos", () => {
 
   it("passes the train split against the val split as the evaluation set, refusing under 2%", async () => {
     const evalShard = await checkShard({ manifest: manifestOf(val, "eval"), load, config: cfg });
-    const evaluation: EarlierSet = { name: "the evaluation set", kind: "evaluation", images: evalShard.hashes };
-    const report = await assessImages({ manifest: manifestOf(train, "train"), load, config: cfg, earlier: evaluation });
+    const evaluation: EarlierSet = {
+      name: "the evaluation set",
+      kind: "evaluation",
+      images: evalShard.hashes,
+    };
+    const report = await assessImages({
+      manifest: manifestOf(train, "train"),
+      load,
+      config: cfg,
+      earlier: evaluation,
+    });
     expect(report.counts.images).toBe(2800);
     expect(report.counts.failed / report.counts.images).toBeLessThan(0.02);
     expect(report.quality_score).toBeGreaterThanOrEqual(9);
     // No train photo is a copy of a val photo: the set keeps copies in one split.
-    const leaked = report.images.filter((i) => i.findings.some((f) => f.message.includes("the evaluation set")));
+    const leaked = report.images.filter((i) =>
+      i.findings.some((f) => f.message.includes("the evaluation set")),
+    );
     expect(leaked.map((i) => i.key)).toEqual([]);
-    expect(report.checks.duplicate).toMatchObject({ touched: expect.any(Number), share: expect.any(Number) });
-    console.log(`real 4-stage train vs val: score ${report.quality_score}, ${report.counts.failed} of 2800 refused, duplicate check touched ${report.checks.duplicate.touched} (${(report.checks.duplicate.share * 100).toFixed(2)}%), copy search ${JSON.stringify(report.copy_search)}`);
+    expect(report.checks.duplicate).toMatchObject({
+      touched: expect.any(Number),
+      share: expect.any(Number),
+    });
+    console.log(
+      `real 4-stage train vs val: score ${report.quality_score}, ${report.counts.failed} of 2800 refused, duplicate check touched ${report.checks.duplicate.touched} (${(report.checks.duplicate.share * 100).toFixed(2)}%), copy search ${JSON.stringify(report.copy_search)}`,
+    );
   }, 120_000);
 
   it("passes the whole set as one batch, and calls no pair across splits a copy", async () => {
-    const shard = await checkShard({ manifest: manifestOf(photos, "all"), load, config: cfg, concurrency: 4 });
+    const shard = await checkShard({
+      manifest: manifestOf(photos, "all"),
+      load,
+      config: cfg,
+      concurrency: 4,
+    });
     hashed = shard.hashes;
     const report = finishAssessment(manifestOf(photos, "all"), [shard], { config: cfg });
     expect(report.quality_score).toBeGreaterThanOrEqual(9);
     expect(report.counts.failed / report.counts.images).toBeLessThan(0.02);
     const split = new Map(photos.map((p) => [p.key, p.split]));
-    const pairs = findDuplicates(hashed, copyRule(cfg)).flatMap((g) => g.keys.slice(1).map((k) => [g.keys[0]!, k] as const));
+    const pairs = findDuplicates(hashed, copyRule(cfg)).flatMap((g) =>
+      g.keys.slice(1).map((k) => [g.keys[0]!, k] as const),
+    );
     expect(pairs.filter(([a, b]) => split.get(a) !== split.get(b))).toEqual([]);
     // The calibration in config.ts: 11 copies within a split, 8 of them filed under two labels.
     expect(pairs.length).toBeLessThanOrEqual(11);
@@ -85,7 +130,10 @@ describe.runIf(present)("the data gate on 3,400 real four-stage photos", () => {
     const copyA = await REQUIRED_COPIES["cropped 1.5% a side"]!(await readFile(a.file));
     const copyB = await REQUIRED_COPIES.mirrored!(await readFile(b.file));
     const copyC = await REQUIRED_COPIES["x1.2 brighter"]!(await readFile(c.file));
-    bytesOf.set("new/a-cropped.jpg", copyA).set("new/b-mirrored.jpg", copyB).set("new/c-brighter.jpg", copyC);
+    bytesOf
+      .set("new/a-cropped.jpg", copyA)
+      .set("new/b-mirrored.jpg", copyB)
+      .set("new/c-brighter.jpg", copyC);
     const batch: Manifest = {
       ...manifestOf(train.slice(0, 200), "batch"),
       images: [
@@ -96,12 +144,20 @@ describe.runIf(present)("the data gate on 3,400 real four-stage photos", () => {
       ],
     };
     const evalShard = await checkShard({ manifest: manifestOf([c], "eval"), load, config: cfg });
-    const report = await assessImages({ manifest: batch, load, config: cfg, earlier: { name: "the evaluation set", images: evalShard.hashes } });
-    const finding = (key: string) => report.images.find((i) => i.key === key)!.findings.find((f) => f.check === "duplicate");
+    const report = await assessImages({
+      manifest: batch,
+      load,
+      config: cfg,
+      earlier: { name: "the evaluation set", images: evalShard.hashes },
+    });
+    const finding = (key: string) =>
+      report.images.find((i) => i.key === key)!.findings.find((f) => f.check === "duplicate");
     expect(finding("new/a-cropped.jpg")).toMatchObject({ severity: "warning" });
     expect(finding("new/a-cropped.jpg")!.message).toContain(`of ${a.key}`);
     expect(finding("new/b-mirrored.jpg")).toMatchObject({ severity: "error" });
-    expect(finding("new/b-mirrored.jpg")!.message).toMatch(new RegExp(`mirrored\\) of ${b.key} and sits in split "val"`));
+    expect(finding("new/b-mirrored.jpg")!.message).toMatch(
+      new RegExp(`mirrored\\) of ${b.key} and sits in split "val"`),
+    );
     expect(finding("new/c-brighter.jpg")).toMatchObject({ severity: "error" });
     expect(finding("new/c-brighter.jpg")!.message).toContain(`of ${c.key} in the evaluation set`);
     expect(report.quality_score).toBeGreaterThanOrEqual(9);

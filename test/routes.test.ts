@@ -1,6 +1,11 @@
 import { END } from "@langchain/langgraph";
 import { describe, expect, it } from "vitest";
-import { checkDeploymentDecision, routeAfterCheck, routeAfterDeploy, routeAfterValidation } from "../graph/routes.ts";
+import {
+  checkDeploymentDecision,
+  routeAfterCheck,
+  routeAfterDeploy,
+  routeAfterValidation,
+} from "../graph/routes.ts";
 import { buildGraph } from "../graph/graph.ts";
 
 describe("routing, edge by edge", () => {
@@ -21,8 +26,12 @@ describe("routing, edge by edge", () => {
   });
 
   it("check_deployment_decision: APPROVE and HUMAN_REVIEW deploy, REJECT and nothing alert", () => {
-    expect(checkDeploymentDecision({ deployment_decision: "APPROVE" })).toBe("deploy_to_production");
-    expect(checkDeploymentDecision({ deployment_decision: "HUMAN_REVIEW" })).toBe("deploy_to_production");
+    expect(checkDeploymentDecision({ deployment_decision: "APPROVE" })).toBe(
+      "deploy_to_production",
+    );
+    expect(checkDeploymentDecision({ deployment_decision: "HUMAN_REVIEW" })).toBe(
+      "deploy_to_production",
+    );
     expect(checkDeploymentDecision({ deployment_decision: "REJECT" })).toBe("alert_human");
     expect(checkDeploymentDecision({ deployment_decision: null })).toBe("alert_human");
   });
@@ -35,7 +44,18 @@ describe("routing, edge by edge", () => {
   it("the compiled graph has the seed's seven steps and edges", () => {
     const drawable = buildGraph({ threshold: 7 }).getGraph();
     const nodes = Object.keys(drawable.nodes).sort();
-    expect(nodes).toEqual(["__end__", "__start__", "alert_human", "analyze_performance", "check_for_new_data", "deploy_to_production", "run_training_job", "validate_data"].sort());
+    expect(nodes).toEqual(
+      [
+        "__end__",
+        "__start__",
+        "alert_human",
+        "analyze_performance",
+        "check_for_new_data",
+        "deploy_to_production",
+        "run_training_job",
+        "validate_data",
+      ].sort(),
+    );
     const edges = drawable.edges.map((e) => `${e.source}->${e.target}`).sort();
     expect(edges).toEqual([
       "__start__->check_for_new_data",

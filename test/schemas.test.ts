@@ -14,10 +14,13 @@ const REPO = resolve(import.meta.dirname, "..");
 const FIX = "run `npx tsx scripts/write-schemas.ts` and commit the result";
 
 describe("generated files", () => {
-  it.each(generatedFiles().map((f) => [f.path, f.content]))("%s is committed up to date", async (path, content) => {
-    const onDisk = await readFile(join(REPO, path), "utf8").catch(() => `(missing: ${FIX})`);
-    expect(onDisk, `${path} is stale: ${FIX}`).toBe(content);
-  });
+  it.each(generatedFiles().map((f) => [f.path, f.content]))(
+    "%s is committed up to date",
+    async (path, content) => {
+      const onDisk = await readFile(join(REPO, path), "utf8").catch(() => `(missing: ${FIX})`);
+      expect(onDisk, `${path} is stale: ${FIX}`).toBe(content);
+    },
+  );
 
   it("are generated deterministically", () => {
     expect(generatedFiles()).toEqual(generatedFiles());
@@ -38,7 +41,10 @@ describe("generated files", () => {
         await writeFile(join(dir, f.path), f.content);
       }
       expect(await staleFiles(dir)).toEqual([envExample!.path]);
-      await writeFile(join(dir, configSchema!.path), configSchema!.content.replace('"maximum": 10', '"maximum": 100'));
+      await writeFile(
+        join(dir, configSchema!.path),
+        configSchema!.content.replace('"maximum": 10', '"maximum": 100'),
+      );
       expect(await staleFiles(dir)).toEqual([configSchema!.path, envExample!.path]);
     });
 
@@ -50,14 +56,25 @@ describe("generated files", () => {
   it("the config schema leaves every defaulted field optional and is the one mlops.config.json points at", async () => {
     const schema = JSON.parse(await readFile(join(REPO, "mlops.config.schema.json"), "utf8"));
     expect(schema.required ?? []).toEqual([]);
-    expect(schema.properties.quality.properties.threshold).toMatchObject({ default: 7, minimum: 0, maximum: 10 });
-    expect(loadConfig(join(REPO, "mlops.config.json"), {}).$schema).toBe("./mlops.config.schema.json");
+    expect(schema.properties.quality.properties.threshold).toMatchObject({
+      default: 7,
+      minimum: 0,
+      maximum: 10,
+    });
+    expect(loadConfig(join(REPO, "mlops.config.json"), {}).$schema).toBe(
+      "./mlops.config.schema.json",
+    );
   });
 
   it(".env.example lists every override empty, with its doc and field, and credentials commented out", () => {
     const env = generatedFiles().find((f) => f.path === ".env.example")!.content;
     for (const [name, spec] of Object.entries(ENV_OVERRIDES)) {
-      expect(env).toMatch(new RegExp(`^# ${spec.doc.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\n# sets ${spec.field.replace(".", "\\.")} .*\\n${name}=$`, "m"));
+      expect(env).toMatch(
+        new RegExp(
+          `^# ${spec.doc.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\n# sets ${spec.field.replace(".", "\\.")} .*\\n${name}=$`,
+          "m",
+        ),
+      );
     }
     expect(env).toMatch(/^# AWS_ACCESS_KEY_ID=$/m);
     expect(env).toMatch(/^# AWS_SECRET_ACCESS_KEY=$/m);
@@ -66,7 +83,9 @@ describe("generated files", () => {
     expect(env).toMatch(/^# MLOPS_VLM_API_KEY=$/m);
     expect(env).toContain("Neither is needed");
     // Nothing but empty assignments: a copied .env.example changes nothing until edited.
-    expect(env.split("\n").filter((l) => l && !l.startsWith("#") && !/^[A-Z0-9_]+=$/.test(l))).toEqual([]);
+    expect(
+      env.split("\n").filter((l) => l && !l.startsWith("#") && !/^[A-Z0-9_]+=$/.test(l)),
+    ).toEqual([]);
   });
 });
 

@@ -78,7 +78,10 @@ describe("S3Store", () => {
     expect(await collect(teamA.list())).toEqual([{ key: "x.jpg", size: 1 }]);
     expect(await collect(team.list())).toEqual([]);
     await expect(team.get("x.jpg")).rejects.toBeInstanceOf(ObjectNotFoundError);
-    expect((await collect(bucket.list("isolation/"))).map((o) => o.key)).toEqual(["isolation/team-a/x.jpg", "isolation/team-b/x.jpg"]);
+    expect((await collect(bucket.list("isolation/"))).map((o) => o.key)).toEqual([
+      "isolation/team-a/x.jpg",
+      "isolation/team-b/x.jpg",
+    ]);
   });
 
   it("names the full object URI when an object is missing", async () => {
@@ -91,7 +94,11 @@ describe("S3Store", () => {
 
   it("reports a missing bucket as an access failure naming the bucket, with the cause", async () => {
     const store = new S3Store("s3://no-such-bucket/p", client);
-    const attempts = [() => store.get("k.jpg"), () => store.put("k.jpg", Buffer.from("x")), () => collect(store.list())];
+    const attempts = [
+      () => store.get("k.jpg"),
+      () => store.put("k.jpg", Buffer.from("x")),
+      () => collect(store.list()),
+    ];
     for (const attempt of attempts) {
       const err = await attempt().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(StoreAccessError);
@@ -114,7 +121,9 @@ describe("S3Store", () => {
     try {
       await store.put("hello.txt", Buffer.from("hi"), "text/plain");
       expect(await store.head("hello.txt")).toEqual({ size: 2 });
-      expect((await new S3Store("s3://other", client).get("from-settings/hello.txt")).toString()).toBe("hi");
+      expect(
+        (await new S3Store("s3://other", client).get("from-settings/hello.txt")).toString(),
+      ).toBe("hi");
     } finally {
       store.client.destroy();
     }
@@ -141,7 +150,9 @@ describe("fetchVerified over S3", () => {
       expect(first.cached).toBe(false);
       expect(first.bytes).toEqual(image);
 
-      await client.send(new DeleteObjectCommand({ Bucket: "mangoes", Key: "verified/images/green.jpg" }));
+      await client.send(
+        new DeleteObjectCommand({ Bucket: "mangoes", Key: "verified/images/green.jpg" }),
+      );
       await expect(store.get("images/green.jpg")).rejects.toBeInstanceOf(ObjectNotFoundError);
       const second = await fetchVerified(store, "images/green.jpg", sha, cache);
       expect(second).toEqual({ path: first.path, bytes: image, cached: true });

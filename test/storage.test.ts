@@ -66,7 +66,9 @@ function storeContract(name: string, fresh: () => Promise<ObjectStore>): void {
       await store.put("present.jpg", bytes("x"));
       const err = await store.get("images/absent.jpg").catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ObjectNotFoundError);
-      expect((err as ObjectNotFoundError).uri).toBe(`${store.baseUri.replace(/\/$/, "")}/images/absent.jpg`);
+      expect((err as ObjectNotFoundError).uri).toBe(
+        `${store.baseUri.replace(/\/$/, "")}/images/absent.jpg`,
+      );
       expect(await store.head("images/absent.jpg")).toBeUndefined();
     });
 
@@ -74,14 +76,36 @@ function storeContract(name: string, fresh: () => Promise<ObjectStore>): void {
       const store = await fresh();
       // Keys whose byte order s3rver reproduces; see the FileStore test for the sibling
       // "a-b" / "a/" case, where s3rver (not S3) lists folders first.
-      const keys = ["b.jpg", "a/c/d.jpg", "a/b.jpg", "B.jpg", "a/e.jpg", "images/ripe/1.jpg", "images/raw/2.jpg"];
+      const keys = [
+        "b.jpg",
+        "a/c/d.jpg",
+        "a/b.jpg",
+        "B.jpg",
+        "a/e.jpg",
+        "images/ripe/1.jpg",
+        "images/raw/2.jpg",
+      ];
       for (const [i, key] of keys.entries()) await store.put(key, Buffer.alloc(i + 1));
       const listed = await collect(store.list());
-      expect(listed.map((o) => o.key)).toEqual(["B.jpg", "a/b.jpg", "a/c/d.jpg", "a/e.jpg", "b.jpg", "images/raw/2.jpg", "images/ripe/1.jpg"]);
+      expect(listed.map((o) => o.key)).toEqual([
+        "B.jpg",
+        "a/b.jpg",
+        "a/c/d.jpg",
+        "a/e.jpg",
+        "b.jpg",
+        "images/raw/2.jpg",
+        "images/ripe/1.jpg",
+      ]);
       expect(listed.find((o) => o.key === "a/c/d.jpg")?.size).toBe(2);
-      expect((await collect(store.list("a/"))).map((o) => o.key)).toEqual(["a/b.jpg", "a/c/d.jpg", "a/e.jpg"]);
+      expect((await collect(store.list("a/"))).map((o) => o.key)).toEqual([
+        "a/b.jpg",
+        "a/c/d.jpg",
+        "a/e.jpg",
+      ]);
       // A prefix need not end at a folder boundary.
-      expect((await collect(store.list("images/ri"))).map((o) => o.key)).toEqual(["images/ripe/1.jpg"]);
+      expect((await collect(store.list("images/ri"))).map((o) => o.key)).toEqual([
+        "images/ripe/1.jpg",
+      ]);
       expect(await collect(store.list("nothing/"))).toEqual([]);
     });
 
@@ -91,7 +115,9 @@ function storeContract(name: string, fresh: () => Promise<ObjectStore>): void {
       await store.copy("models/v1/model.tflite", "production/model.tflite");
       expect((await store.get("production/model.tflite")).toString()).toBe("weights");
       expect((await store.get("models/v1/model.tflite")).toString()).toBe("weights");
-      await expect(store.copy("models/v9/none.tflite", "production/x.tflite")).rejects.toBeInstanceOf(ObjectNotFoundError);
+      await expect(
+        store.copy("models/v9/none.tflite", "production/x.tflite"),
+      ).rejects.toBeInstanceOf(ObjectNotFoundError);
     });
 
     it("refuses keys that would leave the base URI", async () => {
@@ -107,7 +133,10 @@ function storeContract(name: string, fresh: () => Promise<ObjectStore>): void {
   });
 }
 
-storeContract("file", async () => new FileStore(pathToFileURL(join(await tempDir("filestore"), "bucket")).href));
+storeContract(
+  "file",
+  async () => new FileStore(pathToFileURL(join(await tempDir("filestore"), "bucket")).href),
+);
 
 describe("s3 backend (s3rver)", () => {
   let s3: RunningS3rver;
@@ -128,14 +157,28 @@ describe("s3 backend (s3rver)", () => {
 describe("FileStore", () => {
   it("lists in UTF-8 byte order, as S3 does, even where a file sorts between folders", async () => {
     const store = new FileStore(pathToFileURL(await tempDir("filestore-order")).href);
-    for (const key of ["a/c/d.jpg", "a/c.jpg", "a-b.jpg", "a/b.jpg", "z\u00e9.jpg", "z\u{1F96D}.jpg", "z\uFF21.jpg"]) {
+    for (const key of [
+      "a/c/d.jpg",
+      "a/c.jpg",
+      "a-b.jpg",
+      "a/b.jpg",
+      "z\u00e9.jpg",
+      "z\u{1F96D}.jpg",
+      "z\uFF21.jpg",
+    ]) {
       await store.put(key, bytes("x"));
     }
     // '-' and '.' sort before '/'; an astral character (4 UTF-8 bytes, F0..) sorts after
     // U+FF21 (EF..) by bytes although JavaScript's '<' puts it first.
-    expect((await collect(store.list())).map((o) => o.key)).toEqual(
-      ["a-b.jpg", "a/b.jpg", "a/c.jpg", "a/c/d.jpg", "z\u00e9.jpg", "z\uFF21.jpg", "z\u{1F96D}.jpg"],
-    );
+    expect((await collect(store.list())).map((o) => o.key)).toEqual([
+      "a-b.jpg",
+      "a/b.jpg",
+      "a/c.jpg",
+      "a/c/d.jpg",
+      "z\u00e9.jpg",
+      "z\uFF21.jpg",
+      "z\u{1F96D}.jpg",
+    ]);
   });
 
   it("refuses a key that reaches outside the folder through a symlink", async () => {
@@ -148,7 +191,9 @@ describe("FileStore", () => {
 
     await expect(store.get("linked-dir/secret.txt")).rejects.toBeInstanceOf(InvalidKeyError);
     await expect(store.get("linked-file")).rejects.toBeInstanceOf(InvalidKeyError);
-    await expect(store.put("linked-dir/planted.txt", bytes("x"))).rejects.toBeInstanceOf(InvalidKeyError);
+    await expect(store.put("linked-dir/planted.txt", bytes("x"))).rejects.toBeInstanceOf(
+      InvalidKeyError,
+    );
     expect(await readdir(outside)).toEqual(["secret.txt"]);
     expect(await collect(store.list())).toEqual([]);
   });
@@ -159,7 +204,10 @@ describe("FileStore", () => {
     await store.put("real/a.jpg", bytes("abc"));
     await symlink(join(root, "real", "a.jpg"), join(root, "alias.jpg"));
     expect((await store.get("alias.jpg")).toString()).toBe("abc");
-    expect(await collect(store.list())).toEqual([{ key: "alias.jpg", size: 3 }, { key: "real/a.jpg", size: 3 }]);
+    expect(await collect(store.list())).toEqual([
+      { key: "alias.jpg", size: 3 },
+      { key: "real/a.jpg", size: 3 },
+    ]);
   });
 
   it("writes atomically: readers see the old or the new object, never part of one", async () => {
@@ -196,7 +244,9 @@ describe("FileStore", () => {
     const store = new FileStore(pathToFileURL(root).href);
     await store.put("k.txt", bytes("v"));
     expect(await readFile(join(root, "k.txt"), "utf8")).toBe("v");
-    expect(() => new FileStore("file://relative/folder")).toThrow(/file:\/\/relative\/folder.*absolute/);
+    expect(() => new FileStore("file://relative/folder")).toThrow(
+      /file:\/\/relative\/folder.*absolute/,
+    );
   });
 });
 
@@ -210,7 +260,9 @@ describe("openStore", () => {
   });
 
   it("refuses an unknown scheme, naming the URI and the allowed forms", () => {
-    expect(() => openStore("gs://bucket/x")).toThrow(/"gs:\/\/bucket\/x".*file:\/\/\/absolute\/folder.*s3:\/\/bucket/);
+    expect(() => openStore("gs://bucket/x")).toThrow(
+      /"gs:\/\/bucket\/x".*file:\/\/\/absolute\/folder.*s3:\/\/bucket/,
+    );
     expect(() => openStore("/data/bucket")).toThrow(/"\/data\/bucket"/);
   });
 });
@@ -227,13 +279,18 @@ describe("fetchVerified", () => {
   beforeAll(async () => {
     store = new FileStore(pathToFileURL(await tempDir("fetch-store")).href);
   });
-  const freshCache = async () => (cache = new HashCache(join(await tempDir("fetch-cache"), "cache")));
+  const freshCache = async () =>
+    (cache = new HashCache(join(await tempDir("fetch-cache"), "cache")));
 
   it("downloads, verifies and caches; then serves from the cache without the store", async () => {
     await freshCache();
     await store.put("images/1.jpg", image);
     const first = await fetchVerified(store, "images/1.jpg", good, cache);
-    expect(first).toEqual({ path: join(cache.dir, good.slice(0, 2), good), bytes: image, cached: false });
+    expect(first).toEqual({
+      path: join(cache.dir, good.slice(0, 2), good),
+      bytes: image,
+      cached: false,
+    });
     expect(await readFile(first.path)).toEqual(image);
     expect(await cache.has(good)).toBe(true);
 
@@ -255,7 +312,9 @@ describe("fetchVerified", () => {
   it("throws ChecksumMismatchError naming the object and both hashes, and caches nothing", async () => {
     await freshCache();
     await store.put("images/tampered.jpg", bytes("not the promised image"));
-    const err = await fetchVerified(store, "images/tampered.jpg", good, cache).catch((e: unknown) => e);
+    const err = await fetchVerified(store, "images/tampered.jpg", good, cache).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ChecksumMismatchError);
     const mismatch = err as ChecksumMismatchError;
     expect(mismatch.uri).toBe(`${store.baseUri}/images/tampered.jpg`);
@@ -268,7 +327,9 @@ describe("fetchVerified", () => {
 
   it("reports a missing object as ObjectNotFoundError and caches nothing", async () => {
     await freshCache();
-    await expect(fetchVerified(store, "images/never.jpg", good, cache)).rejects.toBeInstanceOf(ObjectNotFoundError);
+    await expect(fetchVerified(store, "images/never.jpg", good, cache)).rejects.toBeInstanceOf(
+      ObjectNotFoundError,
+    );
     expect(await cache.has(good)).toBe(false);
   });
 

@@ -4,7 +4,11 @@ import { describePreprocessing } from "../worker/images.ts";
 import { buildMobileNetV2 } from "../worker/mobilenet-v2.ts";
 import { openTflite } from "../worker/tflite/litert.ts";
 import { perturbBatchNorm } from "../worker/tflite/perturb.ts";
-import { fromFloat16Bits, quantizeInt8PerChannel, toFloat16Bits } from "../worker/tflite/quantize.ts";
+import {
+  fromFloat16Bits,
+  quantizeInt8PerChannel,
+  toFloat16Bits,
+} from "../worker/tflite/quantize.ts";
 import { readTflite } from "../worker/tflite/reader.ts";
 import { tfjsLogits } from "../worker/tflite/reference.ts";
 import { writeTflite } from "../worker/tflite/writer.ts";
@@ -18,7 +22,14 @@ const LABELS = ["unripe", "ripe", "overripe"];
 async function tinyModel(size: number, body: (x: Sym) => Sym): Promise<tf.LayersModel> {
   const input = tf.input({ shape: [size, size, 3], name: "input" });
   const features = tf.layers.globalAveragePooling2d({ name: "gap" }).apply(body(input)) as Sym;
-  const out = tf.layers.dense({ units: 3, activation: "softmax", name: "head", kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }).apply(features) as Sym;
+  const out = tf.layers
+    .dense({
+      units: 3,
+      activation: "softmax",
+      name: "head",
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }),
+    })
+    .apply(features) as Sym;
   const model = tf.model({ inputs: input, outputs: out });
   await perturbBatchNorm(model, 11);
   return model;
@@ -26,19 +37,51 @@ async function tinyModel(size: number, body: (x: Sym) => Sym): Promise<tf.Layers
 
 let seed = 100;
 const conv = (x: Sym, filters: number, k: number, strides: number, useBias = false) =>
-  tf.layers.conv2d({ filters, kernelSize: k, strides, padding: "same", useBias, kernelInitializer: tf.initializers.glorotUniform({ seed: seed++ }), biasInitializer: tf.initializers.randomUniform({ minval: -0.5, maxval: 0.5, seed: seed++ }) }).apply(x) as Sym;
+  tf.layers
+    .conv2d({
+      filters,
+      kernelSize: k,
+      strides,
+      padding: "same",
+      useBias,
+      kernelInitializer: tf.initializers.glorotUniform({ seed: seed++ }),
+      biasInitializer: tf.initializers.randomUniform({ minval: -0.5, maxval: 0.5, seed: seed++ }),
+    })
+    .apply(x) as Sym;
 const depthwise = (x: Sym, strides: number, depthMultiplier = 1) =>
-  tf.layers.depthwiseConv2d({ kernelSize: 3, strides, depthMultiplier, padding: "same", useBias: false, depthwiseInitializer: tf.initializers.glorotUniform({ seed: seed++ }) }).apply(x) as Sym;
+  tf.layers
+    .depthwiseConv2d({
+      kernelSize: 3,
+      strides,
+      depthMultiplier,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: tf.initializers.glorotUniform({ seed: seed++ }),
+    })
+    .apply(x) as Sym;
 const bn = (x: Sym) => tf.layers.batchNormalization({ axis: -1, epsilon: 1e-3 }).apply(x) as Sym;
 const relu6 = (x: Sym) => tf.layers.reLU({ maxValue: 6 }).apply(x) as Sym;
 
 function randomInputs(n: number, size: number, s: number): Float32Array[] {
-  return Array.from({ length: n }, (_, i) => tf.tidy(() => tf.randomUniform([size, size, 3], -1, 1, "float32", s + i).dataSync() as Float32Array));
+  return Array.from({ length: n }, (_, i) =>
+    tf.tidy(
+      () => tf.randomUniform([size, size, 3], -1, 1, "float32", s + i).dataSync() as Float32Array,
+    ),
+  );
 }
 
 /** Max |logit difference| between LiteRT running the written file and TF.js. */
-async function logitGap(model: tf.LayersModel, size: number, variant: "float32" | "float16" | "int8" = "float32", n = 3): Promise<number> {
-  const bytes = writeTflite(model, { labels: LABELS, preprocessing: describePreprocessing(size), variant });
+async function logitGap(
+  model: tf.LayersModel,
+  size: number,
+  variant: "float32" | "float16" | "int8" = "float32",
+  n = 3,
+): Promise<number> {
+  const bytes = writeTflite(model, {
+    labels: LABELS,
+    preprocessing: describePreprocessing(size),
+    variant,
+  });
   const inputs = randomInputs(n, size, 7);
   const reference = await tfjsLogits(model, inputs, [size, size, 3]);
   const session = await openTflite(bytes);
@@ -69,10 +112,13 @@ describe("the .tflite writer, layer by layer, against LiteRT", () => {
     ["depthwise 3x3 stride 2 + BN + ReLU6", (x) => relu6(bn(depthwise(conv(x, 8, 1, 1), 2)))],
     ["depthwise with depth multiplier 2", (x) => depthwise(x, 1, 2)],
     ["1x1 project + BN, no activation", (x) => bn(conv(relu6(bn(conv(x, 8, 3, 1))), 4, 1, 1))],
-    ["residual Add", (x) => {
-      const h = relu6(bn(conv(x, 6, 3, 1)));
-      return tf.layers.add().apply([h, bn(conv(relu6(bn(conv(h, 12, 1, 1))), 6, 1, 1))]) as Sym;
-    }],
+    [
+      "residual Add",
+      (x) => {
+        const h = relu6(bn(conv(x, 6, 3, 1)));
+        return tf.layers.add().apply([h, bn(conv(relu6(bn(conv(h, 12, 1, 1))), 6, 1, 1))]) as Sym;
+      },
+    ],
   ];
   for (const [name, body] of cases) {
     it(`${name}: logits within 1e-5`, async () => {
@@ -95,7 +141,12 @@ describe("the .tflite writer, layer by layer, against LiteRT", () => {
 describe("what the app reads from the file", () => {
   it("has a serving_default signature, labels and preprocessing metadata, and 16-byte aligned weights", async () => {
     const model = await tinyModel(9, (x) => relu6(bn(conv(x, 8, 3, 2))));
-    const bytes = writeTflite(model, { labels: LABELS, preprocessing: describePreprocessing(9), variant: "float32", model: { architecture: "tiny" } });
+    const bytes = writeTflite(model, {
+      labels: LABELS,
+      preprocessing: describePreprocessing(9),
+      variant: "float32",
+      model: { architecture: "tiny" },
+    });
     const file = readTflite(bytes);
     expect(file.signature.key).toBe("serving_default");
     expect(Object.keys(file.signature.inputs)).toEqual(["image"]);
@@ -104,7 +155,14 @@ describe("what the app reads from the file", () => {
     expect(file.metadata).toMatchObject({
       labels: LABELS,
       variant: "float32",
-      input: { name: "image", shape: [1, 9, 9, 3], dtype: "float32", scale: "[-1,1]", mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5] },
+      input: {
+        name: "image",
+        shape: [1, 9, 9, 3],
+        dtype: "float32",
+        scale: "[-1,1]",
+        mean: [127.5, 127.5, 127.5],
+        std: [127.5, 127.5, 127.5],
+      },
       model: { architecture: "tiny" },
     });
     expect(file.buffers[0]!.length).toBe(0);
@@ -120,16 +178,35 @@ describe("what the app reads from the file", () => {
 describe("layers the writer cannot express", () => {
   it("names the layer and its type", async () => {
     const input = tf.input({ shape: [8, 8, 3] });
-    const pooled = tf.layers.maxPooling2d({ poolSize: 2, name: "pool" }).apply(conv(input, 4, 3, 1)) as Sym;
-    const out = tf.layers.dense({ units: 3, activation: "softmax" }).apply(tf.layers.globalAveragePooling2d({}).apply(pooled) as Sym) as Sym;
+    const pooled = tf.layers
+      .maxPooling2d({ poolSize: 2, name: "pool" })
+      .apply(conv(input, 4, 3, 1)) as Sym;
+    const out = tf.layers
+      .dense({ units: 3, activation: "softmax" })
+      .apply(tf.layers.globalAveragePooling2d({}).apply(pooled) as Sym) as Sym;
     const model = tf.model({ inputs: input, outputs: out });
-    expect(() => writeTflite(model, { labels: LABELS, preprocessing: describePreprocessing(8), variant: "float32" })).toThrow(/layer "pool" \(type MaxPooling2D\)/);
+    expect(() =>
+      writeTflite(model, {
+        labels: LABELS,
+        preprocessing: describePreprocessing(8),
+        variant: "float32",
+      }),
+    ).toThrow(/layer "pool" \(type MaxPooling2D\)/);
     model.dispose();
   });
 
   it("refuses a BatchNorm it cannot fold, naming it", async () => {
-    const model = await tinyModel(8, (x) => tf.layers.batchNormalization({ name: "bn_on_input" }).apply(x) as Sym);
-    expect(() => writeTflite(model, { labels: LABELS, preprocessing: describePreprocessing(8), variant: "float32" })).toThrow(/layer "bn_on_input" \(type BatchNormalization\).*only folds/);
+    const model = await tinyModel(
+      8,
+      (x) => tf.layers.batchNormalization({ name: "bn_on_input" }).apply(x) as Sym,
+    );
+    expect(() =>
+      writeTflite(model, {
+        labels: LABELS,
+        preprocessing: describePreprocessing(8),
+        variant: "float32",
+      }),
+    ).toThrow(/layer "bn_on_input" \(type BatchNormalization\).*only folds/);
     model.dispose();
   });
 });
@@ -146,7 +223,11 @@ describe("weight encodings", () => {
   });
 
   it("int8 is symmetric per channel with |q| <= 127", () => {
-    const { values, scales } = quantizeInt8PerChannel(Float32Array.from([0.5, -1, 0, 0, 2, 1]), [3, 2], 0);
+    const { values, scales } = quantizeInt8PerChannel(
+      Float32Array.from([0.5, -1, 0, 0, 2, 1]),
+      [3, 2],
+      0,
+    );
     expect(Array.from(scales)).toEqual([1 / 127, 1, 2 / 127].map(Math.fround));
     expect(Array.from(values)).toEqual([64, -127, 0, 0, 127, 64]);
   });

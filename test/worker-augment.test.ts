@@ -1,11 +1,30 @@
 import * as tf from "@tensorflow/tfjs-node";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_AUGMENT, affineOf, augmentBatch, resolveAugment, sampleJitter, type ImageJitter } from "../worker/augment.ts";
+import {
+  DEFAULT_AUGMENT,
+  affineOf,
+  augmentBatch,
+  resolveAugment,
+  sampleJitter,
+  type ImageJitter,
+} from "../worker/augment.ts";
 import { batchSeed, mulberry32 } from "../worker/split.ts";
 
-const NONE: ImageJitter = { flip: false, angle: 0, cropW: 1, cropH: 1, shiftX: 0, shiftY: 0, brightness: 0, contrast: 1 };
+const NONE: ImageJitter = {
+  flip: false,
+  angle: 0,
+  cropW: 1,
+  cropH: 1,
+  shiftX: 0,
+  shiftY: 0,
+  brightness: 0,
+  contrast: 1,
+};
 /** An asymmetric 2-image batch in [-1, 1], so flips and turns show. */
-const batch = () => tf.tidy(() => tf.sub(tf.div(tf.range(0, 2 * 6 * 5 * 3).reshape([2, 6, 5, 3]), 90), 1) as tf.Tensor4D);
+const batch = () =>
+  tf.tidy(
+    () => tf.sub(tf.div(tf.range(0, 2 * 6 * 5 * 3).reshape([2, 6, 5, 3]), 90), 1) as tf.Tensor4D,
+  );
 const run = (x: tf.Tensor4D, j: ImageJitter[]) => {
   const out = augmentBatch(x, j);
   const v = out.arraySync();
@@ -23,23 +42,35 @@ describe("augmentBatch", () => {
   it("mirrors left-right exactly like tf.image.flipLeftRight", () => {
     const x = batch();
     const ref = tf.image.flipLeftRight(x);
-    expect(run(x, [{ ...NONE, flip: true }, { ...NONE, flip: true }])).toEqual(ref.arraySync());
+    expect(
+      run(x, [
+        { ...NONE, flip: true },
+        { ...NONE, flip: true },
+      ]),
+    ).toEqual(ref.arraySync());
     tf.dispose([x, ref]);
   });
 
   it("turns a square image a quarter turn", () => {
-    const x = tf.tidy(() => tf.sub(tf.div(tf.range(0, 4 * 4 * 3).reshape([1, 4, 4, 3]), 24), 1) as tf.Tensor4D);
+    const x = tf.tidy(
+      () => tf.sub(tf.div(tf.range(0, 4 * 4 * 3).reshape([1, 4, 4, 3]), 24), 1) as tf.Tensor4D,
+    );
     const src = x.arraySync()[0]!;
     const got = run(x, [{ ...NONE, angle: Math.PI / 2 }])[0]!;
     // xs = -y + 3, ys = x: output (row y, col x) reads source (row x, col 3 - y)
-    for (let y = 0; y < 4; y++) for (let xx = 0; xx < 4; xx++) for (let c = 0; c < 3; c++) {
-      expect(got[y]![xx]![c]).toBeCloseTo(src[xx]![3 - y]![c]!, 5);
-    }
+    for (let y = 0; y < 4; y++)
+      for (let xx = 0; xx < 4; xx++)
+        for (let c = 0; c < 3; c++) {
+          expect(got[y]![xx]![c]).toBeCloseTo(src[xx]![3 - y]![c]!, 5);
+        }
     x.dispose();
   });
 
   it("fills corners by mirroring and keeps values in [-1, 1] under strong jitter", () => {
-    const x = tf.tidy(() => tf.sub(tf.mul(tf.randomUniform([4, 16, 16, 3], 0, 1, "float32", 1), 2), 1) as tf.Tensor4D);
+    const x = tf.tidy(
+      () =>
+        tf.sub(tf.mul(tf.randomUniform([4, 16, 16, 3], 0, 1, "float32", 1), 2), 1) as tf.Tensor4D,
+    );
     const cfg = resolveAugment({ rotationDeg: 45, brightness: 0.5, contrast: 0.9 })!;
     const out = run(x, sampleJitter(4, cfg, mulberry32(3)));
     const flat = out.flat(3);
@@ -60,7 +91,8 @@ describe("sampleJitter", () => {
   const cfg = resolveAugment(true)!;
 
   it("is repeatable per (seed, epoch, batch) and differs between batches", () => {
-    const draw = (epoch: number, b: number) => sampleJitter(8, cfg, mulberry32(batchSeed(42, epoch, b)));
+    const draw = (epoch: number, b: number) =>
+      sampleJitter(8, cfg, mulberry32(batchSeed(42, epoch, b)));
     expect(draw(3, 1)).toEqual(draw(3, 1));
     expect(draw(3, 1)).not.toEqual(draw(3, 2));
     expect(draw(3, 1)).not.toEqual(draw(4, 1));
@@ -85,7 +117,9 @@ describe("sampleJitter", () => {
   it("keeps the other parts' draws when one part is turned off", () => {
     const on = sampleJitter(4, cfg, mulberry32(5));
     const noFlip = sampleJitter(4, { ...cfg, flip: false }, mulberry32(5));
-    expect(noFlip.map((j) => ({ ...j, flip: false }))).toEqual(on.map((j) => ({ ...j, flip: false })));
+    expect(noFlip.map((j) => ({ ...j, flip: false }))).toEqual(
+      on.map((j) => ({ ...j, flip: false })),
+    );
     expect(noFlip.every((j) => !j.flip)).toBe(true);
   });
 });
@@ -96,7 +130,9 @@ describe("resolveAugment", () => {
     expect(resolveAugment(true)).toEqual(DEFAULT_AUGMENT);
     expect(resolveAugment(false)).toBeUndefined();
     expect(resolveAugment({ rotationDeg: 5 })).toEqual({ ...DEFAULT_AUGMENT, rotationDeg: 5 });
-    expect(() => resolveAugment({ minCropArea: 0 })).toThrow(/config\.augment\.minCropArea: expected a share of the area in \(0, 1\], got 0/);
+    expect(() => resolveAugment({ minCropArea: 0 })).toThrow(
+      /config\.augment\.minCropArea: expected a share of the area in \(0, 1\], got 0/,
+    );
   });
 
   it("maps the neutral jitter to the identity", () => {

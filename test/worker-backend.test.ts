@@ -33,7 +33,9 @@ describe("native TensorFlow.js backend", () => {
     if (!tf) return ctx.skip();
     await tf.setBackend("cpu");
     try {
-      await expect(ensureNativeBackend()).rejects.toThrow(/"cpu" backend.*~100x slower.*install-tfjs-native\.mjs.*Air-gapped install/s);
+      await expect(ensureNativeBackend()).rejects.toThrow(
+        /"cpu" backend.*~100x slower.*install-tfjs-native\.mjs.*Air-gapped install/s,
+      );
     } finally {
       await tf.setBackend("tensorflow");
     }

@@ -7,7 +7,14 @@ describe("computeMetrics", () => {
   const m = computeMetrics([0, 0, 0, 1, 1, 2], [0, 0, 1, 1, 0, 0], labels);
 
   it("builds the confusion matrix with rows = true class, cols = predicted", () => {
-    expect(m.confusion_matrix).toEqual({ labels, matrix: [[2, 1, 0], [1, 1, 0], [1, 0, 0]] });
+    expect(m.confusion_matrix).toEqual({
+      labels,
+      matrix: [
+        [2, 1, 0],
+        [1, 1, 0],
+        [1, 0, 0],
+      ],
+    });
     expect(m.n).toBe(6);
     expect(m.accuracy).toBe(0.5);
   });
@@ -37,19 +44,39 @@ describe("computeMetrics", () => {
   it("rejects mismatched lengths, empty sets and out-of-range indices with a clear message", () => {
     expect(() => computeMetrics([0], [0, 1], labels)).toThrow(/1 true labels but 2 predictions/);
     expect(() => computeMetrics([], [], labels)).toThrow(/empty/);
-    expect(() => computeMetrics([0, 3], [0, 0], labels)).toThrow(/true class index 3 at position 1 is outside 0\.\.2/);
+    expect(() => computeMetrics([0, 3], [0, 0], labels)).toThrow(
+      /true class index 3 at position 1 is outside 0\.\.2/,
+    );
   });
 });
 
 describe("helpers", () => {
   it("maps labels to indices and names the image with an unknown label", () => {
-    expect(toLabelIndices([{ label: "b", path: "x.jpg" }, { label: "a", path: "y.jpg" }], ["a", "b"])).toEqual([1, 0]);
-    expect(() => toLabelIndices([{ label: "rotten", path: "z.jpg" }], ["a", "b"])).toThrow(/z\.jpg has label "rotten"/);
+    expect(
+      toLabelIndices(
+        [
+          { label: "b", path: "x.jpg" },
+          { label: "a", path: "y.jpg" },
+        ],
+        ["a", "b"],
+      ),
+    ).toEqual([1, 0]);
+    expect(() => toLabelIndices([{ label: "rotten", path: "z.jpg" }], ["a", "b"])).toThrow(
+      /z\.jpg has label "rotten"/,
+    );
   });
 
   it("argmax takes the first maximum; cross-entropy clips zero probabilities", () => {
     expect(argmax([0.1, 0.7, 0.7])).toBe(1);
-    expect(crossEntropy([[0.5, 0.5], [1, 0]], [0, 0])).toBeCloseTo(Math.log(2) / 2, 12);
+    expect(
+      crossEntropy(
+        [
+          [0.5, 0.5],
+          [1, 0],
+        ],
+        [0, 0],
+      ),
+    ).toBeCloseTo(Math.log(2) / 2, 12);
     expect(crossEntropy([[1, 0]], [1])).toBeCloseTo(-Math.log(1e-7), 9);
   });
 });

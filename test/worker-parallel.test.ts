@@ -27,12 +27,23 @@ describe("data-parallel replicas", () => {
     const { n, pixels, targets } = doubledBatch();
     const model = buildMobileNetV2({ ...NET, dropout: 0 });
     const single = FusedMobileNetV2.fromLayersModel(tf, model, { alpha: NET.alpha });
-    const pool = await ReplicaPool.start(2, { ...NET, dropout: 0, device: "auto", weightCount: single.weightLayout().reduce((a, l) => a + l.size, 0) });
+    const pool = await ReplicaPool.start(2, {
+      ...NET,
+      dropout: 0,
+      device: "auto",
+      weightCount: single.weightLayout().reduce((a, l) => a + l.size, 0),
+    });
     try {
       const whole = tf.tidy(() => {
         const bytes = NET.inputSize * NET.inputSize * 3;
-        const x = toInputTensor(Array.from({ length: n }, (_, i) => pixels.subarray(i * bytes, (i + 1) * bytes)), NET.inputSize);
-        return { x: tf.keep(tf.concat([x, x], 0)), y: tf.keep(tf.tensor2d([...targets, ...targets], [2 * n, NET.numClasses])) };
+        const x = toInputTensor(
+          Array.from({ length: n }, (_, i) => pixels.subarray(i * bytes, (i + 1) * bytes)),
+          NET.inputSize,
+        );
+        return {
+          x: tf.keep(tf.concat([x, x], 0)),
+          y: tf.keep(tf.tensor2d([...targets, ...targets], [2 * n, NET.numClasses])),
+        };
       });
       const share = { pixels, targets, weights: new Array<number>(n).fill(0.5) };
       const expected = single.gradients({ x: whole.x, targets: whole.y });
@@ -43,15 +54,23 @@ describe("data-parallel replicas", () => {
       const two = await pool.step([share, share], 1e-3);
       expect(Math.abs(two.loss - expected.loss)).toBeLessThan(1e-4);
       const summed = await pool.pull("gradients");
-      const distance = (a: ArrayLike<number>, b: ArrayLike<number>) => Math.sqrt(Array.from(a).reduce((acc, v, i) => acc + (v - (b[i] as number)) ** 2, 0));
+      const distance = (a: ArrayLike<number>, b: ArrayLike<number>) =>
+        Math.sqrt(Array.from(a).reduce((acc, v, i) => acc + (v - (b[i] as number)) ** 2, 0));
       const gaps = [...expected.grads].map(([key, g]) => {
         const a = g.dataSync();
-        return { name: key, norm: distance(a, new Float32Array(a.length)), gap: distance(a, summed.get(key)!), rounding: distance(a, reversed.grads.get(key)!.dataSync()) };
+        return {
+          name: key,
+          norm: distance(a, new Float32Array(a.length)),
+          gap: distance(a, summed.get(key)!),
+          rounding: distance(a, reversed.grads.get(key)!.dataSync()),
+        };
       });
       // Each replica runs batches of 8 where the one network runs 16, and oneDNN picks its
       // kernels by shape: another summation order than the reversed batch's, so 4x.
       const { offenders, worst } = beyondRounding(gaps, 1e-4, 4);
-      console.log(`two replicas vs one network: loss ${two.loss} / ${expected.loss}; largest gradient gap ${worst.ratio.toFixed(2)}x float32 rounding (${worst.name})`);
+      console.log(
+        `two replicas vs one network: loss ${two.loss} / ${expected.loss}; largest gradient gap ${worst.ratio.toFixed(2)}x float32 rounding (${worst.name})`,
+      );
       expect(offenders).toEqual([]);
       // After the update every replica holds the very same weights.
       const [a, b] = [await pool.pull("weights", 0), await pool.pull("weights", 1)];
@@ -66,10 +85,17 @@ describe("data-parallel replicas", () => {
   });
 
   it("a replica that fails stops the pool with its error instead of hanging the others", async () => {
-    const pool = await ReplicaPool.start(2, { ...NET, dropout: 0, device: "auto", weightCount: 0 }).then(
+    const pool = await ReplicaPool.start(2, {
+      ...NET,
+      dropout: 0,
+      device: "auto",
+      weightCount: 0,
+    }).then(
       () => undefined,
       (e: Error) => e,
     );
-    expect(pool?.message).toMatch(/training replica crashed: replica 0: \d+ weights, the pool expected 0/);
+    expect(pool?.message).toMatch(
+      /training replica crashed: replica 0: \d+ weights, the pool expected 0/,
+    );
   });
 });

@@ -1,15 +1,39 @@
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
-import { escapeXml, niceTicks, renderConfusionMatrix, renderTrainingCurves } from "../worker/plots.ts";
+import {
+  escapeXml,
+  niceTicks,
+  renderConfusionMatrix,
+  renderTrainingCurves,
+} from "../worker/plots.ts";
 import type { EpochLog } from "../worker/types.ts";
 
-const epoch = (e: number, loss: number, valLoss: number, acc: number, valAcc: number): EpochLog => ({
-  epoch: e, loss, accuracy: acc, val_loss: valLoss, val_accuracy: valAcc, seconds: 7, images_per_s: 40, lr: 0.001,
+const epoch = (
+  e: number,
+  loss: number,
+  valLoss: number,
+  acc: number,
+  valAcc: number,
+): EpochLog => ({
+  epoch: e,
+  loss,
+  accuracy: acc,
+  val_loss: valLoss,
+  val_accuracy: valAcc,
+  seconds: 7,
+  images_per_s: 40,
+  lr: 0.001,
 });
-const HISTORY = [epoch(1, 1.6, 1.7, 0.3, 0.25), epoch(2, 1.1, 1.3, 0.55, 0.5), epoch(3, 0.7, 1.1, 0.75, 0.66), epoch(4, 0.5, 1.2, 0.85, 0.63)];
+const HISTORY = [
+  epoch(1, 1.6, 1.7, 0.3, 0.25),
+  epoch(2, 1.1, 1.3, 0.55, 0.5),
+  epoch(3, 0.7, 1.1, 0.75, 0.66),
+  epoch(4, 0.5, 1.2, 0.85, 0.63),
+];
 
 /** Rasterises with librsvg (as a viewer would): throws on malformed SVG. */
-const render = async (svg: string) => (await sharp(Buffer.from(svg)).png().toBuffer({ resolveWithObject: true })).info;
+const render = async (svg: string) =>
+  (await sharp(Buffer.from(svg)).png().toBuffer({ resolveWithObject: true })).info;
 
 describe("renderTrainingCurves", () => {
   const svg = renderTrainingCurves(HISTORY, 3);
@@ -20,7 +44,19 @@ describe("renderTrainingCurves", () => {
   });
 
   it("has a title, both panels with axis labels, a legend and the kept epoch marked", () => {
-    for (const text of ["Training curves", ">Loss<", ">Accuracy<", ">epoch<", ">cross-entropy<", ">train<", ">validation<", "best epoch 3", "val loss 1.100", "val accuracy 66.0%", ">100%<"]) {
+    for (const text of [
+      "Training curves",
+      ">Loss<",
+      ">Accuracy<",
+      ">epoch<",
+      ">cross-entropy<",
+      ">train<",
+      ">validation<",
+      "best epoch 3",
+      "val loss 1.100",
+      "val accuracy 66.0%",
+      ">100%<",
+    ]) {
       expect(svg).toContain(text);
     }
     expect(svg.match(/<polyline /g)).toHaveLength(4); // train + validation, loss + accuracy
@@ -34,7 +70,14 @@ describe("renderTrainingCurves", () => {
 });
 
 describe("renderConfusionMatrix", () => {
-  const cm = { labels: ["verde", "maduro", "a<b&c"], matrix: [[8, 2, 0], [1, 9, 0], [0, 0, 0]] };
+  const cm = {
+    labels: ["verde", "maduro", "a<b&c"],
+    matrix: [
+      [8, 2, 0],
+      [1, 9, 0],
+      [0, 0, 0],
+    ],
+  };
   const svg = renderConfusionMatrix(cm);
 
   it("shows counts and row shares, labels on both axes, escaped", async () => {
@@ -62,6 +105,8 @@ describe("helpers", () => {
     expect(niceTicks(1, 12, 10)).toEqual([2, 4, 6, 8, 10, 12]);
   });
   it("escapeXml escapes markup", () => {
-    expect(escapeXml(`<a href="x">'&'</a>`)).toBe("&lt;a href=&quot;x&quot;&gt;&apos;&amp;&apos;&lt;/a&gt;");
+    expect(escapeXml(`<a href="x">'&'</a>`)).toBe(
+      "&lt;a href=&quot;x&quot;&gt;&apos;&amp;&apos;&lt;/a&gt;",
+    );
   });
 });

@@ -8,7 +8,12 @@ describe("learning-rate schedule", () => {
   const lrs = Array.from({ length: s.totalSteps }, (_, i) => learningRateAt(i, s));
 
   it("warms up linearly over the first epoch, never at 0", () => {
-    expect(s).toEqual({ base: 0.002, warmupSteps: 8, totalSteps: 96, finalFraction: DEFAULT_FINAL_LR_FRACTION });
+    expect(s).toEqual({
+      base: 0.002,
+      warmupSteps: 8,
+      totalSteps: 96,
+      finalFraction: DEFAULT_FINAL_LR_FRACTION,
+    });
     expect(lrs.slice(0, 8)).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((k) => (0.002 * k) / 8));
   });
 
@@ -24,7 +29,9 @@ describe("learning-rate schedule", () => {
   it("caps warm-up at a quarter of a short run and can be turned off", () => {
     expect(planSchedule(0.001, 2, 3).warmupSteps).toBe(1);
     const flat = planSchedule(0.001, 5, 4, { kind: "constant" });
-    expect(Array.from({ length: 20 }, (_, i) => learningRateAt(i, flat))).toEqual(new Array(20).fill(0.001));
+    expect(Array.from({ length: 20 }, (_, i) => learningRateAt(i, flat))).toEqual(
+      new Array(20).fill(0.001),
+    );
     const single = planSchedule(0.001, 1, 1);
     expect(learningRateAt(0, single)).toBe(0.001); // a one-step run trains at the peak, not the floor
   });

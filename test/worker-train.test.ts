@@ -14,9 +14,22 @@ import type { LabeledImage, TrainConfig, TrainResult } from "../worker/types.ts"
 // An easy task a from-scratch MobileNetV2 must get right in a few epochs: three strongly
 // different colours with per-pixel noise, written as real PNG files. Batches of 16 mix the
 // classes, so BatchNorm keeps the colour differences (a one-class batch would erase them).
-const COLOURS: Record<string, [number, number, number]> = { red: [220, 40, 40], green: [40, 200, 60], blue: [40, 60, 220] };
+const COLOURS: Record<string, [number, number, number]> = {
+  red: [220, 40, 40],
+  green: [40, 200, 60],
+  blue: [40, 60, 220],
+};
 const LABELS = Object.keys(COLOURS);
-const CONFIG: TrainConfig = { alpha: 0.35, inputSize: 32, batchSize: 16, epochs: 5, learningRate: 1e-3, patience: 10, seed: 7, augment: true };
+const CONFIG: TrainConfig = {
+  alpha: 0.35,
+  inputSize: 32,
+  batchSize: 16,
+  epochs: 5,
+  learningRate: 1e-3,
+  patience: 10,
+  seed: 7,
+  augment: true,
+};
 
 async function writeImages(dir: string, perClass: number, seed: number): Promise<LabeledImage[]> {
   const rng = mulberry32(seed);
@@ -26,8 +39,11 @@ async function writeImages(dir: string, perClass: number, seed: number): Promise
   for (const [label, rgb] of Object.entries(COLOURS)) {
     for (let i = 0; i < perClass; i++) {
       const px = Buffer.alloc(size * size * 3);
-      for (let p = 0; p < px.length; p++) px[p] = Math.max(0, Math.min(255, rgb[p % 3]! + Math.round((rng() - 0.5) * 60)));
-      const png = await sharp(px, { raw: { width: size, height: size, channels: 3 } }).png().toBuffer();
+      for (let p = 0; p < px.length; p++)
+        px[p] = Math.max(0, Math.min(255, rgb[p % 3]! + Math.round((rng() - 0.5) * 60)));
+      const png = await sharp(px, { raw: { width: size, height: size, channels: 3 } })
+        .png()
+        .toBuffer();
       const path = join(dir, `${label}_${i}.png`);
       await sharp(png).toFile(path);
       images.push({ path, label, sha256: createHash("sha256").update(png).digest("hex") });
@@ -72,7 +88,10 @@ describe("trainModel on a tiny colour task", () => {
     expect(result.modelDir).toBe(join(out, "tfjs"));
     expect(existsSync(join(out, "tfjs", "model.json"))).toBe(true);
     expect(existsSync(join(out, "tfjs", "weights.bin"))).toBe(true);
-    const log = (await readFile(join(out, "training-log.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+    const log = (await readFile(join(out, "training-log.jsonl"), "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(log).toEqual(result.history);
     const metrics = JSON.parse(await readFile(join(out, "metrics.json"), "utf8"));
     expect(metrics).toMatchObject({
@@ -118,7 +137,14 @@ describe("trainModel on a tiny colour task", () => {
   });
 
   it("is reproducible: the same seed gives the same loss history, augmentation included", async () => {
-    const rerun = await trainModel({ train, val: [], evaluation, labels: LABELS, config: CONFIG, outDir: join(tmp, "run2") });
+    const rerun = await trainModel({
+      train,
+      val: [],
+      evaluation,
+      labels: LABELS,
+      config: CONFIG,
+      outDir: join(tmp, "run2"),
+    });
     // Exactly equal on tfjs-node's CPU kernels here (oneDNN, same thread count).
     const curve = (r: TrainResult) => r.history.map((h) => [h.loss, h.val_loss, h.lr]);
     expect(curve(rerun)).toEqual(curve(result));
@@ -126,23 +152,48 @@ describe("trainModel on a tiny colour task", () => {
 
   it("with weight averaging and label smoothing keeps the averaged weights, which differ from the raw ones and still learn", async () => {
     const config = { ...CONFIG, epochs: 3, emaDecay: 0.9, labelSmoothing: 0.1 };
-    const averaged = await trainModel({ train, val: [], evaluation, labels: LABELS, config, outDir: join(tmp, "run-ema") });
-    const raw = await trainModel({ train, val: [], evaluation, labels: LABELS, config: { ...config, emaDecay: 0 }, outDir: join(tmp, "run-raw") });
+    const averaged = await trainModel({
+      train,
+      val: [],
+      evaluation,
+      labels: LABELS,
+      config,
+      outDir: join(tmp, "run-ema"),
+    });
+    const raw = await trainModel({
+      train,
+      val: [],
+      evaluation,
+      labels: LABELS,
+      config: { ...config, emaDecay: 0 },
+      outDir: join(tmp, "run-raw"),
+    });
     // The same steps (training loss) but other weights judged (validation loss).
     expect(averaged.history.map((h) => h.loss)).toEqual(raw.history.map((h) => h.loss));
     expect(averaged.history.map((h) => h.val_loss)).not.toEqual(raw.history.map((h) => h.val_loss));
     expect(averaged.metrics.accuracy).toBeGreaterThan(0.6);
-    expect(JSON.parse(await readFile(join(tmp, "run-ema", "metrics.json"), "utf8")).config).toMatchObject({ emaDecay: 0.9, labelSmoothing: 0.1 });
+    expect(
+      JSON.parse(await readFile(join(tmp, "run-ema", "metrics.json"), "utf8")).config,
+    ).toMatchObject({ emaDecay: 0.9, labelSmoothing: 0.1 });
   });
 
   it("trains on two data-parallel replicas when told, learns, records them and leaks nothing", async () => {
     const before = tf.memory().numTensors;
-    const split = await trainModel({ train, val: [], evaluation, labels: LABELS, config: { ...CONFIG, replicas: 2 }, outDir: join(tmp, "run-replicas") });
+    const split = await trainModel({
+      train,
+      val: [],
+      evaluation,
+      labels: LABELS,
+      config: { ...CONFIG, replicas: 2 },
+      outDir: join(tmp, "run-replicas"),
+    });
     expect(split.replicas).toBe(2);
     expect(result.replicas).toBe(1); // "auto" with batches of 16: one replica keeps BN statistics over 16 images
     expect(split.history.at(-1)!.loss).toBeLessThan(split.history[0]!.loss);
     expect(split.metrics.accuracy).toBeGreaterThan(0.6);
-    expect(JSON.parse(await readFile(join(tmp, "run-replicas", "metrics.json"), "utf8")).replicas).toBe(2);
+    expect(
+      JSON.parse(await readFile(join(tmp, "run-replicas", "metrics.json"), "utf8")).replicas,
+    ).toBe(2);
     expect(tf.memory().numTensors).toBe(before);
   });
 
@@ -154,14 +205,19 @@ describe("trainModel on a tiny colour task", () => {
   });
 
   it("writes the training curves and the confusion matrix as standalone SVG", async () => {
-    expect(result.plots).toEqual({ curves: join(tmp, "run1", "training-curves.svg"), confusion: join(tmp, "run1", "confusion-matrix.svg") });
+    expect(result.plots).toEqual({
+      curves: join(tmp, "run1", "training-curves.svg"),
+      confusion: join(tmp, "run1", "confusion-matrix.svg"),
+    });
     for (const path of Object.values(result.plots!)) {
       const svg = await readFile(path, "utf8");
       expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
       const png = await sharp(Buffer.from(svg)).png().toBuffer({ resolveWithObject: true });
       expect(png.info.width).toBeGreaterThan(300);
     }
-    expect(await readFile(result.plots!.curves, "utf8")).toContain(`best epoch ${result.bestEpoch}`);
+    expect(await readFile(result.plots!.curves, "utf8")).toContain(
+      `best epoch ${result.bestEpoch}`,
+    );
   });
 
   it("records balanced class weights (all 1) in metrics.json", async () => {
@@ -174,8 +230,16 @@ describe("trainModel on a tiny colour task", () => {
 
 describe("stratifiedSplit", () => {
   it("holds out about 10% of every class, at least one, never a class's last image", () => {
-    const img = (label: string, i: number) => ({ path: `${label}${i}`, label, sha256: `${label}${i}` });
-    const images = [...Array.from({ length: 20 }, (_, i) => img("a", i)), ...Array.from({ length: 3 }, (_, i) => img("b", i)), img("c", 0)];
+    const img = (label: string, i: number) => ({
+      path: `${label}${i}`,
+      label,
+      sha256: `${label}${i}`,
+    });
+    const images = [
+      ...Array.from({ length: 20 }, (_, i) => img("a", i)),
+      ...Array.from({ length: 3 }, (_, i) => img("b", i)),
+      img("c", 0),
+    ];
     const { train, val } = stratifiedSplit(images, 0.1, mulberry32(1));
     expect(val.filter((i) => i.label === "a")).toHaveLength(2);
     expect(val.filter((i) => i.label === "b")).toHaveLength(1);

@@ -29,20 +29,28 @@ export const DEFAULT_AUGMENT: Readonly<Required<AugmentConfig>> = {
 };
 
 /** `TrainConfig.augment` with defaults filled in, or undefined when augmentation is off (false or absent, as in the config). */
-export function resolveAugment(opt: boolean | AugmentConfig | undefined): Required<AugmentConfig> | undefined {
+export function resolveAugment(
+  opt: boolean | AugmentConfig | undefined,
+): Required<AugmentConfig> | undefined {
   if (opt === false || opt === undefined) return undefined;
   const cfg = { ...DEFAULT_AUGMENT, ...(opt === true ? {} : opt) };
   const problems: string[] = [];
   const check = (ok: boolean, field: keyof AugmentConfig, expected: string) => {
-    if (!ok) problems.push(`config.augment.${field}: expected ${expected}, got ${String(cfg[field])}`);
+    if (!ok)
+      problems.push(`config.augment.${field}: expected ${expected}, got ${String(cfg[field])}`);
   };
   check(typeof cfg.flip === "boolean", "flip", "true or false");
   check(cfg.rotationDeg >= 0 && cfg.rotationDeg <= 180, "rotationDeg", "degrees in [0, 180]");
-  check(cfg.minCropArea > 0 && cfg.minCropArea <= 1, "minCropArea", "a share of the area in (0, 1]");
+  check(
+    cfg.minCropArea > 0 && cfg.minCropArea <= 1,
+    "minCropArea",
+    "a share of the area in (0, 1]",
+  );
   check(cfg.maxAspect >= 1, "maxAspect", "a factor >= 1");
   check(cfg.brightness >= 0 && cfg.brightness <= 1, "brightness", "a share of the range in [0, 1]");
   check(cfg.contrast >= 0 && cfg.contrast < 1, "contrast", "a factor offset in [0, 1)");
-  if (problems.length > 0) throw new Error(`invalid augmentation settings:\n- ${problems.join("\n- ")}`);
+  if (problems.length > 0)
+    throw new Error(`invalid augmentation settings:\n- ${problems.join("\n- ")}`);
   return cfg;
 }
 
@@ -67,9 +75,22 @@ export interface ImageJitter {
  * Draws the jitter of `n` images. Every image draws the same 8 numbers whatever the
  * settings, so turning one part off leaves the others' draws unchanged.
  */
-export function sampleJitter(n: number, cfg: Required<AugmentConfig>, rng: () => number): ImageJitter[] {
+export function sampleJitter(
+  n: number,
+  cfg: Required<AugmentConfig>,
+  rng: () => number,
+): ImageJitter[] {
   return Array.from({ length: n }, () => {
-    const [flip, turn, area, aspect, sx, sy, b, c] = Array.from({ length: 8 }, rng) as [number, number, number, number, number, number, number, number];
+    const [flip, turn, area, aspect, sx, sy, b, c] = Array.from({ length: 8 }, rng) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
     const keep = cfg.minCropArea + (1 - cfg.minCropArea) * area;
     const ratio = Math.exp(Math.log(cfg.maxAspect) * (2 * aspect - 1)); // log-uniform: x1.2 as likely as /1.2
     // A side longer than the image is cut to it and the other side keeps the area.
@@ -94,7 +115,11 @@ export function sampleJitter(n: number, cfg: Required<AugmentConfig>, rng: () =>
  * The affine map from output pixel (x, y) to source position: xs = a x + b y + c,
  * ys = d x + e y + f, in pixel units of a `width` x `height` image. Pure, for tests.
  */
-export function affineOf(j: ImageJitter, width: number, height: number): [number, number, number, number, number, number] {
+export function affineOf(
+  j: ImageJitter,
+  width: number,
+  height: number,
+): [number, number, number, number, number, number] {
   const cx = (width - 1) / 2;
   const cy = (height - 1) / 2;
   const cos = Math.cos(j.angle);
@@ -105,7 +130,14 @@ export function affineOf(j: ImageJitter, width: number, height: number): [number
   const b = -j.cropH * sin;
   const d = fx * j.cropW * sin;
   const e = j.cropH * cos;
-  return [a, b, cx + j.shiftX * width - a * cx - b * cy, d, e, cy + j.shiftY * height - d * cx - e * cy];
+  return [
+    a,
+    b,
+    cx + j.shiftX * width - a * cx - b * cy,
+    d,
+    e,
+    cy + j.shiftY * height - d * cx - e * cy,
+  ];
 }
 
 let native: NativeOps | undefined;
@@ -113,17 +145,33 @@ let native: NativeOps | undefined;
 /** Applies one jitter per image to an NHWC batch in [-1, 1]; returns a new tensor in [-1, 1]. */
 export function augmentBatch(x: tf.Tensor4D, jitter: readonly ImageJitter[]): tf.Tensor4D {
   const [n, h, w] = x.shape;
-  if (jitter.length !== n) throw new Error(`augmentBatch: ${jitter.length} jitters for a batch of ${n} images`);
+  if (jitter.length !== n)
+    throw new Error(`augmentBatch: ${jitter.length} jitters for a batch of ${n} images`);
   if (w < 2 || h < 2) throw new Error(`augmentBatch: images must be at least 2x2, got ${w}x${h}`);
   native ??= new NativeOps(tf);
   const ops = native;
   return tf.tidy(() => {
     // One kernel for the whole batch's geometry: TensorFlow's own projective resampler
     // (bilinear, mirrored fill), each image with its affine map as the 8 coefficients.
-    const transforms = tf.tensor2d(jitter.flatMap((j) => [...affineOf(j, w, h), 0, 0]), [n, 8]);
-    const warped = ops.projectiveTransform(x, transforms, tf.tensor1d([h, w], "int32"), tf.scalar(0), "REFLECT");
-    const contrast = tf.tensor4d(jitter.map((j) => j.contrast), [n, 1, 1, 1]);
-    const brightness = tf.tensor4d(jitter.map((j) => j.brightness), [n, 1, 1, 1]);
+    const transforms = tf.tensor2d(
+      jitter.flatMap((j) => [...affineOf(j, w, h), 0, 0]),
+      [n, 8],
+    );
+    const warped = ops.projectiveTransform(
+      x,
+      transforms,
+      tf.tensor1d([h, w], "int32"),
+      tf.scalar(0),
+      "REFLECT",
+    );
+    const contrast = tf.tensor4d(
+      jitter.map((j) => j.contrast),
+      [n, 1, 1, 1],
+    );
+    const brightness = tf.tensor4d(
+      jitter.map((j) => j.brightness),
+      [n, 1, 1, 1],
+    );
     const mean = tf.mean(warped, [1, 2], true); // per image and channel, as tf.image.adjust_contrast
     const jittered = tf.add(tf.add(tf.mul(tf.sub(warped, mean), contrast), mean), brightness);
     return tf.clipByValue(jittered, -1, 1) as tf.Tensor4D;

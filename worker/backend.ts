@@ -28,14 +28,18 @@ export type TF = typeof import("@tensorflow/tfjs-node");
 export type TrainDevice = "auto" | "cpu" | "gpu";
 
 /** The package that binds libtensorflow for each device. */
-export const DEVICE_PACKAGES = { cpu: "@tensorflow/tfjs-node", gpu: "@tensorflow/tfjs-node-gpu" } as const;
+export const DEVICE_PACKAGES = {
+  cpu: "@tensorflow/tfjs-node",
+  gpu: "@tensorflow/tfjs-node-gpu",
+} as const;
 
 const FIX =
   "Fix: run `node scripts/install-tfjs-native.mjs` (it builds the binding offline from the " +
   "tensorflow-cpu wheel), or `npm rebuild @tensorflow/tfjs-node` with internet access; " +
   'see README "Air-gapped install".';
 
-const GPU_FIX = 'see README "GPU runner" for the driver, CUDA and cuDNN it needs and how to build it';
+const GPU_FIX =
+  'see README "GPU runner" for the driver, CUDA and cuDNN it needs and how to build it';
 
 interface Loaded {
   tf: TF;
@@ -85,7 +89,8 @@ async function importBuild(pkg: Loaded["pkg"]): Promise<TF> {
   // import of a build; a build someone imported already keeps what it got (and the device
   // line then reports the environment it saw).
   const core = await import("@tensorflow/tfjs");
-  if (!core.findBackendFactory("tensorflow")) process.env.TF_NUM_INTRAOP_THREADS ??= String(DEFAULT_INTRAOP_THREADS);
+  if (!core.findBackendFactory("tensorflow"))
+    process.env.TF_NUM_INTRAOP_THREADS ??= String(DEFAULT_INTRAOP_THREADS);
   const mod = (await import(pkg)) as TF & { default?: TF };
   return (mod.default && typeof mod.default.getBackend === "function" ? mod.default : mod) as TF;
 }
@@ -94,9 +99,14 @@ async function importBuild(pkg: Loaded["pkg"]): Promise<TF> {
  * Why a build that loaded does not give what was asked for, or undefined when it does.
  * Pure, so every case is testable on a machine without a GPU.
  */
-export function deviceProblem(requested: TrainDevice, pkg: string, gpuFound: boolean): string | undefined {
+export function deviceProblem(
+  requested: TrainDevice,
+  pkg: string,
+  gpuFound: boolean,
+): string | undefined {
   if (requested !== "gpu") return undefined;
-  if (pkg !== DEVICE_PACKAGES.gpu) return `training.device is "gpu" but this process has the CPU build (${pkg}) loaded`;
+  if (pkg !== DEVICE_PACKAGES.gpu)
+    return `training.device is "gpu" but this process has the CPU build (${pkg}) loaded`;
   if (!gpuFound) {
     return (
       `training.device is "gpu" but ${pkg} found no GPU: libtensorflow saw no CUDA device (driver missing, ` +
@@ -118,7 +128,9 @@ export async function ensureNativeBackend(device: TrainDevice = deviceFromEnv())
     if (clash) {
       throw new Error(
         `training.device is "${device}" but this process already runs TensorFlow on the ${loaded.gpu ? "GPU" : "CPU"} (${loaded.pkg}, asked for "${loaded.requested}"): one process binds one build; ` +
-          (device === "gpu" ? (deviceProblem("gpu", loaded.pkg, loaded.gpu) ?? "") : "run it in a fresh process"),
+          (device === "gpu"
+            ? (deviceProblem("gpu", loaded.pkg, loaded.gpu) ?? "")
+            : "run it in a fresh process"),
       );
     }
     return checkedBackend(loaded.tf);
@@ -176,7 +188,11 @@ export interface BackendDescription {
 function gpuName(): string | undefined {
   try {
     const visible = process.env.CUDA_VISIBLE_DEVICES?.split(",")[0]?.trim() || "0";
-    const out = execFileSync("nvidia-smi", ["--query-gpu=name", "--format=csv,noheader", "-i", visible], { encoding: "utf8", timeout: 5_000, stdio: ["ignore", "pipe", "ignore"] });
+    const out = execFileSync(
+      "nvidia-smi",
+      ["--query-gpu=name", "--format=csv,noheader", "-i", visible],
+      { encoding: "utf8", timeout: 5_000, stdio: ["ignore", "pipe", "ignore"] },
+    );
     return out.trim().split("\n")[0] || undefined;
   } catch {
     return undefined;
@@ -188,7 +204,10 @@ export function describeDevice(gpu: boolean, env: NodeJS.ProcessEnv = process.en
   if (gpu) return `GPU:0 ${gpuName() ?? "(name unknown: nvidia-smi not found)"}`;
   const onednn = env.TF_ENABLE_ONEDNN_OPTS === "0" ? "oneDNN off" : "oneDNN";
   // Unset means TensorFlow's own default, one thread per core.
-  const threads = Number(env.TF_NUM_INTRAOP_THREADS) > 0 ? Number(env.TF_NUM_INTRAOP_THREADS) : availableParallelism();
+  const threads =
+    Number(env.TF_NUM_INTRAOP_THREADS) > 0
+      ? Number(env.TF_NUM_INTRAOP_THREADS)
+      : availableParallelism();
   return `CPU, ${onednn}, ${threads} thread${threads === 1 ? "" : "s"}`;
 }
 
@@ -196,7 +215,8 @@ export function describeDevice(gpu: boolean, env: NodeJS.ProcessEnv = process.en
 export async function describeBackend(device?: TrainDevice): Promise<BackendDescription> {
   const tf = await ensureNativeBackend(device);
   const binding = (tf.backend() as { binding?: { TF_Version?: unknown } }).binding;
-  const tensorflowVersion = typeof binding?.TF_Version === "string" ? binding.TF_Version : undefined;
+  const tensorflowVersion =
+    typeof binding?.TF_Version === "string" ? binding.TF_Version : undefined;
   return {
     backend: tf.getBackend(),
     tfjsVersion: tf.version["tfjs-core"] ?? tf.version_core,

@@ -21,8 +21,15 @@ export const BN_RECALIBRATION_IMAGES = 256;
  * (inference mode) says nothing for the first epochs and early stopping would stop on
  * noise. Whole batches only, so each batch weighs the same; at most 256 images.
  */
-export function* recalibrationBatches(pixels: Uint8Array[], inputSize: number, batchSize: number): Generator<tf.Tensor4D> {
-  const n = Math.max(Math.min(batchSize, pixels.length), Math.floor(Math.min(BN_RECALIBRATION_IMAGES, pixels.length) / batchSize) * batchSize);
+export function* recalibrationBatches(
+  pixels: Uint8Array[],
+  inputSize: number,
+  batchSize: number,
+): Generator<tf.Tensor4D> {
+  const n = Math.max(
+    Math.min(batchSize, pixels.length),
+    Math.floor(Math.min(BN_RECALIBRATION_IMAGES, pixels.length) / batchSize) * batchSize,
+  );
   for (let start = 0; start < n; start += batchSize) {
     const x = toInputTensor(pixels.slice(start, Math.min(n, start + batchSize)), inputSize);
     try {
@@ -34,10 +41,17 @@ export function* recalibrationBatches(pixels: Uint8Array[], inputSize: number, b
 }
 
 /** Softmax outputs for already-decoded images, batch by batch, in inference mode. */
-export function probabilitiesOf(net: FusedMobileNetV2, pixels: Uint8Array[], inputSize: number, batchSize: number): number[][] {
+export function probabilitiesOf(
+  net: FusedMobileNetV2,
+  pixels: Uint8Array[],
+  inputSize: number,
+  batchSize: number,
+): number[][] {
   const out: number[][] = [];
   for (let start = 0; start < pixels.length; start += batchSize) {
-    const y = tf.tidy(() => net.predict(toInputTensor(pixels.slice(start, start + batchSize), inputSize)));
+    const y = tf.tidy(() =>
+      net.predict(toInputTensor(pixels.slice(start, start + batchSize), inputSize)),
+    );
     out.push(...(y.arraySync() as number[][]));
     y.dispose();
   }
@@ -64,14 +78,24 @@ export function dropoutKeepMask(size: number, rate: number, rng: () => number): 
 }
 
 /** A batch blended by a mixup plan: x = l x_i + (1 - l) x_j, targets and loss weights alike. */
-export function mixBatch(x: tf.Tensor4D, targets: tf.Tensor2D, weights: number[], plan: { partner: Int32Array; lambda: Float32Array }) {
+export function mixBatch(
+  x: tf.Tensor4D,
+  targets: tf.Tensor2D,
+  weights: number[],
+  plan: { partner: Int32Array; lambda: Float32Array },
+) {
   const n = plan.lambda.length;
   const partner = tf.tensor1d(plan.partner, "int32");
-  const blend = <T extends tf.Tensor>(t: T, lam: tf.Tensor): T => tf.add(tf.mul(t, lam), tf.mul(tf.gather(t, partner), tf.sub(1, lam))) as T;
+  const blend = <T extends tf.Tensor>(t: T, lam: tf.Tensor): T =>
+    tf.add(tf.mul(t, lam), tf.mul(tf.gather(t, partner), tf.sub(1, lam))) as T;
   return {
     x: blend(x, tf.tensor4d(plan.lambda, [n, 1, 1, 1])),
     targets: blend(targets, tf.tensor2d(plan.lambda, [n, 1])),
-    sampleWeights: weights.map((w, i) => (plan.lambda[i] as number) * w + (1 - (plan.lambda[i] as number)) * (weights[plan.partner[i] as number] as number)),
+    sampleWeights: weights.map(
+      (w, i) =>
+        (plan.lambda[i] as number) * w +
+        (1 - (plan.lambda[i] as number)) * (weights[plan.partner[i] as number] as number),
+    ),
   };
 }
 
@@ -80,7 +104,11 @@ export function mixBatch(x: tf.Tensor4D, targets: tf.Tensor2D, weights: number[]
  * permutation) and a weight lambda ~ Beta(alpha, alpha), kept >= 1/2 so each blend is
  * mostly its own image.
  */
-export function mixupPlan(n: number, alpha: number, rng: () => number): { partner: Int32Array; lambda: Float32Array } {
+export function mixupPlan(
+  n: number,
+  alpha: number,
+  rng: () => number,
+): { partner: Int32Array; lambda: Float32Array } {
   if (!(alpha > 0)) throw new Error(`mixup alpha must be > 0, got ${alpha}`);
   const partner = Int32Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {
@@ -104,13 +132,26 @@ function betaSample(a: number, rng: () => number): number {
 }
 
 /** A share of a batch as the tensors of a fused training step (augmented, mixed, masked). */
-export function batchTensors(part: ReplicaBatch, inputSize: number, numClasses: number, featureCount: number) {
+export function batchTensors(
+  part: ReplicaBatch,
+  inputSize: number,
+  numClasses: number,
+  featureCount: number,
+) {
   const n = part.weights.length;
   const bytes = inputSize * inputSize * 3;
-  let x = toInputTensor(Array.from({ length: n }, (_, i) => part.pixels.subarray(i * bytes, (i + 1) * bytes)), inputSize);
+  let x = toInputTensor(
+    Array.from({ length: n }, (_, i) => part.pixels.subarray(i * bytes, (i + 1) * bytes)),
+    inputSize,
+  );
   if (part.jitter) x = augmentBatch(x, part.jitter);
   let targets = tf.tensor2d(part.targets, [n, numClasses]);
   let sampleWeights = [...part.weights];
   if (part.mix) ({ x, targets, sampleWeights } = mixBatch(x, targets, sampleWeights, part.mix));
-  return { x, targets, sampleWeights, ...(part.dropoutMask ? { dropoutMask: tf.tensor2d(part.dropoutMask, [n, featureCount]) } : {}) };
+  return {
+    x,
+    targets,
+    sampleWeights,
+    ...(part.dropoutMask ? { dropoutMask: tf.tensor2d(part.dropoutMask, [n, featureCount]) } : {}),
+  };
 }

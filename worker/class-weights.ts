@@ -12,7 +12,8 @@
 export function classCounts(labelIdx: readonly number[], numClasses: number): number[] {
   const counts = new Array<number>(numClasses).fill(0);
   for (const c of labelIdx) {
-    if (!Number.isInteger(c) || c < 0 || c >= numClasses) throw new Error(`classCounts: class index ${c} is outside 0..${numClasses - 1}`);
+    if (!Number.isInteger(c) || c < 0 || c >= numClasses)
+      throw new Error(`classCounts: class index ${c} is outside 0..${numClasses - 1}`);
     counts[c] = (counts[c] as number) + 1;
   }
   return counts;
@@ -30,6 +31,9 @@ export function inverseFrequencyWeights(counts: readonly number[]): number[] {
 }
 
 /** Weights as `{label: weight}` for metrics.json and the report. */
-export function namedWeights(labels: readonly string[], weights: readonly number[]): Record<string, number> {
+export function namedWeights(
+  labels: readonly string[],
+  weights: readonly number[],
+): Record<string, number> {
   return Object.fromEntries(labels.map((l, i) => [l, weights[i] ?? 0]));
 }

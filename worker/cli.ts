@@ -14,23 +14,37 @@ import { batchProgressReporter } from "./progress.ts";
 import { trainConfigOf } from "./settings.ts";
 import { trainModel } from "./train.ts";
 
-const USAGE = "usage: npm run train -- --manifest data-manifests/M.json --eval data-manifests/eval/E.json --out DIR [--config mlops.config.json] [--cache DIR]";
+const USAGE =
+  "usage: npm run train -- --manifest data-manifests/M.json --eval data-manifests/eval/E.json --out DIR [--config mlops.config.json] [--cache DIR]";
 
 /** Parses the flags; missing or unknown ones are errors that show the usage. */
-export function parseTrainArgs(argv: string[]): { manifest: string; eval: string; out: string; config: string; cache: string } {
+export function parseTrainArgs(argv: string[]): {
+  manifest: string;
+  eval: string;
+  out: string;
+  config: string;
+  cache: string;
+} {
   const known = ["--manifest", "--eval", "--out", "--config", "--cache"];
   const got: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     if (!known.includes(flag)) throw new Error(`unknown option "${flag}"\n${USAGE}`);
     const value = argv[++i];
-    if (value === undefined || value.startsWith("--")) throw new Error(`${flag} needs a value\n${USAGE}`);
+    if (value === undefined || value.startsWith("--"))
+      throw new Error(`${flag} needs a value\n${USAGE}`);
     got[flag.slice(2)] = value;
   }
   for (const required of ["manifest", "eval", "out"]) {
     if (!got[required]) throw new Error(`--${required} is required\n${USAGE}`);
   }
-  return { manifest: got.manifest!, eval: got.eval!, out: got.out!, config: got.config ?? "mlops.config.json", cache: got.cache ?? ".mlops/cache" };
+  return {
+    manifest: got.manifest!,
+    eval: got.eval!,
+    out: got.out!,
+    config: got.config ?? "mlops.config.json",
+    cache: got.cache ?? ".mlops/cache",
+  };
 }
 
 async function main(): Promise<void> {
@@ -38,14 +52,28 @@ async function main(): Promise<void> {
   loadDotEnv(process.cwd());
   const config = loadConfig(resolve(args.config));
   const cache = new HashCache(resolve(args.cache));
-  const s3 = { region: config.s3.region, endpoint: config.s3.endpoint, forcePathStyle: config.s3.force_path_style };
-  const [data, evaluation] = await Promise.all([readManifest(resolve(args.manifest)), readManifest(resolve(args.eval))]);
+  const s3 = {
+    region: config.s3.region,
+    endpoint: config.s3.endpoint,
+    forcePathStyle: config.s3.force_path_style,
+  };
+  const [data, evaluation] = await Promise.all([
+    readManifest(resolve(args.manifest)),
+    readManifest(resolve(args.eval)),
+  ]);
   for (const m of [data, evaluation]) {
     const unknown = m.labels.filter((l) => !config.labels.includes(l));
-    if (unknown.length) throw new Error(`${m.dataset_id}: labels ${unknown.join(", ")} are not classes of the model [${config.labels.join(", ")}] (fix: align the manifest with mlops.config.json)`);
+    if (unknown.length)
+      throw new Error(
+        `${m.dataset_id}: labels ${unknown.join(", ")} are not classes of the model [${config.labels.join(", ")}] (fix: align the manifest with mlops.config.json)`,
+      );
   }
   const local = await materializeManifest(data, openStore(data.base_uri, s3), cache);
-  const evalLocal = await materializeManifest(evaluation, openStore(evaluation.base_uri, s3), cache);
+  const evalLocal = await materializeManifest(
+    evaluation,
+    openStore(evaluation.base_uri, s3),
+    cache,
+  );
   const result = await trainModel({
     train: local.train,
     val: local.val,
@@ -53,10 +81,18 @@ async function main(): Promise<void> {
     labels: config.labels,
     outDir: resolve(args.out),
     config: trainConfigOf(config.training),
-    onBatch: batchProgressReporter({ tty: process.stderr.isTTY === true, write: (t) => process.stderr.write(t) }),
-    onProgress: (p) => console.log(`epoch ${p.epoch}: loss ${p.loss.toFixed(3)} acc ${p.accuracy.toFixed(3)} val_loss ${p.val_loss.toFixed(3)} val_acc ${p.val_accuracy.toFixed(3)} ${p.images_per_s.toFixed(0)} img/s ETA ${Math.round(p.eta_s)}s`),
+    onBatch: batchProgressReporter({
+      tty: process.stderr.isTTY === true,
+      write: (t) => process.stderr.write(t),
+    }),
+    onProgress: (p) =>
+      console.log(
+        `epoch ${p.epoch}: loss ${p.loss.toFixed(3)} acc ${p.accuracy.toFixed(3)} val_loss ${p.val_loss.toFixed(3)} val_acc ${p.val_accuracy.toFixed(3)} ${p.images_per_s.toFixed(0)} img/s ETA ${Math.round(p.eta_s)}s`,
+      ),
   });
-  console.log(`accuracy ${(result.metrics.accuracy * 100).toFixed(1)}%, macro-F1 ${(result.metrics.macro_f1 * 100).toFixed(1)}% on ${result.metrics.n} evaluation images; best epoch ${result.bestEpoch}; model in ${result.modelDir}`);
+  console.log(
+    `accuracy ${(result.metrics.accuracy * 100).toFixed(1)}%, macro-F1 ${(result.metrics.macro_f1 * 100).toFixed(1)}% on ${result.metrics.n} evaluation images; best epoch ${result.bestEpoch}; model in ${result.modelDir}`,
+  );
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {

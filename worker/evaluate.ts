@@ -26,7 +26,9 @@ export async function loadModel(modelDir: string): Promise<LayersModel> {
   try {
     return await tf.loadLayersModel(url);
   } catch (err) {
-    throw new Error(`cannot load the TF.js model at ${url}: ${(err as Error).message}`, { cause: err });
+    throw new Error(`cannot load the TF.js model at ${url}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 
@@ -43,7 +45,8 @@ export async function predict(
 ): Promise<Predictions> {
   const tf = await ensureNativeBackend();
   const alpha = /^mobilenetv2_([\d.]+)_\d+$/.exec(model.name)?.[1];
-  if (alpha === undefined) return predictBatches(images, inputSize, batchSize, (x) => model.predict(x) as Tensor2D);
+  if (alpha === undefined)
+    return predictBatches(images, inputSize, batchSize, (x) => model.predict(x) as Tensor2D);
   const { FusedMobileNetV2 } = await import("./fused-mobilenet.ts");
   const net = FusedMobileNetV2.fromLayersModel(tf, model, { alpha: Number(alpha) });
   try {
@@ -54,11 +57,21 @@ export async function predict(
 }
 
 /** `predict` through a fused network already built. */
-export async function predictWith(net: FusedMobileNetV2, images: Pick<LabeledImage, "path">[], inputSize: number, batchSize = 32): Promise<Predictions> {
+export async function predictWith(
+  net: FusedMobileNetV2,
+  images: Pick<LabeledImage, "path">[],
+  inputSize: number,
+  batchSize = 32,
+): Promise<Predictions> {
   return predictBatches(images, inputSize, batchSize, (x) => net.predict(x));
 }
 
-async function predictBatches(images: Pick<LabeledImage, "path">[], inputSize: number, batchSize: number, run: (x: Tensor) => Tensor): Promise<Predictions> {
+async function predictBatches(
+  images: Pick<LabeledImage, "path">[],
+  inputSize: number,
+  batchSize: number,
+  run: (x: Tensor) => Tensor,
+): Promise<Predictions> {
   const tf = await ensureNativeBackend();
   const { decodedBatches, toInputTensor } = await import("./images.ts");
   const probabilities: number[][] = [];
@@ -85,7 +98,9 @@ export async function evaluateModel(
   try {
     const units = model.outputs[0]?.shape.at(-1);
     if (units !== labels.length) {
-      throw new Error(`the model at ${modelDir} has ${units} output classes but ${labels.length} labels were given [${labels.join(", ")}]`);
+      throw new Error(
+        `the model at ${modelDir} has ${units} output classes but ${labels.length} labels were given [${labels.join(", ")}]`,
+      );
     }
     const out = await predict(model, images, inputSize, batchSize);
     return { metrics: computeMetrics(trueIdx, out.predictions, labels), ...out };

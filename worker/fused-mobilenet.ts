@@ -107,20 +107,34 @@ export class FusedMobileNetV2 {
   private adamStep = 0;
   /** Bumped by every change of weights or BN statistics; the folded inference weights follow it. */
   private version = 0;
-  private folded: { version: number; kernels: Map<string, Tensor>; biases: Map<string, Tensor> } | undefined;
+  private folded:
+    { version: number; kernels: Map<string, Tensor>; biases: Map<string, Tensor> } | undefined;
 
-  private constructor(tf: TF, model: tfn.LayersModel, alpha: number, numClasses: number, bnMomentum: number, adam: AdamOptions) {
+  private constructor(
+    tf: TF,
+    model: tfn.LayersModel,
+    alpha: number,
+    numClasses: number,
+    bnMomentum: number,
+    adam: AdamOptions,
+  ) {
     this.tf = tf;
     this.ops = new NativeOps(tf);
     this.plan = planMobileNetV2(alpha);
     this.numClasses = numClasses;
     this.featureCount = this.plan.lastChannels;
     this.bnMomentum = bnMomentum;
-    this.adam = { beta1: adam.beta1 ?? 0.9, beta2: adam.beta2 ?? 0.999, epsilon: adam.epsilon ?? 1e-7 };
-    const unit = (conv: string, bn: string, stride: number, relu: boolean, depthwise = false) => this.units.push({ conv, bn, depthwise, stride, relu });
+    this.adam = {
+      beta1: adam.beta1 ?? 0.9,
+      beta2: adam.beta2 ?? 0.999,
+      epsilon: adam.epsilon ?? 1e-7,
+    };
+    const unit = (conv: string, bn: string, stride: number, relu: boolean, depthwise = false) =>
+      this.units.push({ conv, bn, depthwise, stride, relu });
     unit("Conv1", "bn_Conv1", 2, true);
     for (const b of this.plan.blocks) {
-      if (b.expandChannels !== undefined) unit(`${b.prefix}expand`, `${b.prefix}expand_BN`, 1, true);
+      if (b.expandChannels !== undefined)
+        unit(`${b.prefix}expand`, `${b.prefix}expand_BN`, 1, true);
       unit(`${b.prefix}depthwise`, `${b.prefix}depthwise_BN`, b.stride, true, true);
       unit(`${b.prefix}project`, `${b.prefix}project_BN`, 1, false);
     }
@@ -132,10 +146,22 @@ export class FusedMobileNetV2 {
    * The fused twin of a tfjs-layers MobileNetV2 from `buildMobileNetV2` (same alpha), with
    * its current weights. The layers model is left as it is.
    */
-  static fromLayersModel(tf: TF, model: tfn.LayersModel, opts: { alpha: number; bnMomentum?: number; adam?: AdamOptions }): FusedMobileNetV2 {
+  static fromLayersModel(
+    tf: TF,
+    model: tfn.LayersModel,
+    opts: { alpha: number; bnMomentum?: number; adam?: AdamOptions },
+  ): FusedMobileNetV2 {
     const units = model.outputs[0]?.shape.at(-1);
-    if (typeof units !== "number") throw new Error("fused MobileNetV2: the model has no class output");
-    return new FusedMobileNetV2(tf, model, opts.alpha, units, opts.bnMomentum ?? 0.99, opts.adam ?? {});
+    if (typeof units !== "number")
+      throw new Error("fused MobileNetV2: the model has no class output");
+    return new FusedMobileNetV2(
+      tf,
+      model,
+      opts.alpha,
+      units,
+      opts.bnMomentum ?? 0.99,
+      opts.adam ?? {},
+    );
   }
 
   /** Whether libtensorflow runs these kernels on a GPU. */
@@ -153,10 +179,15 @@ export class FusedMobileNetV2 {
     try {
       layer = model.getLayer(name);
     } catch {
-      throw new Error(`fused MobileNetV2: the model has no layer "${name}" (build it with buildMobileNetV2)`);
+      throw new Error(
+        `fused MobileNetV2: the model has no layer "${name}" (build it with buildMobileNetV2)`,
+      );
     }
     const w = layer.getWeights();
-    if (w.length !== expected) throw new Error(`fused MobileNetV2: layer "${name}" has ${w.length} weights, expected ${expected}`);
+    if (w.length !== expected)
+      throw new Error(
+        `fused MobileNetV2: layer "${name}" has ${w.length} weights, expected ${expected}`,
+      );
     return w;
   }
 
@@ -174,10 +205,18 @@ export class FusedMobileNetV2 {
     for (const u of this.units) {
       const [kernel] = this.layerWeights(model, u.conv, 1);
       this.addVar(`${u.conv}/${u.depthwise ? "depthwise_kernel" : "kernel"}`, kernel as Tensor);
-      const [gamma, beta, mean, variance] = this.layerWeights(model, u.bn, 4) as [Tensor, Tensor, Tensor, Tensor];
+      const [gamma, beta, mean, variance] = this.layerWeights(model, u.bn, 4) as [
+        Tensor,
+        Tensor,
+        Tensor,
+        Tensor,
+      ];
       this.addVar(`${u.bn}/gamma`, gamma);
       this.addVar(`${u.bn}/beta`, beta);
-      this.moving.set(u.bn, { mean: this.tf.keep(mean.clone()), variance: this.tf.keep(variance.clone()) });
+      this.moving.set(u.bn, {
+        mean: this.tf.keep(mean.clone()),
+        variance: this.tf.keep(variance.clone()),
+      });
     }
     const [kernel, bias] = this.layerWeights(model, "predictions", 2) as [Tensor, Tensor];
     this.addVar("predictions/kernel", kernel);
@@ -197,14 +236,20 @@ export class FusedMobileNetV2 {
   }
 
   private convForward(u: Unit, x: Tensor, kernel: Tensor): Tensor {
-    return u.depthwise ? this.ops.depthwiseConv2d(x, kernel, u.stride) : this.ops.conv2d(x, kernel, u.stride);
+    return u.depthwise
+      ? this.ops.depthwiseConv2d(x, kernel, u.stride)
+      : this.ops.conv2d(x, kernel, u.stride);
   }
 
   /**
    * The training-mode forward pass: batch statistics, moving averages advanced with factor
    * `avgFactor`, and a tape for the backward pass. Returns logits.
    */
-  private forward(x: Tensor, w: Map<string, Tensor>, mode: { avgFactor: number; dropoutMask?: Tensor }) {
+  private forward(
+    x: Tensor,
+    w: Map<string, Tensor>,
+    mode: { avgFactor: number; dropoutMask?: Tensor },
+  ) {
     const { ops } = this;
     const tape: UnitTape[] = [];
     const runUnit = (u: Unit, input: Tensor): Tensor => {
@@ -213,7 +258,15 @@ export class FusedMobileNetV2 {
       const beta = w.get(`${u.bn}/beta`) as Tensor;
       const moving = this.moving.get(u.bn) as { mean: Tensor; variance: Tensor };
       const preBn = this.convForward(u, input, kernel);
-      const bn = ops.batchNormTrain(preBn, gamma, beta, moving.mean, moving.variance, BN_EPSILON, mode.avgFactor);
+      const bn = ops.batchNormTrain(
+        preBn,
+        gamma,
+        beta,
+        moving.mean,
+        moving.variance,
+        BN_EPSILON,
+        mode.avgFactor,
+      );
       // The kernel returns the advanced moving statistics; they outlive the step's tidy.
       this.tf.dispose([moving.mean, moving.variance]);
       this.moving.set(u.bn, { mean: this.tf.keep(bn.mean), variance: this.tf.keep(bn.variance) });
@@ -236,7 +289,10 @@ export class FusedMobileNetV2 {
     const [n, fh, fw, c] = features.shape as [number, number, number, number];
     let pooled = ops.spatialMean(features, this.shape([1, 2]));
     if (mode.dropoutMask) pooled = ops.mul(pooled, mode.dropoutMask);
-    const logits = ops.biasAdd(ops.matMul(pooled, w.get("predictions/kernel") as Tensor), w.get("predictions/bias") as Tensor);
+    const logits = ops.biasAdd(
+      ops.matMul(pooled, w.get("predictions/kernel") as Tensor),
+      w.get("predictions/bias") as Tensor,
+    );
     return { logits, tape, pooled, featureShape: [n, fh, fw, c] as const };
   }
 
@@ -250,7 +306,11 @@ export class FusedMobileNetV2 {
    * Loss and gradients of one batch without updating anything but the BN moving
    * statistics. The caller owns (and disposes) the gradients.
    */
-  gradients(batch: Omit<TrainBatch, "learningRate">): { loss: number; accuracy: number; grads: Gradients } {
+  gradients(batch: Omit<TrainBatch, "learningRate">): {
+    loss: number;
+    accuracy: number;
+    grads: Gradients;
+  } {
     const out = this.tf.tidy(() => {
       const { loss, accuracy, grads } = this.lossAndGrads(batch);
       return { loss, accuracy, grads: [...grads.entries()] as [string, Tensor][] };
@@ -258,14 +318,22 @@ export class FusedMobileNetV2 {
     return { loss: out.loss, accuracy: out.accuracy, grads: new Map(out.grads) };
   }
 
-  private lossAndGrads(batch: Omit<TrainBatch, "learningRate">): { loss: number; accuracy: number; grads: Gradients } {
+  private lossAndGrads(batch: Omit<TrainBatch, "learningRate">): {
+    loss: number;
+    accuracy: number;
+    grads: Gradients;
+  } {
     const { ops, tf } = this;
     const w = this.readAll();
     const n = batch.x.shape[0] as number;
-    const { logits, tape, pooled, featureShape } = this.forward(batch.x, w, { avgFactor: 1 - this.bnMomentum, dropoutMask: batch.dropoutMask });
+    const { logits, tape, pooled, featureShape } = this.forward(batch.x, w, {
+      avgFactor: 1 - this.bnMomentum,
+      dropoutMask: batch.dropoutMask,
+    });
     const [lossRows, dLogitsRaw] = ops.softmaxCrossEntropy(logits, batch.targets);
     const weights = batch.sampleWeights ?? new Array<number>(n).fill(1);
-    if (weights.length !== n) throw new Error(`fused MobileNetV2: ${weights.length} sample weights for a batch of ${n}`);
+    if (weights.length !== n)
+      throw new Error(`fused MobileNetV2: ${weights.length} sample weights for a batch of ${n}`);
     const rows = lossRows.dataSync();
     let loss = 0;
     for (let i = 0; i < n; i++) loss += (weights[i] as number) * (rows[i] as number);
@@ -273,28 +341,46 @@ export class FusedMobileNetV2 {
     const accuracy = this.matches(logits, batch.targets) / n;
 
     const grads: Gradients = new Map();
-    const dLogits = ops.mul(dLogitsRaw, tf.tensor2d(weights.map((v) => v / n), [n, 1]));
+    const dLogits = ops.mul(
+      dLogitsRaw,
+      tf.tensor2d(
+        weights.map((v) => v / n),
+        [n, 1],
+      ),
+    );
     grads.set("predictions/kernel", ops.matMul(pooled, dLogits, true, false));
     grads.set("predictions/bias", ops.biasAddGrad(dLogits));
     let dPooled = ops.matMul(dLogits, w.get("predictions/kernel") as Tensor, false, true);
     if (batch.dropoutMask) dPooled = ops.mul(dPooled, batch.dropoutMask);
     const [fn, fh, fw, fc] = featureShape;
     const scaled = ops.mul(dPooled, tf.scalar(1 / (fh * fw)));
-    let dh = ops.broadcastTo(ops.reshape(scaled, this.shape([fn, 1, 1, fc])), this.shape([fn, fh, fw, fc]));
+    let dh = ops.broadcastTo(
+      ops.reshape(scaled, this.shape([fn, 1, 1, fc])),
+      this.shape([fn, fh, fw, fc]),
+    );
 
     // Walk the tape backwards; residual blocks add their incoming gradient to the path's.
     let t = tape.length - 1;
     const back = (needInput: boolean): Tensor | undefined => {
       const rec = tape[t--] as UnitTape;
       const dy = rec.unit.relu ? ops.relu6Grad(dh, rec.out) : dh;
-      const [dPre, dGamma, dBeta] = ops.batchNormGrad(dy, rec.preBn, rec.gamma, rec.reserve, BN_EPSILON);
+      const [dPre, dGamma, dBeta] = ops.batchNormGrad(
+        dy,
+        rec.preBn,
+        rec.gamma,
+        rec.reserve,
+        BN_EPSILON,
+      );
       grads.set(`${rec.unit.bn}/gamma`, dGamma);
       grads.set(`${rec.unit.bn}/beta`, dBeta);
       const kShape = this.shape(rec.kernel.shape);
       const xShape = this.shape(rec.input.shape);
       const s = rec.unit.stride;
       if (rec.unit.depthwise) {
-        grads.set(this.kernelKey(rec.unit), ops.depthwiseBackpropFilter(rec.input, kShape, dPre, s));
+        grads.set(
+          this.kernelKey(rec.unit),
+          ops.depthwiseBackpropFilter(rec.input, kShape, dPre, s),
+        );
         return needInput ? ops.depthwiseBackpropInput(xShape, rec.kernel, dPre, s) : undefined;
       }
       grads.set(this.kernelKey(rec.unit), ops.conv2dBackpropFilter(rec.input, kShape, dPre, s));
@@ -346,11 +432,24 @@ export class FusedMobileNetV2 {
     tf.tidy(() => {
       this.adamStep++;
       const { beta1, beta2, epsilon } = this.adam;
-      const scalars = [beta1 ** this.adamStep, beta2 ** this.adamStep, learningRate, beta1, beta2, epsilon].map((v) => tf.scalar(v));
+      const scalars = [
+        beta1 ** this.adamStep,
+        beta2 ** this.adamStep,
+        learningRate,
+        beta1,
+        beta2,
+        epsilon,
+      ].map((v) => tf.scalar(v));
       for (const [key, handle] of this.vars) {
         const g = grads.get(key);
         if (!g) throw new Error(`fused MobileNetV2: no gradient for ${key}`);
-        ops.applyAdam(handle, this.adamM.get(key) as Tensor, this.adamV.get(key) as Tensor, scalars, g);
+        ops.applyAdam(
+          handle,
+          this.adamM.get(key) as Tensor,
+          this.adamV.get(key) as Tensor,
+          scalars,
+          g,
+        );
       }
       if (this.ema.size > 0) this.updateEma();
     });
@@ -416,7 +515,11 @@ export class FusedMobileNetV2 {
     const alpha = this.tf.scalar(1 - decay);
     for (const [key, handle] of this.vars) {
       const avg = this.ema.get(key) as Tensor;
-      this.ops.applyGradientDescent(avg, alpha, this.ops.sub(this.ops.read(avg), this.ops.read(handle)));
+      this.ops.applyGradientDescent(
+        avg,
+        alpha,
+        this.ops.sub(this.ops.read(avg), this.ops.read(handle)),
+      );
     }
   }
 
@@ -425,7 +528,8 @@ export class FusedMobileNetV2 {
     this.version++;
     if (this.ema.size === 0) throw new Error("fused MobileNetV2: loadEma() without enableEma()");
     this.tf.tidy(() => {
-      for (const [key, handle] of this.vars) this.ops.assign(handle, this.ops.read(this.ema.get(key) as Tensor));
+      for (const [key, handle] of this.vars)
+        this.ops.assign(handle, this.ops.read(this.ema.get(key) as Tensor));
     });
   }
 
@@ -443,7 +547,10 @@ export class FusedMobileNetV2 {
       let unitIndex = 0;
       const next = (input: Tensor): Tensor => {
         const u = this.units[unitIndex++] as Unit;
-        const y = ops.biasAdd(this.convForward(u, input, kernels.get(u.conv) as Tensor), biases.get(u.conv) as Tensor);
+        const y = ops.biasAdd(
+          this.convForward(u, input, kernels.get(u.conv) as Tensor),
+          biases.get(u.conv) as Tensor,
+        );
         return u.relu ? ops.relu6(y) : y;
       };
       let h = next(x);
@@ -455,13 +562,19 @@ export class FusedMobileNetV2 {
       }
       const pooled = ops.spatialMean(next(h), this.shape([1, 2]));
       const w = this.readAll();
-      return ops.softmax(ops.biasAdd(ops.matMul(pooled, w.get("predictions/kernel") as Tensor), w.get("predictions/bias") as Tensor));
+      return ops.softmax(
+        ops.biasAdd(
+          ops.matMul(pooled, w.get("predictions/kernel") as Tensor),
+          w.get("predictions/bias") as Tensor,
+        ),
+      );
     });
   }
 
   private foldedWeights(): { kernels: Map<string, Tensor>; biases: Map<string, Tensor> } {
     if (this.folded?.version === this.version) return this.folded;
-    if (this.folded) this.tf.dispose([...this.folded.kernels.values(), ...this.folded.biases.values()]);
+    if (this.folded)
+      this.tf.dispose([...this.folded.kernels.values(), ...this.folded.biases.values()]);
     const { tf } = this;
     const kernels = new Map<string, Tensor>();
     const biases = new Map<string, Tensor>();
@@ -469,7 +582,10 @@ export class FusedMobileNetV2 {
       const w = this.readAll();
       for (const u of this.units) {
         const m = this.moving.get(u.bn) as { mean: Tensor; variance: Tensor };
-        const scale = tf.div(w.get(`${u.bn}/gamma`) as Tensor, tf.sqrt(tf.add(m.variance, BN_EPSILON)));
+        const scale = tf.div(
+          w.get(`${u.bn}/gamma`) as Tensor,
+          tf.sqrt(tf.add(m.variance, BN_EPSILON)),
+        );
         const kernel = w.get(this.kernelKey(u)) as Tensor;
         // Output channels: the last axis of a conv kernel [kh, kw, in, out], axis 2 of a depthwise one [kh, kw, c, 1].
         const perChannel = u.depthwise ? tf.reshape(scale, [1, 1, -1, 1]) : scale;
@@ -514,7 +630,10 @@ export class FusedMobileNetV2 {
     for (const bn of this.moving.keys()) {
       const old = this.moving.get(bn)!;
       this.tf.dispose([old.mean, old.variance]);
-      this.moving.set(bn, { mean: this.tf.keep((snap.get(`${bn}/moving_mean`) as Tensor).clone()), variance: this.tf.keep((snap.get(`${bn}/moving_variance`) as Tensor).clone()) });
+      this.moving.set(bn, {
+        mean: this.tf.keep((snap.get(`${bn}/moving_mean`) as Tensor).clone()),
+        variance: this.tf.keep((snap.get(`${bn}/moving_variance`) as Tensor).clone()),
+      });
     }
   }
 
@@ -524,17 +643,35 @@ export class FusedMobileNetV2 {
     try {
       for (const u of this.units) {
         model.getLayer(u.conv).setWeights([snap.get(this.kernelKey(u)) as Tensor]);
-        model.getLayer(u.bn).setWeights(["gamma", "beta", "moving_mean", "moving_variance"].map((p) => snap.get(`${u.bn}/${p}`) as Tensor));
+        model
+          .getLayer(u.bn)
+          .setWeights(
+            ["gamma", "beta", "moving_mean", "moving_variance"].map(
+              (p) => snap.get(`${u.bn}/${p}`) as Tensor,
+            ),
+          );
       }
-      model.getLayer("predictions").setWeights([snap.get("predictions/kernel") as Tensor, snap.get("predictions/bias") as Tensor]);
+      model
+        .getLayer("predictions")
+        .setWeights([
+          snap.get("predictions/kernel") as Tensor,
+          snap.get("predictions/bias") as Tensor,
+        ]);
     } finally {
       this.tf.dispose([...snap.values()]);
     }
   }
 
   dispose(): void {
-    this.tf.dispose([...this.vars.values(), ...this.adamM.values(), ...this.adamV.values(), ...this.ema.values(), ...this.shapes.values()]);
-    if (this.folded) this.tf.dispose([...this.folded.kernels.values(), ...this.folded.biases.values()]);
+    this.tf.dispose([
+      ...this.vars.values(),
+      ...this.adamM.values(),
+      ...this.adamV.values(),
+      ...this.ema.values(),
+      ...this.shapes.values(),
+    ]);
+    if (this.folded)
+      this.tf.dispose([...this.folded.kernels.values(), ...this.folded.biases.values()]);
     this.folded = undefined;
     this.ema.clear();
     for (const m of this.moving.values()) this.tf.dispose([m.mean, m.variance]);

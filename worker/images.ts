@@ -92,7 +92,10 @@ export function toInputTensor(pixels: Uint8Array[], inputSize: number): tf.Tenso
   const per = inputSize * inputSize * 3;
   const x = new Float32Array(pixels.length * per);
   pixels.forEach((img, n) => {
-    if (img.length !== per) throw new Error(`image ${n} has ${img.length} bytes, expected ${per} (${inputSize}x${inputSize}x3)`);
+    if (img.length !== per)
+      throw new Error(
+        `image ${n} has ${img.length} bytes, expected ${per} (${inputSize}x${inputSize}x3)`,
+      );
     const base = n * per;
     for (let i = 0; i < per; i++) x[base + i] = (img[i] as number) / 127.5 - 1;
   });
@@ -109,7 +112,8 @@ export async function* decodedBatches(
   batchSize: number,
   concurrency = DEFAULT_DECODE_CONCURRENCY,
 ): AsyncGenerator<{ start: number; pixels: Uint8Array[] }> {
-  const load = (start: number) => decodeImages(paths.slice(start, start + batchSize), inputSize, concurrency);
+  const load = (start: number) =>
+    decodeImages(paths.slice(start, start + batchSize), inputSize, concurrency);
   let pending = paths.length > 0 ? load(0) : undefined;
   try {
     for (let start = 0; pending; start += batchSize) {

@@ -13,18 +13,30 @@
 import type { ClassificationMetrics, ClassMetrics } from "./types.ts";
 
 /** Scores predicted class indices against true ones; `labels[i]` names index i. */
-export function computeMetrics(trueIdx: number[], predIdx: number[], labels: string[]): ClassificationMetrics {
+export function computeMetrics(
+  trueIdx: number[],
+  predIdx: number[],
+  labels: string[],
+): ClassificationMetrics {
   if (trueIdx.length !== predIdx.length) {
-    throw new Error(`computeMetrics: ${trueIdx.length} true labels but ${predIdx.length} predictions; they must pair up one to one`);
+    throw new Error(
+      `computeMetrics: ${trueIdx.length} true labels but ${predIdx.length} predictions; they must pair up one to one`,
+    );
   }
-  if (trueIdx.length === 0) throw new Error("computeMetrics: no images to score (the evaluation set is empty)");
+  if (trueIdx.length === 0)
+    throw new Error("computeMetrics: no images to score (the evaluation set is empty)");
   const k = labels.length;
   const matrix = labels.map(() => new Array<number>(k).fill(0));
   trueIdx.forEach((t, i) => {
     const p = predIdx[i] as number;
-    for (const [what, v] of [["true", t], ["predicted", p]] as const) {
+    for (const [what, v] of [
+      ["true", t],
+      ["predicted", p],
+    ] as const) {
       if (!Number.isInteger(v) || v < 0 || v >= k) {
-        throw new Error(`computeMetrics: ${what} class index ${v} at position ${i} is outside 0..${k - 1} (${k} labels)`);
+        throw new Error(
+          `computeMetrics: ${what} class index ${v} at position ${i} is outside 0..${k - 1} (${k} labels)`,
+        );
       }
     }
     const row = matrix[t] as number[];
@@ -60,12 +72,17 @@ export function computeMetrics(trueIdx: number[], predIdx: number[], labels: str
 }
 
 /** Maps each image's label to its index in `labels`; an unknown label names the image. */
-export function toLabelIndices(images: { label: string; path: string }[], labels: string[]): number[] {
+export function toLabelIndices(
+  images: { label: string; path: string }[],
+  labels: string[],
+): number[] {
   const index = new Map(labels.map((l, i) => [l, i]));
   return images.map((img) => {
     const i = index.get(img.label);
     if (i === undefined) {
-      throw new Error(`image ${img.path} has label "${img.label}", which is not one of the model's labels [${labels.join(", ")}]; fix the manifest or add the label`);
+      throw new Error(
+        `image ${img.path} has label "${img.label}", which is not one of the model's labels [${labels.join(", ")}]; fix the manifest or add the label`,
+      );
     }
     return i;
   });
@@ -74,7 +91,8 @@ export function toLabelIndices(images: { label: string; path: string }[], labels
 /** Index of the largest value (first one on ties). */
 export function argmax(values: ArrayLike<number>): number {
   let best = 0;
-  for (let i = 1; i < values.length; i++) if ((values[i] as number) > (values[best] as number)) best = i;
+  for (let i = 1; i < values.length; i++)
+    if ((values[i] as number) > (values[best] as number)) best = i;
   return best;
 }
 

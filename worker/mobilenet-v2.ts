@@ -31,7 +31,12 @@ export interface MobileNetV2Options {
 }
 
 /** The inverted residual stages: expansion t, output channels c, repeats n, first stride s. */
-export const INVERTED_RESIDUAL_STAGES: ReadonlyArray<{ t: number; c: number; n: number; s: number }> = [
+export const INVERTED_RESIDUAL_STAGES: ReadonlyArray<{
+  t: number;
+  c: number;
+  n: number;
+  s: number;
+}> = [
   { t: 1, c: 16, n: 1, s: 1 },
   { t: 6, c: 24, n: 2, s: 2 },
   { t: 6, c: 32, n: 3, s: 2 },
@@ -98,8 +103,10 @@ type Sym = tf.SymbolicTensor;
 export function buildMobileNetV2(opts: MobileNetV2Options): tf.LayersModel {
   const { alpha, inputSize, numClasses } = opts;
   if (!(alpha > 0)) throw new Error(`alpha must be > 0, got ${alpha}`);
-  if (!Number.isInteger(inputSize) || inputSize < 32) throw new Error(`inputSize must be an integer >= 32, got ${inputSize}`);
-  if (!Number.isInteger(numClasses) || numClasses < 2) throw new Error(`numClasses must be an integer >= 2, got ${numClasses}`);
+  if (!Number.isInteger(inputSize) || inputSize < 32)
+    throw new Error(`inputSize must be an integer >= 32, got ${inputSize}`);
+  if (!Number.isInteger(numClasses) || numClasses < 2)
+    throw new Error(`numClasses must be an integer >= 2, got ${numClasses}`);
   const momentum = opts.bnMomentum ?? 0.99;
   // One distinct seed per initialiser: a shared seed would give same-shaped layers identical weights.
   let seedCounter = 0;
@@ -107,10 +114,20 @@ export function buildMobileNetV2(opts: MobileNetV2Options): tf.LayersModel {
 
   const conv = (x: Sym, filters: number, kernelSize: number, strides: number, name: string) =>
     tf.layers
-      .conv2d({ filters, kernelSize, strides, padding: "same", useBias: false, kernelInitializer: init(), name })
+      .conv2d({
+        filters,
+        kernelSize,
+        strides,
+        padding: "same",
+        useBias: false,
+        kernelInitializer: init(),
+        name,
+      })
       .apply(x) as Sym;
   const bn = (x: Sym, name: string, gammaInitializer: "ones" | "zeros" = "ones") =>
-    tf.layers.batchNormalization({ axis: -1, momentum, epsilon: 1e-3, gammaInitializer, name }).apply(x) as Sym;
+    tf.layers
+      .batchNormalization({ axis: -1, momentum, epsilon: 1e-3, gammaInitializer, name })
+      .apply(x) as Sym;
   const relu6 = (x: Sym, name: string) => tf.layers.reLU({ maxValue: 6, name }).apply(x) as Sym;
 
   const invertedResidual = (x: Sym, block: BlockPlan): Sym => {
@@ -135,7 +152,11 @@ export function buildMobileNetV2(opts: MobileNetV2Options): tf.LayersModel {
     // Linear bottleneck. On residual blocks its BN starts at gamma = 0 so each block starts
     // as the identity ("zero-init residual", Goyal et al. 2017): a from-scratch run on a
     // few hundred images is then far less erratic in its first epochs.
-    h = bn(conv(h, outChannels, 1, 1, `${prefix}project`), `${prefix}project_BN`, residual ? "zeros" : "ones");
+    h = bn(
+      conv(h, outChannels, 1, 1, `${prefix}project`),
+      `${prefix}project_BN`,
+      residual ? "zeros" : "ones",
+    );
     if (residual) {
       h = tf.layers.add({ name: `${prefix}add` }).apply([x, h]) as Sym;
     }
@@ -149,9 +170,16 @@ export function buildMobileNetV2(opts: MobileNetV2Options): tf.LayersModel {
   for (const block of plan.blocks) x = invertedResidual(x, block);
   x = relu6(bn(conv(x, plan.lastChannels, 1, 1, "Conv_1"), "Conv_1_bn"), "out_relu");
   x = tf.layers.globalAveragePooling2d({ name: "global_average_pooling2d" }).apply(x) as Sym;
-  x = tf.layers.dropout({ rate: opts.dropout ?? 0.2, seed: opts.seed, name: "dropout" }).apply(x) as Sym;
+  x = tf.layers
+    .dropout({ rate: opts.dropout ?? 0.2, seed: opts.seed, name: "dropout" })
+    .apply(x) as Sym;
   const output = tf.layers
-    .dense({ units: numClasses, activation: "softmax", kernelInitializer: init(), name: "predictions" })
+    .dense({
+      units: numClasses,
+      activation: "softmax",
+      kernelInitializer: init(),
+      name: "predictions",
+    })
     .apply(x) as Sym;
   return tf.model({ inputs: input, outputs: output, name: `mobilenetv2_${alpha}_${inputSize}` });
 }

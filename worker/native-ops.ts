@@ -41,7 +41,12 @@ interface Binding {
 
 interface NativeBackend {
   binding: Binding;
-  executeMultipleOutputs(name: string, attrs: OpAttr[], inputs: Tensor[], numOutputs: number): Tensor[];
+  executeMultipleOutputs(
+    name: string,
+    attrs: OpAttr[],
+    inputs: Tensor[],
+    numOutputs: number,
+  ): Tensor[];
 }
 
 export type Padding = "SAME" | "VALID";
@@ -61,7 +66,9 @@ export class NativeOps {
   constructor(tf: TF) {
     const backend = tf.backend() as unknown as Partial<NativeBackend>;
     if (typeof backend.executeMultipleOutputs !== "function" || !backend.binding) {
-      throw new Error(`the fused training step needs the native "tensorflow" backend; the active backend is "${tf.getBackend()}"`);
+      throw new Error(
+        `the fused training step needs the native "tensorflow" backend; the active backend is "${tf.getBackend()}"`,
+      );
     }
     this.tf = tf;
     this.backend = backend as NativeBackend;
@@ -109,24 +116,64 @@ export class NativeOps {
     return this.one("Conv2D", this.convAttrs(stride, padding, true), [x, filter]);
   }
 
-  conv2dBackpropInput(inputShape: Tensor, filter: Tensor, dy: Tensor, stride: number, padding: Padding = "SAME"): Tensor {
-    return this.one("Conv2DBackpropInput", this.convAttrs(stride, padding, true), [inputShape, filter, dy]);
+  conv2dBackpropInput(
+    inputShape: Tensor,
+    filter: Tensor,
+    dy: Tensor,
+    stride: number,
+    padding: Padding = "SAME",
+  ): Tensor {
+    return this.one("Conv2DBackpropInput", this.convAttrs(stride, padding, true), [
+      inputShape,
+      filter,
+      dy,
+    ]);
   }
 
-  conv2dBackpropFilter(x: Tensor, filterShape: Tensor, dy: Tensor, stride: number, padding: Padding = "SAME"): Tensor {
-    return this.one("Conv2DBackpropFilter", this.convAttrs(stride, padding, true), [x, filterShape, dy]);
+  conv2dBackpropFilter(
+    x: Tensor,
+    filterShape: Tensor,
+    dy: Tensor,
+    stride: number,
+    padding: Padding = "SAME",
+  ): Tensor {
+    return this.one("Conv2DBackpropFilter", this.convAttrs(stride, padding, true), [
+      x,
+      filterShape,
+      dy,
+    ]);
   }
 
   depthwiseConv2d(x: Tensor, filter: Tensor, stride: number, padding: Padding = "SAME"): Tensor {
     return this.one("DepthwiseConv2dNative", this.convAttrs(stride, padding, false), [x, filter]);
   }
 
-  depthwiseBackpropInput(inputShape: Tensor, filter: Tensor, dy: Tensor, stride: number, padding: Padding = "SAME"): Tensor {
-    return this.one("DepthwiseConv2dNativeBackpropInput", this.convAttrs(stride, padding, false), [inputShape, filter, dy]);
+  depthwiseBackpropInput(
+    inputShape: Tensor,
+    filter: Tensor,
+    dy: Tensor,
+    stride: number,
+    padding: Padding = "SAME",
+  ): Tensor {
+    return this.one("DepthwiseConv2dNativeBackpropInput", this.convAttrs(stride, padding, false), [
+      inputShape,
+      filter,
+      dy,
+    ]);
   }
 
-  depthwiseBackpropFilter(x: Tensor, filterShape: Tensor, dy: Tensor, stride: number, padding: Padding = "SAME"): Tensor {
-    return this.one("DepthwiseConv2dNativeBackpropFilter", this.convAttrs(stride, padding, false), [x, filterShape, dy]);
+  depthwiseBackpropFilter(
+    x: Tensor,
+    filterShape: Tensor,
+    dy: Tensor,
+    stride: number,
+    padding: Padding = "SAME",
+  ): Tensor {
+    return this.one("DepthwiseConv2dNativeBackpropFilter", this.convAttrs(stride, padding, false), [
+      x,
+      filterShape,
+      dy,
+    ]);
   }
 
   private bnAttrs(epsilon: number, training: boolean, avgFactor?: number): OpAttr[] {
@@ -135,7 +182,9 @@ export class NativeOps {
       this.T,
       { name: "U", type: b.TF_ATTR_TYPE, value: b.TF_FLOAT },
       { name: "epsilon", type: b.TF_ATTR_FLOAT, value: epsilon },
-      ...(avgFactor === undefined ? [] : [{ name: "exponential_avg_factor", type: b.TF_ATTR_FLOAT, value: avgFactor }]),
+      ...(avgFactor === undefined
+        ? []
+        : [{ name: "exponential_avg_factor", type: b.TF_ATTR_FLOAT, value: avgFactor }]),
       { name: "data_format", type: b.TF_ATTR_STRING, value: "NHWC" },
       { name: "is_training", type: b.TF_ATTR_BOOL, value: training },
     ]);
@@ -146,40 +195,73 @@ export class NativeOps {
    * the moving mean/variance already updated as `moving * (1 - f) + batch * f`, plus the
    * reserve spaces its gradient needs.
    */
-  batchNormTrain(x: Tensor, scale: Tensor, offset: Tensor, movingMean: Tensor, movingVar: Tensor, epsilon: number, avgFactor: number) {
-    const [y, mean, variance, r1, r2, r3] = this.run("FusedBatchNormV3", this.bnAttrs(epsilon, true, avgFactor), [x, scale, offset, movingMean, movingVar], 6) as [
-      Tensor,
-      Tensor,
-      Tensor,
-      Tensor,
-      Tensor,
-      Tensor,
-    ];
+  batchNormTrain(
+    x: Tensor,
+    scale: Tensor,
+    offset: Tensor,
+    movingMean: Tensor,
+    movingVar: Tensor,
+    epsilon: number,
+    avgFactor: number,
+  ) {
+    const [y, mean, variance, r1, r2, r3] = this.run(
+      "FusedBatchNormV3",
+      this.bnAttrs(epsilon, true, avgFactor),
+      [x, scale, offset, movingMean, movingVar],
+      6,
+    ) as [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor];
     return { y, mean, variance, reserve: [r1, r2, r3] as [Tensor, Tensor, Tensor] };
   }
 
   /** FusedBatchNormGradV3: [dx, dscale, doffset] of a training-mode batch norm. */
-  batchNormGrad(dy: Tensor, x: Tensor, scale: Tensor, reserve: [Tensor, Tensor, Tensor], epsilon: number): [Tensor, Tensor, Tensor] {
-    const out = this.run("FusedBatchNormGradV3", this.bnAttrs(epsilon, true), [dy, x, scale, ...reserve], 5);
+  batchNormGrad(
+    dy: Tensor,
+    x: Tensor,
+    scale: Tensor,
+    reserve: [Tensor, Tensor, Tensor],
+    epsilon: number,
+  ): [Tensor, Tensor, Tensor] {
+    const out = this.run(
+      "FusedBatchNormGradV3",
+      this.bnAttrs(epsilon, true),
+      [dy, x, scale, ...reserve],
+      5,
+    );
     this.tf.dispose(out.slice(3));
     return out.slice(0, 3) as [Tensor, Tensor, Tensor];
   }
 
   relu6(x: Tensor): Tensor {
-    return this.one("Relu6", this.attrs("T", () => [this.T]), [x]);
+    return this.one(
+      "Relu6",
+      this.attrs("T", () => [this.T]),
+      [x],
+    );
   }
 
   /** Relu6Grad: dy where 0 < features < 6, else 0 (features: the op's input or output). */
   relu6Grad(dy: Tensor, features: Tensor): Tensor {
-    return this.one("Relu6Grad", this.attrs("T", () => [this.T]), [dy, features]);
+    return this.one(
+      "Relu6Grad",
+      this.attrs("T", () => [this.T]),
+      [dy, features],
+    );
   }
 
   add(a: Tensor, b: Tensor): Tensor {
-    return this.one("AddV2", this.attrs("T", () => [this.T]), [a, b]);
+    return this.one(
+      "AddV2",
+      this.attrs("T", () => [this.T]),
+      [a, b],
+    );
   }
 
   mul(a: Tensor, b: Tensor): Tensor {
-    return this.one("Mul", this.attrs("T", () => [this.T]), [a, b]);
+    return this.one(
+      "Mul",
+      this.attrs("T", () => [this.T]),
+      [a, b],
+    );
   }
 
   /** Mean over the spatial axes of an NHWC tensor: [N, C]. */
@@ -196,12 +278,26 @@ export class NativeOps {
   /** Broadcasts `x` to `shape` (an int32 tensor). */
   broadcastTo(x: Tensor, shape: Tensor): Tensor {
     const b = this.b;
-    return this.one("BroadcastTo", this.attrs("bcast", () => [this.T, { name: "Tidx", type: b.TF_ATTR_TYPE, value: b.TF_INT32 }]), [x, shape]);
+    return this.one(
+      "BroadcastTo",
+      this.attrs("bcast", () => [
+        this.T,
+        { name: "Tidx", type: b.TF_ATTR_TYPE, value: b.TF_INT32 },
+      ]),
+      [x, shape],
+    );
   }
 
   reshape(x: Tensor, shape: Tensor): Tensor {
     const b = this.b;
-    return this.one("Reshape", this.attrs("reshape", () => [this.T, { name: "Tshape", type: b.TF_ATTR_TYPE, value: b.TF_INT32 }]), [x, shape]);
+    return this.one(
+      "Reshape",
+      this.attrs("reshape", () => [
+        this.T,
+        { name: "Tshape", type: b.TF_ATTR_TYPE, value: b.TF_INT32 },
+      ]),
+      [x, shape],
+    );
   }
 
   matMul(a: Tensor, b: Tensor, transposeA = false, transposeB = false): Tensor {
@@ -215,20 +311,43 @@ export class NativeOps {
   }
 
   biasAdd(x: Tensor, bias: Tensor): Tensor {
-    return this.one("BiasAdd", this.attrs("bias", () => [this.T, { name: "data_format", type: this.b.TF_ATTR_STRING, value: "NHWC" }]), [x, bias]);
+    return this.one(
+      "BiasAdd",
+      this.attrs("bias", () => [
+        this.T,
+        { name: "data_format", type: this.b.TF_ATTR_STRING, value: "NHWC" },
+      ]),
+      [x, bias],
+    );
   }
 
   biasAddGrad(dy: Tensor): Tensor {
-    return this.one("BiasAddGrad", this.attrs("bias", () => [this.T, { name: "data_format", type: this.b.TF_ATTR_STRING, value: "NHWC" }]), [dy]);
+    return this.one(
+      "BiasAddGrad",
+      this.attrs("bias", () => [
+        this.T,
+        { name: "data_format", type: this.b.TF_ATTR_STRING, value: "NHWC" },
+      ]),
+      [dy],
+    );
   }
 
   softmax(logits: Tensor): Tensor {
-    return this.one("Softmax", this.attrs("T", () => [this.T]), [logits]);
+    return this.one(
+      "Softmax",
+      this.attrs("T", () => [this.T]),
+      [logits],
+    );
   }
 
   /** SoftmaxCrossEntropyWithLogits: per-row loss [N] and its gradient softmax - labels [N, K]. */
   softmaxCrossEntropy(logits: Tensor, labels: Tensor): [Tensor, Tensor] {
-    return this.run("SoftmaxCrossEntropyWithLogits", this.attrs("T", () => [this.T]), [logits, labels], 2) as [Tensor, Tensor];
+    return this.run(
+      "SoftmaxCrossEntropyWithLogits",
+      this.attrs("T", () => [this.T]),
+      [logits, labels],
+      2,
+    ) as [Tensor, Tensor];
   }
 
   /**
@@ -253,15 +372,32 @@ export class NativeOps {
   }
 
   assign(handle: Tensor, value: Tensor): void {
-    this.run("AssignVariableOp", this.attrs("assign", () => [{ name: "dtype", type: this.b.TF_ATTR_TYPE, value: this.b.TF_FLOAT }]), [handle, value], 0);
+    this.run(
+      "AssignVariableOp",
+      this.attrs("assign", () => [
+        { name: "dtype", type: this.b.TF_ATTR_TYPE, value: this.b.TF_FLOAT },
+      ]),
+      [handle, value],
+      0,
+    );
   }
 
   read(handle: Tensor): Tensor {
-    return this.one("ReadVariableOp", this.attrs("read", () => [{ name: "dtype", type: this.b.TF_ATTR_TYPE, value: this.b.TF_FLOAT }]), [handle]);
+    return this.one(
+      "ReadVariableOp",
+      this.attrs("read", () => [
+        { name: "dtype", type: this.b.TF_ATTR_TYPE, value: this.b.TF_FLOAT },
+      ]),
+      [handle],
+    );
   }
 
   sub(a: Tensor, b: Tensor): Tensor {
-    return this.one("Sub", this.attrs("T", () => [this.T]), [a, b]);
+    return this.one(
+      "Sub",
+      this.attrs("T", () => [this.T]),
+      [a, b],
+    );
   }
 
   /**
@@ -269,19 +405,33 @@ export class NativeOps {
    * [a0, a1, a2, b0, b1, b2, c0, c1], which maps output (x, y) to input
    * ((a0 x + a1 y + a2) / k, (b0 x + b1 y + b2) / k) with k = c0 x + c1 y + 1, in pixels.
    */
-  projectiveTransform(images: Tensor, transforms: Tensor, outputShape: Tensor, fillValue: Tensor, fillMode: "REFLECT" | "WRAP" | "CONSTANT" | "NEAREST"): Tensor {
+  projectiveTransform(
+    images: Tensor,
+    transforms: Tensor,
+    outputShape: Tensor,
+    fillValue: Tensor,
+    fillMode: "REFLECT" | "WRAP" | "CONSTANT" | "NEAREST",
+  ): Tensor {
     const b = this.b;
     const attrs = this.attrs(`transform:${fillMode}`, () => [
       { name: "dtype", type: b.TF_ATTR_TYPE, value: b.TF_FLOAT },
       { name: "interpolation", type: b.TF_ATTR_STRING, value: "BILINEAR" },
       { name: "fill_mode", type: b.TF_ATTR_STRING, value: fillMode },
     ]);
-    return this.one("ImageProjectiveTransformV3", attrs, [images, transforms, outputShape, fillValue]);
+    return this.one("ImageProjectiveTransformV3", attrs, [
+      images,
+      transforms,
+      outputShape,
+      fillValue,
+    ]);
   }
 
   /** ResourceApplyGradientDescent: variable -= alpha * delta, in place. */
   applyGradientDescent(variable: Tensor, alpha: Tensor, delta: Tensor): void {
-    const attrs = this.attrs("sgd", () => [this.T, { name: "use_locking", type: this.b.TF_ATTR_BOOL, value: false }]);
+    const attrs = this.attrs("sgd", () => [
+      this.T,
+      { name: "use_locking", type: this.b.TF_ATTR_BOOL, value: false },
+    ]);
     this.run("ResourceApplyGradientDescent", attrs, [variable, alpha, delta], 0);
   }
 
@@ -290,7 +440,13 @@ export class NativeOps {
    * `lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t)` bias correction. Scalars are float32
    * tensors: [beta1Power, beta2Power, lr, beta1, beta2, epsilon].
    */
-  applyAdam(variable: Tensor, m: Tensor, v: Tensor, scalars: readonly Tensor[], grad: Tensor): void {
+  applyAdam(
+    variable: Tensor,
+    m: Tensor,
+    v: Tensor,
+    scalars: readonly Tensor[],
+    grad: Tensor,
+  ): void {
     const b = this.b;
     const attrs = this.attrs("adam", () => [
       this.T,

@@ -48,7 +48,9 @@ export interface ReplicaBatch {
   dropoutMask?: Float32Array;
 }
 
-export type ReplicaRequest = ({ type: "step"; learningRate: number } & ReplicaBatch) | { type: "pull"; which: "weights" | "ema" | "gradients" };
+export type ReplicaRequest =
+  | ({ type: "step"; learningRate: number } & ReplicaBatch)
+  | { type: "pull"; which: "weights" | "ema" | "gradients" };
 
 export type ReplicaReply =
   | { type: "ready" }
@@ -65,7 +67,10 @@ export const MIN_REPLICA_BATCH = 16;
  */
 export function autoReplicas(gpu: boolean, batchSize: number): number {
   if (gpu) return 1;
-  return Math.max(1, Math.min(2, availableParallelism(), Math.floor(batchSize / MIN_REPLICA_BATCH)));
+  return Math.max(
+    1,
+    Math.min(2, availableParallelism(), Math.floor(batchSize / MIN_REPLICA_BATCH)),
+  );
 }
 
 /** Worker threads running replica.ts, stepped together. */
@@ -77,7 +82,10 @@ export class ReplicaPool {
   }
 
   /** Starts `replicas` replicas of the network `init` describes, one after the other. */
-  static async start(replicas: number, init: Omit<ReplicaInit, "index" | "replicas" | "gradients" | "barrier">): Promise<ReplicaPool> {
+  static async start(
+    replicas: number,
+    init: Omit<ReplicaInit, "index" | "replicas" | "gradients" | "barrier">,
+  ): Promise<ReplicaPool> {
     const gradients = new SharedArrayBuffer(2 * replicas * init.weightCount * 4);
     const barrier = new SharedArrayBuffer(4);
     // replica.ts is TypeScript: the thread registers tsx's loader first (a loader given to
@@ -86,7 +94,10 @@ export class ReplicaPool {
     const workers: Worker[] = [];
     try {
       for (let index = 0; index < replicas; index++) {
-        const w = new Worker(boot, { eval: true, workerData: { ...init, index, replicas, gradients, barrier } satisfies ReplicaInit });
+        const w = new Worker(boot, {
+          eval: true,
+          workerData: { ...init, index, replicas, gradients, barrier } satisfies ReplicaInit,
+        });
         workers.push(w);
         await reply(w, "ready");
       }
@@ -98,8 +109,12 @@ export class ReplicaPool {
   }
 
   /** One optimiser step over the replicas' shares; loss is the batch's, correct the count of hits. */
-  async step(parts: ReplicaBatch[], learningRate: number): Promise<{ loss: number; correct: number }> {
-    if (parts.length !== this.workers.length) throw new Error(`replica pool: ${parts.length} shares for ${this.workers.length} replicas`);
+  async step(
+    parts: ReplicaBatch[],
+    learningRate: number,
+  ): Promise<{ loss: number; correct: number }> {
+    if (parts.length !== this.workers.length)
+      throw new Error(`replica pool: ${parts.length} shares for ${this.workers.length} replicas`);
     // A replica that fails leaves the others waiting at the barrier: stop them all.
     const replies = await Promise.all(
       this.workers.map((w, i) => {
@@ -111,14 +126,20 @@ export class ReplicaPool {
       await this.close();
       throw err;
     });
-    return { loss: replies.reduce((a, r) => a + r.loss, 0), correct: replies.reduce((a, r) => a + r.correct, 0) };
+    return {
+      loss: replies.reduce((a, r) => a + r.loss, 0),
+      correct: replies.reduce((a, r) => a + r.correct, 0),
+    };
   }
 
   /**
    * The trained weights, their moving average, or the summed gradient of the last step:
    * every replica holds them alike (replica 0's unless told).
    */
-  async pull(which: "weights" | "ema" | "gradients", replica = 0): Promise<Map<string, Float32Array>> {
+  async pull(
+    which: "weights" | "ema" | "gradients",
+    replica = 0,
+  ): Promise<Map<string, Float32Array>> {
     const w = this.workers[replica];
     if (!w) throw new Error(`replica pool: no replica ${replica} of ${this.workers.length}`);
     const done = reply(w, "values");
@@ -131,7 +152,10 @@ export class ReplicaPool {
   }
 }
 
-function reply<T extends ReplicaReply["type"]>(w: Worker, type: T): Promise<Extract<ReplicaReply, { type: T }>> {
+function reply<T extends ReplicaReply["type"]>(
+  w: Worker,
+  type: T,
+): Promise<Extract<ReplicaReply, { type: T }>> {
   return new Promise((resolve, reject) => {
     const cleanup = () => {
       w.off("message", onMessage);
@@ -141,7 +165,8 @@ function reply<T extends ReplicaReply["type"]>(w: Worker, type: T): Promise<Extr
     const onMessage = (m: ReplicaReply) => {
       cleanup();
       if (m.type === "error") reject(new Error(`training replica failed: ${m.message}`));
-      else if (m.type !== type) reject(new Error(`training replica answered "${m.type}", expected "${type}"`));
+      else if (m.type !== type)
+        reject(new Error(`training replica answered "${m.type}", expected "${type}"`));
       else resolve(m as Extract<ReplicaReply, { type: T }>);
     };
     const onError = (err: Error) => {

@@ -22,7 +22,8 @@ const BAR = 24;
 export function formatBatchProgress(p: BatchProgress, bar: boolean): string {
   const parts = [`loss ${p.loss.toFixed(3)}`];
   if (p.seconds > 0) parts.push(`${Math.round(p.images / p.seconds)} img/s`);
-  if (p.seconds > 0 && p.batch < p.batches) parts.push(`~${Math.round((p.seconds / p.batch) * (p.batches - p.batch))} s left`);
+  if (p.seconds > 0 && p.batch < p.batches)
+    parts.push(`~${Math.round((p.seconds / p.batch) * (p.batches - p.batch))} s left`);
   const head = `epoch ${p.epoch} batch ${p.batch}/${p.batches}`;
   if (!bar) return `${head}: ${parts.join(", ")}`;
   const done = Math.round((p.batch / p.batches) * BAR);

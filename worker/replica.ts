@@ -20,13 +20,20 @@ const port = parentPort;
 if (!port) throw new Error("worker/replica.ts runs as a worker thread of worker/parallel.ts");
 
 const tf = await ensureNativeBackend(init.device);
-const model = buildMobileNetV2({ alpha: init.alpha, inputSize: init.inputSize, numClasses: init.numClasses, seed: init.seed, dropout: init.dropout });
+const model = buildMobileNetV2({
+  alpha: init.alpha,
+  inputSize: init.inputSize,
+  numClasses: init.numClasses,
+  seed: init.seed,
+  dropout: init.dropout,
+});
 const net = FusedMobileNetV2.fromLayersModel(tf, model, { alpha: init.alpha });
 model.dispose();
 if (init.emaDecay) net.enableEma(init.emaDecay);
 const layout = net.weightLayout();
 const size = layout.reduce((a, l) => a + l.size, 0);
-if (size !== init.weightCount) throw new Error(`replica ${init.index}: ${size} weights, the pool expected ${init.weightCount}`);
+if (size !== init.weightCount)
+  throw new Error(`replica ${init.index}: ${size} weights, the pool expected ${init.weightCount}`);
 const slots = new Float32Array(init.gradients);
 const barrier = new Int32Array(init.barrier);
 let step = 0;
@@ -34,13 +41,17 @@ let step = 0;
 let lastGradient: Float32Array | undefined;
 
 function slot(parity: number, replica: number): Float32Array {
-  return slots.subarray((parity * init.replicas + replica) * size, (parity * init.replicas + replica + 1) * size);
+  return slots.subarray(
+    (parity * init.replicas + replica) * size,
+    (parity * init.replicas + replica + 1) * size,
+  );
 }
 
 function waitForAll(target: number): void {
   Atomics.add(barrier, 0, 1);
   Atomics.notify(barrier, 0);
-  for (let seen = Atomics.load(barrier, 0); seen < target; seen = Atomics.load(barrier, 0)) Atomics.wait(barrier, 0, seen);
+  for (let seen = Atomics.load(barrier, 0); seen < target; seen = Atomics.load(barrier, 0))
+    Atomics.wait(barrier, 0, seen);
 }
 
 function trainOn(req: Extract<ReplicaRequest, { type: "step" }>): ReplicaReply {
@@ -52,8 +63,11 @@ function trainOn(req: Extract<ReplicaRequest, { type: "step" }>): ReplicaReply {
     n === 0
       ? (mine.fill(0), { loss: 0, accuracy: 0 })
       : tf.tidy(() => {
-          const g = net.gradients(batchTensors(req, init.inputSize, init.numClasses, net.featureCount));
-          for (const l of layout) mine.set(g.grads.get(l.key)!.dataSync() as Float32Array, l.offset);
+          const g = net.gradients(
+            batchTensors(req, init.inputSize, init.numClasses, net.featureCount),
+          );
+          for (const l of layout)
+            mine.set(g.grads.get(l.key)!.dataSync() as Float32Array, l.offset);
           tf.dispose([...g.grads.values()]);
           return { loss: g.loss, accuracy: g.accuracy };
         });
@@ -65,7 +79,9 @@ function trainOn(req: Extract<ReplicaRequest, { type: "step" }>): ReplicaReply {
   }
   lastGradient = total;
   tf.tidy(() => {
-    const grads: Gradients = new Map(layout.map((l) => [l.key, tf.tensor(total.subarray(l.offset, l.offset + l.size), l.shape)]));
+    const grads: Gradients = new Map(
+      layout.map((l) => [l.key, tf.tensor(total.subarray(l.offset, l.offset + l.size), l.shape)]),
+    );
     net.applyGradients(grads, req.learningRate);
   });
   step++;
@@ -78,12 +94,23 @@ port.on("message", (req: ReplicaRequest) => {
     else {
       const values =
         req.which === "gradients"
-          ? new Map(layout.map((l) => [l.key, (lastGradient ?? new Float32Array(size)).slice(l.offset, l.offset + l.size)]))
+          ? new Map(
+              layout.map((l) => [
+                l.key,
+                (lastGradient ?? new Float32Array(size)).slice(l.offset, l.offset + l.size),
+              ]),
+            )
           : net.trainableValues(req.which);
-      port.postMessage({ type: "values", values: Object.fromEntries(values) } satisfies ReplicaReply);
+      port.postMessage({
+        type: "values",
+        values: Object.fromEntries(values),
+      } satisfies ReplicaReply);
     }
   } catch (err) {
-    port.postMessage({ type: "error", message: (err as Error).stack ?? String(err) } satisfies ReplicaReply);
+    port.postMessage({
+      type: "error",
+      message: (err as Error).stack ?? String(err),
+    } satisfies ReplicaReply);
   }
 });
 port.postMessage({ type: "ready" } satisfies ReplicaReply);

@@ -36,12 +36,26 @@ export interface ScheduleOptions {
 }
 
 /** The schedule for a run of `epochs` x `stepsPerEpoch` steps at peak rate `learningRate`. */
-export function planSchedule(learningRate: number, epochs: number, stepsPerEpoch: number, opts: ScheduleOptions = {}): LrSchedule {
+export function planSchedule(
+  learningRate: number,
+  epochs: number,
+  stepsPerEpoch: number,
+  opts: ScheduleOptions = {},
+): LrSchedule {
   const totalSteps = Math.max(1, epochs * stepsPerEpoch);
-  if ((opts.kind ?? "cosine") === "constant") return { base: learningRate, warmupSteps: 0, totalSteps, finalFraction: 1 };
+  if ((opts.kind ?? "cosine") === "constant")
+    return { base: learningRate, warmupSteps: 0, totalSteps, finalFraction: 1 };
   // A quarter at most: on a 2-epoch run a full epoch of warm-up would leave nothing at peak.
-  const warmupSteps = Math.min(Math.round((opts.warmupEpochs ?? 1) * stepsPerEpoch), Math.floor(totalSteps / 4));
-  return { base: learningRate, warmupSteps: Math.max(0, warmupSteps), totalSteps, finalFraction: opts.finalFraction ?? DEFAULT_FINAL_LR_FRACTION };
+  const warmupSteps = Math.min(
+    Math.round((opts.warmupEpochs ?? 1) * stepsPerEpoch),
+    Math.floor(totalSteps / 4),
+  );
+  return {
+    base: learningRate,
+    warmupSteps: Math.max(0, warmupSteps),
+    totalSteps,
+    finalFraction: opts.finalFraction ?? DEFAULT_FINAL_LR_FRACTION,
+  };
 }
 
 /** The learning rate of 0-based optimiser step `step`; steps past the plan stay at the floor. */

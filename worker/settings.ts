@@ -21,7 +21,14 @@ export function trainConfigOf(t: TrainingSettings): TrainConfig {
     augment:
       a === false
         ? false
-        : { flip: a.flip, rotationDeg: a.rotation_deg, minCropArea: a.min_crop_area, maxAspect: a.max_aspect, brightness: a.brightness, contrast: a.contrast },
+        : {
+            flip: a.flip,
+            rotationDeg: a.rotation_deg,
+            minCropArea: a.min_crop_area,
+            maxAspect: a.max_aspect,
+            brightness: a.brightness,
+            contrast: a.contrast,
+          },
     classWeights: t.class_weights,
     labelSmoothing: t.label_smoothing,
     dropout: t.dropout,

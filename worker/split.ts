@@ -8,19 +8,30 @@ import type { LabeledImage } from "./types.ts";
 export { mulberry32 };
 
 /** Holds out `fraction` of each class (at least 1 where the class has 2+ images). */
-export function stratifiedSplit(images: LabeledImage[], fraction: number, rng: () => number): { train: LabeledImage[]; val: LabeledImage[] } {
+export function stratifiedSplit(
+  images: LabeledImage[],
+  fraction: number,
+  rng: () => number,
+): { train: LabeledImage[]; val: LabeledImage[] } {
   const byLabel = new Map<string, number[]>();
   images.forEach((img, i) => byLabel.set(img.label, [...(byLabel.get(img.label) ?? []), i]));
   const held = new Set<number>();
   for (const idx of byLabel.values()) {
     if (idx.length < 2) continue;
     const take = Math.min(idx.length - 1, Math.max(1, Math.round(idx.length * fraction)));
-    shuffled(idx.length, rng).slice(0, take).forEach((j) => held.add(idx[j] as number));
+    shuffled(idx.length, rng)
+      .slice(0, take)
+      .forEach((j) => held.add(idx[j] as number));
   }
   if (held.size === 0) {
-    throw new Error("no validation images given and every class has fewer than 2 training images, so none can be held out; add images or pass a validation set");
+    throw new Error(
+      "no validation images given and every class has fewer than 2 training images, so none can be held out; add images or pass a validation set",
+    );
   }
-  return { train: images.filter((_, i) => !held.has(i)), val: images.filter((_, i) => held.has(i)) };
+  return {
+    train: images.filter((_, i) => !held.has(i)),
+    val: images.filter((_, i) => held.has(i)),
+  };
 }
 
 /** A permutation of 0..n-1 (Fisher-Yates). */

@@ -24,7 +24,14 @@ import { join, resolve } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { resolveAugment, sampleJitter } from "./augment.ts";
 import { describeBackend, deviceFromEnv, ensureNativeBackend } from "./backend.ts";
-import { batchTensors, dropoutKeepMask, mixupPlan, probabilitiesOf, recalibrationBatches, smoothedTargets } from "./batch.ts";
+import {
+  batchTensors,
+  dropoutKeepMask,
+  mixupPlan,
+  probabilitiesOf,
+  recalibrationBatches,
+  smoothedTargets,
+} from "./batch.ts";
 import { autoReplicas, ReplicaPool, type ReplicaBatch } from "./parallel.ts";
 import { classCounts, inverseFrequencyWeights, namedWeights } from "./class-weights.ts";
 import { predictWith } from "./evaluate.ts";
@@ -90,50 +97,94 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
   await rm(logPath, { force: true });
 
   const rng = mulberry32(config.seed);
-  const { train, val } = req.val.length > 0 ? { train: req.train, val: req.val } : stratifiedSplit(req.train, DEFAULT_VAL_FRACTION, rng);
+  const { train, val } =
+    req.val.length > 0
+      ? { train: req.train, val: req.val }
+      : stratifiedSplit(req.train, DEFAULT_VAL_FRACTION, rng);
   const trainY = toLabelIndices(train, labels);
   const valY = toLabelIndices(val, labels);
   const evalY = toLabelIndices(req.evaluation, labels);
-  const trainPixels = await decodeImages(train.map((i) => i.path), config.inputSize);
-  const valPixels = await decodeImages(val.map((i) => i.path), config.inputSize);
+  const trainPixels = await decodeImages(
+    train.map((i) => i.path),
+    config.inputSize,
+  );
+  const valPixels = await decodeImages(
+    val.map((i) => i.path),
+    config.inputSize,
+  );
 
-  const weights = config.classWeights === false ? labels.map(() => 1) : inverseFrequencyWeights(classCounts(trainY, labels.length));
-  const schedule = planSchedule(config.learningRate, config.epochs, Math.ceil(train.length / config.batchSize), { kind: config.lrSchedule, warmupEpochs: config.warmupEpochs });
+  const weights =
+    config.classWeights === false
+      ? labels.map(() => 1)
+      : inverseFrequencyWeights(classCounts(trainY, labels.length));
+  const schedule = planSchedule(
+    config.learningRate,
+    config.epochs,
+    Math.ceil(train.length / config.batchSize),
+    { kind: config.lrSchedule, warmupEpochs: config.warmupEpochs },
+  );
 
   const dropoutRate = config.dropout ?? DEFAULT_DROPOUT;
   const smoothing = config.labelSmoothing ?? 0;
-  const model = buildMobileNetV2({ alpha: config.alpha, inputSize: config.inputSize, numClasses: labels.length, seed: config.seed, dropout: dropoutRate });
+  const model = buildMobileNetV2({
+    alpha: config.alpha,
+    inputSize: config.inputSize,
+    numClasses: labels.length,
+    seed: config.seed,
+    dropout: dropoutRate,
+  });
   // The layers model holds the initial weights and, at the end, the best ones (saving and
   // the .tflite writer read it); the steps themselves run as fused kernels.
   const net = FusedMobileNetV2.fromLayersModel(tf, model, { alpha: config.alpha });
   const batches = Math.ceil(train.length / config.batchSize);
-  const replicas = config.replicas === undefined || config.replicas === "auto" ? autoReplicas(net.usingGpu, config.batchSize) : config.replicas;
+  const replicas =
+    config.replicas === undefined || config.replicas === "auto"
+      ? autoReplicas(net.usingGpu, config.batchSize)
+      : config.replicas;
   // One replica trains here; more train in worker threads while this one only judges.
   let pool: ReplicaPool | undefined;
   if (replicas > 1) {
     warmUp(net, config.inputSize, labels.length, augment);
     pool = await ReplicaPool.start(replicas, {
-      alpha: config.alpha, inputSize: config.inputSize, numClasses: labels.length, seed: config.seed, dropout: dropoutRate,
-      emaDecay: config.emaDecay || undefined, device: config.device ?? deviceFromEnv(), weightCount: net.weightLayout().reduce((a, l) => a + l.size, 0),
+      alpha: config.alpha,
+      inputSize: config.inputSize,
+      numClasses: labels.length,
+      seed: config.seed,
+      dropout: dropoutRate,
+      emaDecay: config.emaDecay || undefined,
+      device: config.device ?? deviceFromEnv(),
+      weightCount: net.weightLayout().reduce((a, l) => a + l.size, 0),
     });
   } else if (config.emaDecay) net.enableEma(config.emaDecay);
 
   /** A batch cut into one share per replica, every random draw made here in a fixed order. */
   const shares = (idx: number[], epoch: number, batch: number): ReplicaBatch[] => {
-    const jitter = augment ? sampleJitter(idx.length, augment, mulberry32(batchSeed(config.seed, epoch, batch))) : undefined;
+    const jitter = augment
+      ? sampleJitter(idx.length, augment, mulberry32(batchSeed(config.seed, epoch, batch)))
+      : undefined;
     const out: ReplicaBatch[] = [];
     for (let r = 0, from = 0; r < replicas; r++) {
       const to = from + Math.floor(idx.length / replicas) + (r < idx.length % replicas ? 1 : 0);
       const part = idx.slice(from, to);
       const pixels = new Uint8Array(part.length * config.inputSize * config.inputSize * 3);
-      part.forEach((i, k) => pixels.set(trainPixels[i] as Uint8Array, k * config.inputSize * config.inputSize * 3));
+      part.forEach((i, k) =>
+        pixels.set(trainPixels[i] as Uint8Array, k * config.inputSize * config.inputSize * 3),
+      );
       out.push({
         pixels,
         ...(jitter ? { jitter: jitter.slice(from, to) } : {}),
-        targets: smoothedTargets(part.map((i) => trainY[i] as number), labels.length, smoothing),
-        weights: part.map((i) => ((weights[trainY[i] as number] as number) * part.length) / idx.length),
+        targets: smoothedTargets(
+          part.map((i) => trainY[i] as number),
+          labels.length,
+          smoothing,
+        ),
+        weights: part.map(
+          (i) => ((weights[trainY[i] as number] as number) * part.length) / idx.length,
+        ),
         ...(config.mixup ? { mix: mixupPlan(part.length, config.mixup, rng) } : {}),
-        ...(dropoutRate > 0 ? { dropoutMask: dropoutKeepMask(part.length * net.featureCount, dropoutRate, rng) } : {}),
+        ...(dropoutRate > 0
+          ? { dropoutMask: dropoutKeepMask(part.length * net.featureCount, dropoutRate, rng) }
+          : {}),
       });
       from = to;
     }
@@ -158,12 +209,22 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
         const result = pool
           ? await pool.step(parts, lr)
           : tf.tidy(() => {
-              const r = net.trainStep({ ...batchTensors(parts[0]!, config.inputSize, labels.length, net.featureCount), learningRate: lr });
+              const r = net.trainStep({
+                ...batchTensors(parts[0]!, config.inputSize, labels.length, net.featureCount),
+                learningRate: lr,
+              });
               return { loss: r.loss, correct: Math.round(r.accuracy * idx.length) };
             });
         lossSum += result.loss * idx.length;
         accSum += result.correct;
-        req.onBatch?.({ epoch, batch: batch + 1, batches, images: start + idx.length, seconds: (performance.now() - t0) / 1000, loss: lossSum / (start + idx.length) });
+        req.onBatch?.({
+          epoch,
+          batch: batch + 1,
+          batches,
+          images: start + idx.length,
+          seconds: (performance.now() - t0) / 1000,
+          loss: lossSum / (start + idx.length),
+        });
       }
       const trainSeconds = (performance.now() - t0) / 1000;
       // With weight averaging, the epoch is judged (and kept) with the averaged weights;
@@ -171,7 +232,13 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
       if (pool) net.setTrainableValues(await pool.pull(config.emaDecay ? "ema" : "weights"));
       const trained = config.emaDecay && !pool ? net.snapshot() : undefined;
       if (trained) net.loadEma();
-      net.recalibrate(recalibrationBatches(order.map((i) => trainPixels[i] as Uint8Array), config.inputSize, config.batchSize));
+      net.recalibrate(
+        recalibrationBatches(
+          order.map((i) => trainPixels[i] as Uint8Array),
+          config.inputSize,
+          config.batchSize,
+        ),
+      );
       const valProbs = probabilitiesOf(net, valPixels, config.inputSize, config.batchSize);
       const valLoss = crossEntropy(valProbs, valY);
       const line: EpochLog = {
@@ -208,9 +275,21 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
     const evaluated = await predictWith(net, req.evaluation, config.inputSize, config.batchSize);
     const metrics = computeMetrics(evalY, evaluated.predictions, labels);
     const backend = tf.getBackend();
-    const plots = { curves: join(outDir, "training-curves.svg"), confusion: join(outDir, "confusion-matrix.svg") };
-    await writeFile(plots.curves, renderTrainingCurves(history, best.epoch, { augmented: augment !== undefined }));
-    await writeFile(plots.confusion, renderConfusionMatrix(metrics.confusion_matrix, `Confusion matrix: evaluation set, best epoch ${best.epoch}`));
+    const plots = {
+      curves: join(outDir, "training-curves.svg"),
+      confusion: join(outDir, "confusion-matrix.svg"),
+    };
+    await writeFile(
+      plots.curves,
+      renderTrainingCurves(history, best.epoch, { augmented: augment !== undefined }),
+    );
+    await writeFile(
+      plots.confusion,
+      renderConfusionMatrix(
+        metrics.confusion_matrix,
+        `Confusion matrix: evaluation set, best epoch ${best.epoch}`,
+      ),
+    );
     const class_weights = namedWeights(labels, weights);
     await writeJson(join(outDir, "metrics.json"), {
       ...metrics,
@@ -237,7 +316,20 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
       predictions: evaluated.predictions,
       probabilities: evaluated.probabilities,
     });
-    return { modelDir, labels: [...labels], metrics, predictions: evaluated.predictions, history, bestEpoch: best.epoch, trainSeconds: fitSeconds, backend, device: runtime.device, replicas, classWeights: class_weights, plots };
+    return {
+      modelDir,
+      labels: [...labels],
+      metrics,
+      predictions: evaluated.predictions,
+      history,
+      bestEpoch: best.epoch,
+      trainSeconds: fitSeconds,
+      backend,
+      device: runtime.device,
+      replicas,
+      classWeights: class_weights,
+      plots,
+    };
   } finally {
     await pool?.close();
     if (best) tf.dispose([...best.weights.values()]);
@@ -251,7 +343,12 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
  * every kernel and attribute name the replicas will use is then registered (see
  * parallel.ts). Its weights are overwritten by the replicas' after every epoch.
  */
-function warmUp(net: FusedMobileNetV2, inputSize: number, numClasses: number, augment: Required<AugmentConfig> | undefined): void {
+function warmUp(
+  net: FusedMobileNetV2,
+  inputSize: number,
+  numClasses: number,
+  augment: Required<AugmentConfig> | undefined,
+): void {
   tf.tidy(() => {
     const n = 2;
     const part: ReplicaBatch = {
@@ -262,34 +359,52 @@ function warmUp(net: FusedMobileNetV2, inputSize: number, numClasses: number, au
       mix: mixupPlan(n, 0.2, mulberry32(0)),
       dropoutMask: new Float32Array(n * net.featureCount).fill(1),
     };
-    net.trainStep({ ...batchTensors(part, inputSize, numClasses, net.featureCount), learningRate: 0 });
+    net.trainStep({
+      ...batchTensors(part, inputSize, numClasses, net.featureCount),
+      learningRate: 0,
+    });
     net.predict(tf.zeros([1, inputSize, inputSize, 3]));
   });
 }
 
 function checkRequest({ train, evaluation, labels, config }: TrainRequest): void {
   const problems: string[] = [];
-  if (labels.length < 2) problems.push(`labels: need at least 2 classes, got [${labels.join(", ")}]`);
-  if (new Set(labels).size !== labels.length) problems.push(`labels: duplicates in [${labels.join(", ")}]`);
+  if (labels.length < 2)
+    problems.push(`labels: need at least 2 classes, got [${labels.join(", ")}]`);
+  if (new Set(labels).size !== labels.length)
+    problems.push(`labels: duplicates in [${labels.join(", ")}]`);
   if (train.length === 0) problems.push("train: no training images");
   if (evaluation.length === 0) problems.push("evaluation: no evaluation images");
   for (const key of ["inputSize", "batchSize", "epochs", "patience"] as const) {
-    if (!Number.isInteger(config[key]) || config[key] < 1) problems.push(`config.${key}: must be a positive integer, got ${config[key]}`);
+    if (!Number.isInteger(config[key]) || config[key] < 1)
+      problems.push(`config.${key}: must be a positive integer, got ${config[key]}`);
   }
-  if (!(config.learningRate > 0)) problems.push(`config.learningRate: must be > 0, got ${config.learningRate}`);
+  if (!(config.learningRate > 0))
+    problems.push(`config.learningRate: must be > 0, got ${config.learningRate}`);
   if (!(config.alpha > 0)) problems.push(`config.alpha: must be > 0, got ${config.alpha}`);
-  if (!Number.isInteger(config.seed)) problems.push(`config.seed: must be an integer, got ${config.seed}`);
-  if (!["cosine", "constant", undefined].includes(config.lrSchedule)) problems.push(`config.lrSchedule: must be "cosine" or "constant", got ${config.lrSchedule}`);
-  if (config.warmupEpochs !== undefined && !(config.warmupEpochs >= 0)) problems.push(`config.warmupEpochs: must be >= 0, got ${config.warmupEpochs}`);
+  if (!Number.isInteger(config.seed))
+    problems.push(`config.seed: must be an integer, got ${config.seed}`);
+  if (!["cosine", "constant", undefined].includes(config.lrSchedule))
+    problems.push(`config.lrSchedule: must be "cosine" or "constant", got ${config.lrSchedule}`);
+  if (config.warmupEpochs !== undefined && !(config.warmupEpochs >= 0))
+    problems.push(`config.warmupEpochs: must be >= 0, got ${config.warmupEpochs}`);
   const share = (key: "labelSmoothing" | "dropout" | "emaDecay", v: number | undefined) => {
-    if (v !== undefined && !(v >= 0 && v < 1)) problems.push(`config.${key}: must be in [0, 1), got ${v}`);
+    if (v !== undefined && !(v >= 0 && v < 1))
+      problems.push(`config.${key}: must be in [0, 1), got ${v}`);
   };
   share("labelSmoothing", config.labelSmoothing);
   share("dropout", config.dropout);
   share("emaDecay", config.emaDecay);
-  if (config.replicas !== undefined && config.replicas !== "auto" && !(Number.isInteger(config.replicas) && config.replicas >= 1)) problems.push(`config.replicas: must be "auto" or an integer >= 1, got ${config.replicas}`);
-  if (config.mixup !== undefined && !(config.mixup >= 0)) problems.push(`config.mixup: must be >= 0 (0 = off), got ${config.mixup}`);
-  if (problems.length > 0) throw new Error(`trainModel: invalid request:\n- ${problems.join("\n- ")}`);
+  if (
+    config.replicas !== undefined &&
+    config.replicas !== "auto" &&
+    !(Number.isInteger(config.replicas) && config.replicas >= 1)
+  )
+    problems.push(`config.replicas: must be "auto" or an integer >= 1, got ${config.replicas}`);
+  if (config.mixup !== undefined && !(config.mixup >= 0))
+    problems.push(`config.mixup: must be >= 0 (0 = off), got ${config.mixup}`);
+  if (problems.length > 0)
+    throw new Error(`trainModel: invalid request:\n- ${problems.join("\n- ")}`);
 }
 
 async function writeJson(path: string, value: unknown): Promise<void> {

@@ -29,7 +29,10 @@ export function repository(): { repoDir: string; config: MlopsConfig } {
 export function githubClient(token: string): GitHubClient {
   core.setSecret(token);
   const repository = process.env.GITHUB_REPOSITORY;
-  if (!repository) throw new Error("GITHUB_REPOSITORY is not set (fix: run inside GitHub Actions, or set it to owner/repo)");
+  if (!repository)
+    throw new Error(
+      "GITHUB_REPOSITORY is not set (fix: run inside GitHub Actions, or set it to owner/repo)",
+    );
   return createGitHubClient({
     token,
     baseUrl: process.env.GITHUB_API_URL ?? "https://api.github.com",

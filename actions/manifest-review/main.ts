@@ -6,7 +6,11 @@
 import * as core from "@actions/core";
 import { join } from "node:path";
 import { upsertStickyComment } from "../../lib/github/sticky-comment.ts";
-import { changedManifests, reviewManifests, renderReviewComment } from "../../lib/manifest-review.ts";
+import {
+  changedManifests,
+  reviewManifests,
+  renderReviewComment,
+} from "../../lib/manifest-review.ts";
 import { githubClient, repository, requiredInput } from "../lib/inputs.ts";
 
 /** Runs the action. */
@@ -14,7 +18,8 @@ export async function run(): Promise<void> {
   const baseSha = requiredInput("base_sha", "pass ${{ github.event.pull_request.base.sha }}");
   const prInput = requiredInput("pull_request", "pass ${{ github.event.pull_request.number }}");
   const pullRequest = Number(prInput);
-  if (!Number.isInteger(pullRequest) || pullRequest <= 0) throw new Error(`input pull_request: expected a pull request number, received "${prInput}"`);
+  if (!Number.isInteger(pullRequest) || pullRequest <= 0)
+    throw new Error(`input pull_request: expected a pull request number, received "${prInput}"`);
   const token = requiredInput("github_token", "pass ${{ github.token }}");
   const { repoDir, config } = repository();
   const manifests = await changedManifests(repoDir, baseSha, config);
@@ -23,15 +28,30 @@ export async function run(): Promise<void> {
     core.setOutput("passed", "true");
     return;
   }
-  const results = await reviewManifests({ repoDir, manifests, outDir: join(repoDir, ".mlops", "review"), log: (m) => core.info(m) });
-  const runUrl = process.env.GITHUB_RUN_ID ? `${process.env.GITHUB_SERVER_URL}/${process.env.GITHUB_REPOSITORY}/actions/runs/${process.env.GITHUB_RUN_ID}` : undefined;
+  const results = await reviewManifests({
+    repoDir,
+    manifests,
+    outDir: join(repoDir, ".mlops", "review"),
+    log: (m) => core.info(m),
+  });
+  const runUrl = process.env.GITHUB_RUN_ID
+    ? `${process.env.GITHUB_SERVER_URL}/${process.env.GITHUB_REPOSITORY}/actions/runs/${process.env.GITHUB_RUN_ID}`
+    : undefined;
   const body = renderReviewComment(results, config.quality.threshold, runUrl);
-  const comment = await upsertStickyComment(githubClient(token), pullRequest, "manifest-review", body);
+  const comment = await upsertStickyComment(
+    githubClient(token),
+    pullRequest,
+    "manifest-review",
+    body,
+  );
   core.info(`review comment ${comment.action}: ${comment.url}`);
   await core.summary.addRaw(body).write();
   const failed = results.filter((r) => !r.passed);
   core.setOutput("passed", String(!failed.length));
-  if (failed.length) core.setFailed(`${failed.map((f) => f.manifest).join(", ")} below the data gate (see the pull request comment)`);
+  if (failed.length)
+    core.setFailed(
+      `${failed.map((f) => f.manifest).join(", ")} below the data gate (see the pull request comment)`,
+    );
 }
 
 try {

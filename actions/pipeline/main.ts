@@ -9,7 +9,13 @@ import { runPipeline } from "../../graph/run.ts";
 import { loadConfig } from "../../lib/config.ts";
 import { git } from "../../lib/git.ts";
 
-const NODES = ["validate_data", "run_training_job", "analyze_performance", "deploy_to_production", "alert_human"] as const;
+const NODES = [
+  "validate_data",
+  "run_training_job",
+  "analyze_performance",
+  "deploy_to_production",
+  "alert_human",
+] as const;
 
 /** The action's inputs, checked. */
 export interface PipelineInputs {
@@ -25,11 +31,21 @@ const optional = (name: string) => core.getInput(name) || undefined;
 export function parseInputs(): PipelineInputs {
   const stopBefore = optional("stop_before");
   if (stopBefore && !(NODES as readonly string[]).includes(stopBefore)) {
-    throw new Error(`input stop_before: expected one of ${NODES.join(", ")}, received "${stopBefore}"`);
+    throw new Error(
+      `input stop_before: expected one of ${NODES.join(", ")}, received "${stopBefore}"`,
+    );
   }
-  const inputs = { manifest: optional("manifest"), stopBefore: stopBefore as PipelineInputs["stopBefore"], resume: optional("resume"), githubToken: optional("github_token") };
+  const inputs = {
+    manifest: optional("manifest"),
+    stopBefore: stopBefore as PipelineInputs["stopBefore"],
+    resume: optional("resume"),
+    githubToken: optional("github_token"),
+  };
   if (inputs.githubToken) core.setSecret(inputs.githubToken);
-  if (inputs.resume && inputs.manifest) throw new Error("inputs resume and manifest exclude each other: a resumed run keeps its manifest");
+  if (inputs.resume && inputs.manifest)
+    throw new Error(
+      "inputs resume and manifest exclude each other: a resumed run keeps its manifest",
+    );
   return inputs;
 }
 
@@ -40,7 +56,14 @@ export async function run(): Promise<void> {
   const config = loadConfig(join(repoDir, "mlops.config.json"));
   // The services propose on GitHub and open alert issues with this token (graph/services.ts).
   if (inputs.githubToken) process.env.GITHUB_TOKEN = inputs.githubToken;
-  const result = await runPipeline({ repoDir, config, manifest: inputs.manifest, resume: inputs.resume, stopBefore: inputs.stopBefore, services: { log: (m) => core.info(m) } });
+  const result = await runPipeline({
+    repoDir,
+    config,
+    manifest: inputs.manifest,
+    resume: inputs.resume,
+    stopBefore: inputs.stopBefore,
+    services: { log: (m) => core.info(m) },
+  });
   core.setOutput("run-id", result.runId);
   core.setOutput("outcome", result.outcome);
   core.setOutput("next", result.paused.join(","));
@@ -50,7 +73,10 @@ export async function run(): Promise<void> {
   if (/halted/.test(result.outcome)) {
     core.warning(`run ${result.runId}: ${result.outcome}`);
     // The halted manifest's record must outlive this runner: push refs/mlops/rejected/*.
-    if (inputs.githubToken) await git(repoDir, ["push", "origin", "refs/mlops/rejected/*:refs/mlops/rejected/*"]).catch((err: Error) => core.warning(`could not push the halted-manifest record: ${err.message}`));
+    if (inputs.githubToken)
+      await git(repoDir, ["push", "origin", "refs/mlops/rejected/*:refs/mlops/rejected/*"]).catch(
+        (err: Error) => core.warning(`could not push the halted-manifest record: ${err.message}`),
+      );
   }
 }
 

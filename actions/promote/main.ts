@@ -13,13 +13,22 @@ import { githubClient, repository, requiredInput } from "../lib/inputs.ts";
 
 /** Runs the action. */
 export async function run(): Promise<void> {
-  const servingUri = requiredInput("serving_uri", "set the repository variable MLOPS_SERVING_URI, e.g. s3://mango-app/models");
+  const servingUri = requiredInput(
+    "serving_uri",
+    "set the repository variable MLOPS_SERVING_URI, e.g. s3://mango-app/models",
+  );
   const token = requiredInput("github_token", "pass ${{ github.token }}");
   const commit = process.env.GITHUB_SHA;
   if (!commit) throw new Error("GITHUB_SHA is not set (fix: run inside GitHub Actions)");
   const { repoDir, config } = repository();
   const client = githubClient(token);
-  const services = createServices(repoDir, config, { log: (m) => core.info(m) }, { ...process.env, GITHUB_TOKEN: token }, { setSecret: core.setSecret, warn: core.warning });
+  const services = createServices(
+    repoDir,
+    config,
+    { log: (m) => core.info(m) },
+    { ...process.env, GITHUB_TOKEN: token },
+    { setSecret: core.setSecret, warn: core.warning },
+  );
   const pointerPath = registryPaths(config.paths.registry, config.model_name).production;
   try {
     const out = await promoteProduction({
@@ -36,16 +45,23 @@ export async function run(): Promise<void> {
     for (const note of out.notes) core.notice(note);
     await core.summary
       .addHeading(`${config.model_name}: ${out.version ?? "no production model"}`, 2)
-      .addRaw(out.changed ? `Now serving ${out.version} (was ${out.previousVersion ?? "nothing"}).` : `Already serving ${out.version}; nothing changed.`)
+      .addRaw(
+        out.changed
+          ? `Now serving ${out.version} (was ${out.previousVersion ?? "nothing"}).`
+          : `Already serving ${out.version}; nothing changed.`,
+      )
       .write();
   } catch (err) {
     if (err instanceof PromotionVerificationError) {
-      await services.notifier.notify({
-        runId: `promote-${commit.slice(0, 10)}`,
-        severity: "error",
-        title: `Promotion of ${config.model_name} failed verification; production is unchanged`,
-        body: `What happened: the artifact named by ${pointerPath} at ${commit} did not verify.\nEvidence: ${err.message}\nNext step: restore the artifact at its recorded location, or revert the pointer commit.`,
-      }, `${repoDir}/.mlops/promote`);
+      await services.notifier.notify(
+        {
+          runId: `promote-${commit.slice(0, 10)}`,
+          severity: "error",
+          title: `Promotion of ${config.model_name} failed verification; production is unchanged`,
+          body: `What happened: the artifact named by ${pointerPath} at ${commit} did not verify.\nEvidence: ${err.message}\nNext step: restore the artifact at its recorded location, or revert the pointer commit.`,
+        },
+        `${repoDir}/.mlops/promote`,
+      );
     }
     throw err;
   }

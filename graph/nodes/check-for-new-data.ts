@@ -32,7 +32,12 @@ async function isEvaluationManifest(path: string): Promise<boolean> {
 }
 
 /** Repo-relative paths of training manifests not yet trained on, sorted by path. */
-export async function findUntrainedManifests(repoDir: string, manifestsDir: string, evalManifest: string, trained: Set<string>): Promise<Array<{ path: string; sha256: string }>> {
+export async function findUntrainedManifests(
+  repoDir: string,
+  manifestsDir: string,
+  evalManifest: string,
+  trained: Set<string>,
+): Promise<Array<{ path: string; sha256: string }>> {
   const evalAbs = resolve(repoDir, evalManifest);
   const found: Array<{ path: string; sha256: string }> = [];
   for (const abs of (await listJson(resolve(repoDir, manifestsDir))).sort()) {
@@ -45,30 +50,50 @@ export async function findUntrainedManifests(repoDir: string, manifestsDir: stri
 }
 
 /** The node. */
-export async function checkForNewData(state: MLOpsStateType, config: NodeConfig): Promise<MLOpsUpdate> {
+export async function checkForNewData(
+  state: MLOpsStateType,
+  config: NodeConfig,
+): Promise<MLOpsUpdate> {
   const { repoDir, config: cfg, registry, log } = servicesOf(config);
   if (state.requested_manifest) {
     const abs = resolve(repoDir, state.requested_manifest);
     if (!existsSync(abs)) {
-      throw new Error(`--manifest ${state.requested_manifest}: no such file in ${repoDir} (fix: give a path relative to the repository, e.g. data-manifests/batch.json)`);
+      throw new Error(
+        `--manifest ${state.requested_manifest}: no such file in ${repoDir} (fix: give a path relative to the repository, e.g. data-manifests/batch.json)`,
+      );
     }
     const path = relative(repoDir, abs);
     log(`check_for_new_data: training on the requested manifest ${path}`);
-    return { new_data_path: path, manifest_sha256: await manifestSha256(abs), steps: step("check_for_new_data", `requested ${path}`) };
+    return {
+      new_data_path: path,
+      manifest_sha256: await manifestSha256(abs),
+      steps: step("check_for_new_data", `requested ${path}`),
+    };
   }
   const trained = await registry.trainedManifests();
   const halted = await registry.rejectedManifests();
-  const candidates = await findUntrainedManifests(repoDir, cfg.paths.manifests, cfg.paths.eval_manifest, new Set(trained.keys()));
+  const candidates = await findUntrainedManifests(
+    repoDir,
+    cfg.paths.manifests,
+    cfg.paths.eval_manifest,
+    new Set(trained.keys()),
+  );
   const untrained = candidates.filter((m) => !halted.has(m.sha256));
   for (const m of candidates.filter((c) => halted.has(c.sha256))) {
-    log(`check_for_new_data: skipping ${m.path}: an earlier run halted on these exact bytes (${registry.rejectionRef(m.sha256)}); edit the manifest or pass --manifest to run it again`);
+    log(
+      `check_for_new_data: skipping ${m.path}: an earlier run halted on these exact bytes (${registry.rejectionRef(m.sha256)}); edit the manifest or pass --manifest to run it again`,
+    );
   }
   if (!untrained.length) {
-    log(`check_for_new_data: every manifest under ${cfg.paths.manifests}/ is already trained on (or in review); nothing to do.`);
+    log(
+      `check_for_new_data: every manifest under ${cfg.paths.manifests}/ is already trained on (or in review); nothing to do.`,
+    );
     return { new_data_path: null, steps: step("check_for_new_data", "no new data") };
   }
   const [first, ...rest] = untrained;
-  log(`check_for_new_data: new manifest ${first!.path}${rest.length ? ` (${rest.length} more wait for later runs: ${rest.map((r) => r.path).join(", ")})` : ""}`);
+  log(
+    `check_for_new_data: new manifest ${first!.path}${rest.length ? ` (${rest.length} more wait for later runs: ${rest.map((r) => r.path).join(", ")})` : ""}`,
+  );
   return {
     new_data_path: first!.path,
     manifest_sha256: first!.sha256,

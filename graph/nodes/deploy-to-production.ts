@@ -21,12 +21,17 @@ const json = (x: unknown) => JSON.stringify(x, null, 2) + "\n";
 function shippedFirst(state: MLOpsStateType): string[] {
   const t = state.tflite;
   if (!t) return [];
-  const files = t.variants.filter((v) => v.file).sort((a, b) => Number(b.variant === t.ship) - Number(a.variant === t.ship));
+  const files = t.variants
+    .filter((v) => v.file)
+    .sort((a, b) => Number(b.variant === t.ship) - Number(a.variant === t.ship));
   return files.map((v) => v.file!);
 }
 
 /** The node. */
-export async function deployToProduction(state: MLOpsStateType, config: NodeConfig): Promise<MLOpsUpdate> {
+export async function deployToProduction(
+  state: MLOpsStateType,
+  config: NodeConfig,
+): Promise<MLOpsUpdate> {
   const services = servicesOf(config);
   const { repoDir, config: cfg, log } = services;
   const version = state.model_version!;
@@ -50,9 +55,30 @@ export async function deployToProduction(state: MLOpsStateType, config: NodeConf
   };
   const evaluation = { path: cfg.paths.eval_manifest, images: t.eval_images };
   const files = [
-    { path: v.metrics, content: json({ version, run_id: state.run_id, evaluation, ...state.candidate_metrics, production_version: state.production_version, production: state.production_metrics, tflite: state.tflite }) },
+    {
+      path: v.metrics,
+      content: json({
+        version,
+        run_id: state.run_id,
+        evaluation,
+        ...state.candidate_metrics,
+        production_version: state.production_version,
+        production: state.production_metrics,
+        tflite: state.tflite,
+      }),
+    },
     { path: v.artifact, content: json(artifact) },
-    { path: v.lineage, content: json({ manifests: t.manifests, eval_manifest: { ...evaluation, sha256: await manifestSha256(join(repoDir, cfg.paths.eval_manifest)) }, run_id: state.run_id }) },
+    {
+      path: v.lineage,
+      content: json({
+        manifests: t.manifests,
+        eval_manifest: {
+          ...evaluation,
+          sha256: await manifestSha256(join(repoDir, cfg.paths.eval_manifest)),
+        },
+        run_id: state.run_id,
+      }),
+    },
     { path: v.card, content: renderModelCard(state, cfg, artifact) },
     { path: paths.production, content: json(pointer) },
   ];
@@ -72,10 +98,22 @@ export async function deployToProduction(state: MLOpsStateType, config: NodeConf
   for (const w of proposal.warnings) log(`deploy_to_production: warning: ${w}`);
   const prBodyPath = join(services.runDir(state.run_id), "pull-request.md");
   await writeFile(prBodyPath, `# ${title}\n\n${body}`);
-  const where = proposal.pullRequest ? `pull request #${proposal.pullRequest.number} ${proposal.pullRequest.url}` : `pull request body: ${prBodyPath}`;
-  log(`deploy_to_production: ${proposal.draft ? "draft " : ""}proposal on branch ${branch} (${commit.slice(0, 10)}); ${where}`);
+  const where = proposal.pullRequest
+    ? `pull request #${proposal.pullRequest.number} ${proposal.pullRequest.url}`
+    : `pull request body: ${prBodyPath}`;
+  log(
+    `deploy_to_production: ${proposal.draft ? "draft " : ""}proposal on branch ${branch} (${commit.slice(0, 10)}); ${where}`,
+  );
   return {
-    promotion: { branch, commit, base, draft: proposal.draft, pr_body_path: prBodyPath, pr_url: proposal.pullRequest?.url ?? null, pr_number: proposal.pullRequest?.number ?? null },
+    promotion: {
+      branch,
+      commit,
+      base,
+      draft: proposal.draft,
+      pr_body_path: prBodyPath,
+      pr_url: proposal.pullRequest?.url ?? null,
+      pr_number: proposal.pullRequest?.number ?? null,
+    },
     steps: step("deploy_to_production", `${branch} ${commit.slice(0, 10)}`),
   };
 }

@@ -10,20 +10,37 @@ import { materializeManifest } from "../../lib/dataset.ts";
 import { batchProgressReporter } from "../../worker/progress.ts";
 import type { LabeledImage } from "../../worker/types.ts";
 import { type NodeConfig, type PipelineServices, servicesOf } from "../services.ts";
-import { type MLOpsStateType, type MLOpsUpdate, step, type TfliteSummary, type TrainingSummary } from "../state.ts";
+import {
+  type MLOpsStateType,
+  type MLOpsUpdate,
+  step,
+  type TfliteSummary,
+  type TrainingSummary,
+} from "../state.ts";
 
 /** The frozen evaluation set, verified and cached locally. */
-export async function loadEvaluationSet(services: PipelineServices): Promise<{ images: LabeledImage[]; path: string; sha256: string }> {
+export async function loadEvaluationSet(
+  services: PipelineServices,
+): Promise<{ images: LabeledImage[]; path: string; sha256: string }> {
   const { repoDir, config } = services;
   const path = config.paths.eval_manifest;
   const abs = resolve(repoDir, path);
   const manifest = await readManifest(abs);
   if (manifest.kind !== "evaluation") {
-    throw new Error(`${path}: $.kind is "${manifest.kind}" but paths.eval_manifest must name an evaluation manifest (fix: point it at data-manifests/eval/<file>.json)`);
+    throw new Error(
+      `${path}: $.kind is "${manifest.kind}" but paths.eval_manifest must name an evaluation manifest (fix: point it at data-manifests/eval/<file>.json)`,
+    );
   }
   const unknown = manifest.labels.filter((l) => !config.labels.includes(l));
-  if (unknown.length) throw new Error(`${path}: $.labels has ${unknown.join(", ")}, not classes of this model (fix: align it with mlops.config.json labels)`);
-  const local = await materializeManifest(manifest, services.openStore(manifest.base_uri), services.cache);
+  if (unknown.length)
+    throw new Error(
+      `${path}: $.labels has ${unknown.join(", ")}, not classes of this model (fix: align it with mlops.config.json labels)`,
+    );
+  const local = await materializeManifest(
+    manifest,
+    services.openStore(manifest.base_uri),
+    services.cache,
+  );
   return { images: local.eval, path, sha256: await manifestSha256(abs) };
 }
 
@@ -36,12 +53,17 @@ async function recordTflite(metricsPath: string, tflite: TfliteSummary): Promise
 /** Manifests the candidate learns from: production's lineage plus the new one. */
 async function trainingManifests(services: PipelineServices, newPath: string): Promise<string[]> {
   const production = await services.registry.production();
-  const earlier = production ? (await services.registry.lineage(production.version))?.manifests.map((m) => m.path) ?? [] : [];
+  const earlier = production
+    ? ((await services.registry.lineage(production.version))?.manifests.map((m) => m.path) ?? [])
+    : [];
   return [...new Set([...earlier, newPath])];
 }
 
 /** The node. */
-export async function runTrainingJob(state: MLOpsStateType, config: NodeConfig): Promise<MLOpsUpdate> {
+export async function runTrainingJob(
+  state: MLOpsStateType,
+  config: NodeConfig,
+): Promise<MLOpsUpdate> {
   const services = servicesOf(config);
   const { repoDir, config: cfg, registry, log } = services;
   const version = await registry.nextVersion();
@@ -52,36 +74,74 @@ export async function runTrainingJob(state: MLOpsStateType, config: NodeConfig):
   const lineage: TrainingSummary["manifests"] = [];
   for (const path of await trainingManifests(services, state.new_data_path!)) {
     const manifest = await readManifest(resolve(repoDir, path));
-    const local = await materializeManifest(manifest, services.openStore(manifest.base_uri), services.cache, {
-      exclude: path === state.new_data_path ? rejected : undefined,
-    });
+    const local = await materializeManifest(
+      manifest,
+      services.openStore(manifest.base_uri),
+      services.cache,
+      {
+        exclude: path === state.new_data_path ? rejected : undefined,
+      },
+    );
     // The same photo in two manifests is one example, not two.
-    for (const [split, into] of [[local.train, train], [local.val, val]] as const) {
-      for (const img of split) if (!seen.has(img.sha256)) { seen.add(img.sha256); into.push(img); }
+    for (const [split, into] of [
+      [local.train, train],
+      [local.val, val],
+    ] as const) {
+      for (const img of split)
+        if (!seen.has(img.sha256)) {
+          seen.add(img.sha256);
+          into.push(img);
+        }
     }
-    lineage.push({ path, sha256: await manifestSha256(resolve(repoDir, path)), dataset_id: manifest.dataset_id, images: manifest.images.length });
+    lineage.push({
+      path,
+      sha256: await manifestSha256(resolve(repoDir, path)),
+      dataset_id: manifest.dataset_id,
+      images: manifest.images.length,
+    });
   }
   const evaluation = await loadEvaluationSet(services);
   const leaked = evaluation.images.filter((i) => seen.has(i.sha256)).length;
-  if (leaked) throw new Error(`${leaked} evaluation images also appear in the training data; the comparison would be meaningless (fix: remove them from the training manifest)`);
+  if (leaked)
+    throw new Error(
+      `${leaked} evaluation images also appear in the training data; the comparison would be meaningless (fix: remove them from the training manifest)`,
+    );
 
   const outDir = resolve(services.runDir(state.run_id), "candidate");
-  log(`run_training_job: training ${cfg.model_name} ${version} (device: ${cfg.training.device}) on ${train.length} images (val ${val.length}, eval ${evaluation.images.length}) from ${lineage.length} manifest(s)`);
+  log(
+    `run_training_job: training ${cfg.model_name} ${version} (device: ${cfg.training.device}) on ${train.length} images (val ${val.length}, eval ${evaluation.images.length}) from ${lineage.length} manifest(s)`,
+  );
   const result = await services.trainer.train({
-    train, val, evaluation: evaluation.images, labels: cfg.labels, outDir,
+    train,
+    val,
+    evaluation: evaluation.images,
+    labels: cfg.labels,
+    outDir,
     onBatch: batchProgressReporter({ tty: false, write: (t) => log(`  ${t.trimEnd()}`) }),
-    onProgress: (p) => log(`  epoch ${p.epoch}: loss ${p.loss.toFixed(3)} acc ${p.accuracy.toFixed(3)} val_loss ${p.val_loss.toFixed(3)} val_acc ${p.val_accuracy.toFixed(3)} ${p.images_per_s.toFixed(0)} img/s ETA ${Math.round(p.eta_s)}s`),
+    onProgress: (p) =>
+      log(
+        `  epoch ${p.epoch}: loss ${p.loss.toFixed(3)} acc ${p.accuracy.toFixed(3)} val_loss ${p.val_loss.toFixed(3)} val_acc ${p.val_accuracy.toFixed(3)} ${p.images_per_s.toFixed(0)} img/s ETA ${Math.round(p.eta_s)}s`,
+      ),
   });
   // A model that has not been proven as a .tflite in a real runtime is never a candidate:
   // analyze_performance gates on the shipped variant's proof.
   const tflite = await services.trainer.exportTflite({
-    modelDir: result.modelDir, outDir, version: Number(version.slice(1)), labels: cfg.labels, evaluation: evaluation.images, runId: state.run_id,
+    modelDir: result.modelDir,
+    outDir,
+    version: Number(version.slice(1)),
+    labels: cfg.labels,
+    evaluation: evaluation.images,
+    runId: state.run_id,
   });
   await recordTflite(join(outDir, "metrics.json"), tflite);
   for (const v of tflite.variants) {
-    log(`run_training_job: ${v.variant} .tflite ${v.candidate ? `proven (${v.bytes} bytes, max logit diff ${v.max_logit_diff?.toExponential(1)}, agreement ${((v.argmax_agreement ?? 0) * 100).toFixed(1)}%, ${v.median_latency_ms?.toFixed(1)} ms/image)` : `refused: ${v.reasons.join("; ")}`}`);
+    log(
+      `run_training_job: ${v.variant} .tflite ${v.candidate ? `proven (${v.bytes} bytes, max logit diff ${v.max_logit_diff?.toExponential(1)}, agreement ${((v.argmax_agreement ?? 0) * 100).toFixed(1)}%, ${v.median_latency_ms?.toFixed(1)} ms/image)` : `refused: ${v.reasons.join("; ")}`}`,
+    );
   }
-  log(`run_training_job: ${version} accuracy ${(result.metrics.accuracy * 100).toFixed(1)}%, macro-F1 ${(result.metrics.macro_f1 * 100).toFixed(1)}% on the evaluation set (best epoch ${result.bestEpoch}, trained on ${result.device})`);
+  log(
+    `run_training_job: ${version} accuracy ${(result.metrics.accuracy * 100).toFixed(1)}%, macro-F1 ${(result.metrics.macro_f1 * 100).toFixed(1)}% on the evaluation set (best epoch ${result.bestEpoch}, trained on ${result.device})`,
+  );
   return {
     model_version: version,
     candidate_model_path: result.modelDir,
@@ -91,7 +151,8 @@ export async function runTrainingJob(state: MLOpsStateType, config: NodeConfig):
       best_epoch: result.bestEpoch,
       epochs_run: result.history.length,
       train_seconds: result.trainSeconds,
-      device: result.replicas > 1 ? `${result.device}, x${result.replicas} replicas` : result.device,
+      device:
+        result.replicas > 1 ? `${result.device}, x${result.replicas} replicas` : result.device,
       train_images: train.length,
       val_images: val.length,
       eval_images: evaluation.images.length,

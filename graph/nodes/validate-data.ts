@@ -9,7 +9,12 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { resolveIn } from "../../lib/config.ts";
-import { formatManifestProblems, type Manifest, ManifestError, readManifest } from "../../lib/manifest.ts";
+import {
+  formatManifestProblems,
+  type Manifest,
+  ManifestError,
+  readManifest,
+} from "../../lib/manifest.ts";
 import { dataGateContext, runDataGate } from "../../lib/quality/index.ts";
 import { fetchVerified } from "../../lib/storage/index.ts";
 import { vlmNotConfiguredReason } from "../../lib/vlm/settings.ts";
@@ -18,15 +23,23 @@ import { type NodeConfig, type PipelineServices, servicesOf } from "../services.
 import { type MLOpsStateType, type MLOpsUpdate, step } from "../state.ts";
 
 /** Problems that make a manifest unusable for this model, beyond its own schema. */
-export function manifestFitProblems(manifest: Manifest, modelLabels: string[], file: string): string[] {
+export function manifestFitProblems(
+  manifest: Manifest,
+  modelLabels: string[],
+  file: string,
+): string[] {
   const unknown = manifest.labels.filter((l) => !modelLabels.includes(l));
   return unknown.length
-    ? [`${file}: $.labels: ${unknown.map((l) => `"${l}"`).join(", ")} ${unknown.length > 1 ? "are" : "is"} not a class of this model [${modelLabels.join(", ")}] (fix: correct the label, or add the class to mlops.config.json labels in its own reviewed change)`]
+    ? [
+        `${file}: $.labels: ${unknown.map((l) => `"${l}"`).join(", ")} ${unknown.length > 1 ? "are" : "is"} not a class of this model [${modelLabels.join(", ")}] (fix: correct the label, or add the class to mlops.config.json labels in its own reviewed change)`,
+      ]
     : [];
 }
 
 /** The VLM to ask: the services' own (tests swap it), else one built from config + env, else why none. */
-export async function vlmReviewerFor(services: PipelineServices): Promise<VlmReviewer | { reason: string }> {
+export async function vlmReviewerFor(
+  services: PipelineServices,
+): Promise<VlmReviewer | { reason: string }> {
   if (services.vlm) return services.vlm;
   const settings = services.config.quality.vlm;
   const reason = vlmNotConfiguredReason(settings);
@@ -37,7 +50,10 @@ export async function vlmReviewerFor(services: PipelineServices): Promise<VlmRev
 }
 
 /** The node. */
-export async function validateData(state: MLOpsStateType, config: NodeConfig): Promise<MLOpsUpdate> {
+export async function validateData(
+  state: MLOpsStateType,
+  config: NodeConfig,
+): Promise<MLOpsUpdate> {
   const services = servicesOf(config);
   const { repoDir, config: cfg, log } = services;
   const runDir = services.runDir(state.run_id);
@@ -48,7 +64,10 @@ export async function validateData(state: MLOpsStateType, config: NodeConfig): P
     const report = { quality_score: 0, manifest: file, error: reason };
     const path = join(runDir, "quality.json");
     await writeFile(path, JSON.stringify(report, null, 2) + "\n");
-    await writeFile(join(runDir, "quality.md"), `# Data quality: ${file}\n\n**quality_score 0 / 10**: the manifest cannot be used.\n\n\`\`\`\n${reason}\n\`\`\`\n`);
+    await writeFile(
+      join(runDir, "quality.md"),
+      `# Data quality: ${file}\n\n**quality_score 0 / 10**: the manifest cannot be used.\n\n\`\`\`\n${reason}\n\`\`\`\n`,
+    );
     log(`validate_data: ${file} cannot be used:\n${reason}`);
     return {
       quality_score: 0,
@@ -75,21 +94,39 @@ export async function validateData(state: MLOpsStateType, config: NodeConfig): P
   } catch (err) {
     return refuse(`${file}: $.base_uri: ${(err as Error).message}`);
   }
-  log(`validate_data: checking ${manifest.images.length} images of ${manifest.dataset_id} (${manifest.base_uri})`);
+  log(
+    `validate_data: checking ${manifest.images.length} images of ${manifest.dataset_id} (${manifest.base_uri})`,
+  );
   const context = await dataGateContext({
-    repoDir, config: cfg, manifestPath: file, registry: services.registry,
-    openStore: services.openStore, cache: services.cache, memoDir: resolveIn(repoDir, cfg.paths.cache),
+    repoDir,
+    config: cfg,
+    manifestPath: file,
+    registry: services.registry,
+    openStore: services.openStore,
+    cache: services.cache,
+    memoDir: resolveIn(repoDir, cfg.paths.cache),
   });
   const result = await runDataGate({
-    manifest, manifestName: file,
-    load: async (image) => (await fetchVerified(store, image.key, image.sha256, services.cache)).bytes,
-    quality: cfg.quality, earlier: context.earlier, modelClasses: context.modelClasses, notes: context.notes,
+    manifest,
+    manifestName: file,
+    load: async (image) =>
+      (await fetchVerified(store, image.key, image.sha256, services.cache)).bytes,
+    quality: cfg.quality,
+    earlier: context.earlier,
+    modelClasses: context.modelClasses,
+    notes: context.notes,
     ...(context.previousLabels ? { previousLabels: context.previousLabels } : {}),
-    reviewer: await vlmReviewerFor(services), outDir: runDir, log,
+    reviewer: await vlmReviewerFor(services),
+    outDir: runDir,
+    log,
   });
   const { report } = result;
-  const rejected = report.images.filter((i) => i.findings.some((f) => f.severity === "error")).map((i) => i.sha256);
-  log(`validate_data: quality_score ${report.quality_score.toFixed(1)}/10 (threshold ${cfg.quality.threshold}; deterministic ${report.breakdown.deterministic.toFixed(1)}, ${report.breakdown.vlm.consulted ? `VLM ${report.breakdown.vlm.used?.toFixed(1)}` : `VLM not consulted: ${report.breakdown.vlm.reason}`}); ${rejected.length} of ${manifest.images.length} images refused`);
+  const rejected = report.images
+    .filter((i) => i.findings.some((f) => f.severity === "error"))
+    .map((i) => i.sha256);
+  log(
+    `validate_data: quality_score ${report.quality_score.toFixed(1)}/10 (threshold ${cfg.quality.threshold}; deterministic ${report.breakdown.deterministic.toFixed(1)}, ${report.breakdown.vlm.consulted ? `VLM ${report.breakdown.vlm.used?.toFixed(1)}` : `VLM not consulted: ${report.breakdown.vlm.reason}`}); ${rejected.length} of ${manifest.images.length} images refused`,
+  );
   return {
     quality_score: report.quality_score,
     quality_report_path: result.paths.json,

@@ -40,12 +40,27 @@ export function compareOnEvaluationSet(input: {
   const candidate = computeMetrics(truth, input.candidatePredictions, labels);
   const production = computeMetrics(truth, input.productionPredictions, labels);
   const statistics = pairedStatistics({
-    truth, production: input.productionPredictions, candidate: input.candidatePredictions, labels,
-    focusClass: policy.critical_class, ...policy.statistics,
+    truth,
+    production: input.productionPredictions,
+    candidate: input.candidatePredictions,
+    labels,
+    focusClass: policy.critical_class,
+    ...policy.statistics,
   });
   const analysis = analyzeWithRules({
-    candidate, production, statistics, policy, tflite: input.tflite,
-    candidateVersion: input.candidateVersion, productionVersion: input.productionVersion,
+    candidate,
+    production,
+    statistics,
+    policy,
+    tflite: input.tflite,
+    candidateVersion: input.candidateVersion,
+    productionVersion: input.productionVersion,
   });
-  return { candidate, production, statistics, confusions: growingConfusions(production, candidate), analysis };
+  return {
+    candidate,
+    production,
+    statistics,
+    confusions: growingConfusions(production, candidate),
+    analysis,
+  };
 }

@@ -30,37 +30,85 @@ export interface GuardedDecision {
  * 4. an LLM decision other than the rules': HUMAN_REVIEW, a person settles it;
  * 5. agreement: the LLM's decision and its reason.
  */
-export function applyGuardrails(input: { rules: Analysis; llm: LlmOutcome | null; metricKeys: string[] }): GuardedDecision {
+export function applyGuardrails(input: {
+  rules: Analysis;
+  llm: LlmOutcome | null;
+  metricKeys: string[];
+}): GuardedDecision {
   const { rules, llm } = input;
-  const byRules = (fallback: string | null, proposal: GuardedDecision["llm"] = null): GuardedDecision => ({
-    decision: rules.decision, reason: rules.reason, analyst: "rules", override: null, fallback, llm: proposal,
+  const byRules = (
+    fallback: string | null,
+    proposal: GuardedDecision["llm"] = null,
+  ): GuardedDecision => ({
+    decision: rules.decision,
+    reason: rules.reason,
+    analyst: "rules",
+    override: null,
+    fallback,
+    llm: proposal,
   });
   if (!llm) return byRules(null);
-  if (!llm.answer) return byRules(`The LLM analyst (${llm.model}) gave no usable answer after ${llm.attempts} attempt(s): ${llm.error ?? "no answer"}. The rule-based analyst decided.`);
+  if (!llm.answer)
+    return byRules(
+      `The LLM analyst (${llm.model}) gave no usable answer after ${llm.attempts} attempt(s): ${llm.error ?? "no answer"}. The rule-based analyst decided.`,
+    );
   const known = new Set(input.metricKeys);
   const a = llm.answer;
-  const proposal = { decision: a.decision, reason: a.reason.trim(), relied_on: a.relied_on.filter((k) => known.has(k)), unknown_keys: a.relied_on.filter((k) => !known.has(k)) };
+  const proposal = {
+    decision: a.decision,
+    reason: a.reason.trim(),
+    relied_on: a.relied_on.filter((k) => known.has(k)),
+    unknown_keys: a.relied_on.filter((k) => !known.has(k)),
+  };
   if (!proposal.relied_on.length) {
-    return byRules(`The LLM analyst (${llm.model}) cited none of the metrics it was given (${a.relied_on.join(", ") || "none"}), so its answer cannot be checked. The rule-based analyst decided.`, proposal);
+    return byRules(
+      `The LLM analyst (${llm.model}) cited none of the metrics it was given (${a.relied_on.join(", ") || "none"}), so its answer cannot be checked. The rule-based analyst decided.`,
+      proposal,
+    );
   }
   const said = `The LLM analyst (${llm.model}) answered ${a.decision}: ${proposal.reason}`;
   const failed = rejectingFailures(rules.verdicts);
   if (failed.length) {
-    const override = a.decision === "REJECT" ? null : `The LLM answered ${a.decision}, but policy check(s) ${failed.map((v) => v.check).join(", ")} failed: REJECT stands.`;
-    return { decision: "REJECT", reason: `${rules.reason} ${said}`, analyst: override ? "rules" : "llm", override, fallback: null, llm: proposal };
+    const override =
+      a.decision === "REJECT"
+        ? null
+        : `The LLM answered ${a.decision}, but policy check(s) ${failed.map((v) => v.check).join(", ")} failed: REJECT stands.`;
+    return {
+      decision: "REJECT",
+      reason: `${rules.reason} ${said}`,
+      analyst: override ? "rules" : "llm",
+      override,
+      fallback: null,
+      llm: proposal,
+    };
   }
   const unsupported = reviewFailures(rules.verdicts);
   if (a.decision === "APPROVE" && unsupported.length) {
     return {
-      decision: "HUMAN_REVIEW", reason: `${rules.reason} ${said}`, analyst: "rules", fallback: null, llm: proposal,
+      decision: "HUMAN_REVIEW",
+      reason: `${rules.reason} ${said}`,
+      analyst: "rules",
+      fallback: null,
+      llm: proposal,
       override: `The LLM answered APPROVE, but the statistics do not support it (${unsupported.map((v) => v.check).join(", ")}): a person decides.`,
     };
   }
   if (a.decision !== rules.decision) {
     return {
-      decision: "HUMAN_REVIEW", reason: `${said} The policy's rule-based analyst says ${rules.decision}: ${rules.reason}`, analyst: "rules", fallback: null, llm: proposal,
+      decision: "HUMAN_REVIEW",
+      reason: `${said} The policy's rule-based analyst says ${rules.decision}: ${rules.reason}`,
+      analyst: "rules",
+      fallback: null,
+      llm: proposal,
       override: `The LLM answered ${a.decision} and the policy says ${rules.decision}: when they disagree, a person decides.`,
     };
   }
-  return { decision: a.decision, reason: proposal.reason, analyst: "llm", override: null, fallback: null, llm: proposal };
+  return {
+    decision: a.decision,
+    reason: proposal.reason,
+    analyst: "llm",
+    override: null,
+    fallback: null,
+    llm: proposal,
+  };
 }

@@ -13,11 +13,21 @@ import type { MetricDelta, PolicyVerdict } from "./policy.ts";
 import type { PairedStatistics } from "./stats.ts";
 
 /** What the LLM must answer; validated by zod before anyone reads it. */
-export const AnalystAnswerSchema = z.object({
-  decision: z.enum(["APPROVE", "REJECT", "HUMAN_REVIEW"]).describe("APPROVE ships the candidate, REJECT keeps production, HUMAN_REVIEW asks a person"),
-  reason: z.string().describe("Two to five sentences a reviewer can act on: the trade-off, the evidence, the risk"),
-  relied_on: z.array(z.string()).describe("The metric keys (from metric_keys in the data) the decision rests on"),
-}).describe("The analyst's verdict on promoting the candidate model");
+export const AnalystAnswerSchema = z
+  .object({
+    decision: z
+      .enum(["APPROVE", "REJECT", "HUMAN_REVIEW"])
+      .describe("APPROVE ships the candidate, REJECT keeps production, HUMAN_REVIEW asks a person"),
+    reason: z
+      .string()
+      .describe(
+        "Two to five sentences a reviewer can act on: the trade-off, the evidence, the risk",
+      ),
+    relied_on: z
+      .array(z.string())
+      .describe("The metric keys (from metric_keys in the data) the decision rests on"),
+  })
+  .describe("The analyst's verdict on promoting the candidate model");
 /** The LLM's answer. */
 export type AnalystAnswer = z.infer<typeof AnalystAnswerSchema>;
 
@@ -49,7 +59,8 @@ export interface AnalystPrompt {
 export function metricKeys(f: AnalystFacts): string[] {
   const labels = f.candidate.confusion_matrix.labels;
   return [
-    "accuracy", "macro_f1",
+    "accuracy",
+    "macro_f1",
     ...labels.flatMap((l) => [`f1.${l}`, `precision.${l}`, `recall.${l}`]),
     ...labels.flatMap((a) => labels.filter((b) => b !== a).map((b) => `confusion.${a}.${b}`)),
     "statistics.mcnemar",
@@ -78,7 +89,7 @@ export function buildAnalystPrompt(facts: AnalystFacts): AnalystPrompt {
     `The critical class is "${facts.critical_class}": its errors cost growers most.`,
     "",
     "Decision rule (the pipeline enforces it whatever you answer):",
-    "- If any policy verdict with passed=false has severity \"reject\" (or no severity), the answer is REJECT.",
+    '- If any policy verdict with passed=false has severity "reject" (or no severity), the answer is REJECT.',
     "- A change is a clear win only if its bootstrap interval (statistics.intervals[].low) lies entirely above the minimum improvement; a clear loss only if it lies entirely below minus the allowed drop. An interval that straddles a threshold is not clear, however good the point estimate looks.",
     "- APPROVE needs every check passed and at least one clear win with no clear loss. If the gain is not clear (small evaluation set, wide interval), answer HUMAN_REVIEW.",
     "- If nothing improves, REJECT: an equal model is not worth a release.",
@@ -133,12 +144,15 @@ function retryAfterMs(err: unknown): number | undefined {
 
 function describeError(err: unknown, timeoutMs: number): string {
   const e = err as Error & { status?: number };
-  if (e.name === "TimeoutError" || e.constructor?.name === "APIConnectionTimeoutError") return `no answer within ${timeoutMs} ms (timeout)`;
+  if (e.name === "TimeoutError" || e.constructor?.name === "APIConnectionTimeoutError")
+    return `no answer within ${timeoutMs} ms (timeout)`;
   if (typeof e.status === "number") return `HTTP ${e.status}: ${e.message}`;
   if (e.name === "SyntaxError") return `the answer is not valid JSON: ${e.message}`;
   const issues = (err as { issues?: Array<{ path: PropertyKey[]; message: string }> }).issues;
-  if (Array.isArray(issues)) return `the answer is outside the schema: ${issues.map((i) => `${i.path.map(String).join(".") || "(root)"}: ${i.message}`).join("; ")}`;
-  if (e.name === "OutputParserException") return `the answer is outside the schema: ${e.message.replace(/\s+/g, " ").slice(0, 400)}`;
+  if (Array.isArray(issues))
+    return `the answer is outside the schema: ${issues.map((i) => `${i.path.map(String).join(".") || "(root)"}: ${i.message}`).join("; ")}`;
+  if (e.name === "OutputParserException")
+    return `the answer is outside the schema: ${e.message.replace(/\s+/g, " ").slice(0, 400)}`;
   return `${e.name ?? "Error"}: ${e.message}`;
 }
 
@@ -146,7 +160,12 @@ function describeError(err: unknown, timeoutMs: number): string {
  * Asks the LLM once, retrying 429/5xx with exponential backoff up to `max_retries` times.
  * Never throws: every failure comes back as `error`, so the rule-based analyst can decide.
  */
-export async function askAnalyst(prompt: AnalystPrompt, settings: AnalystSettings & { base_url: string }, apiKey: string | undefined, retry: RetryOptions = {}): Promise<LlmOutcome> {
+export async function askAnalyst(
+  prompt: AnalystPrompt,
+  settings: AnalystSettings & { base_url: string },
+  apiKey: string | undefined,
+  retry: RetryOptions = {},
+): Promise<LlmOutcome> {
   const started = performance.now();
   let raw: string | null = null;
   // Keeps the body as it came, even when the SDK then fails to parse it.
@@ -164,8 +183,18 @@ export async function askAnalyst(prompt: AnalystPrompt, settings: AnalystSetting
     configuration: { baseURL: settings.base_url, fetch: capture },
   });
   const structured = chat.withStructuredOutput(AnalystAnswerSchema, { name: "release_analysis" });
-  const outcome = (answer: AnalystAnswer | null, attempts: number, error: string | null): LlmOutcome => ({
-    model: settings.model, base_url: settings.base_url, answer, raw, attempts, error, elapsed_ms: Math.round(performance.now() - started),
+  const outcome = (
+    answer: AnalystAnswer | null,
+    attempts: number,
+    error: string | null,
+  ): LlmOutcome => ({
+    model: settings.model,
+    base_url: settings.base_url,
+    answer,
+    raw,
+    attempts,
+    error,
+    elapsed_ms: Math.round(performance.now() - started),
   });
   const backoff = retry.backoffMs ?? 1000;
   const sleep = retry.sleep ?? sleepMs;
@@ -178,8 +207,10 @@ export async function askAnalyst(prompt: AnalystPrompt, settings: AnalystSetting
       ]);
       // The schema alone lets "" and [] through; an answer must say why and on what.
       const answer = AnalystAnswerSchema.parse(parsed);
-      if (!answer.reason.trim()) return outcome(null, attempt, "the answer is outside the schema: empty reason");
-      if (!answer.relied_on.length) return outcome(null, attempt, "the answer is outside the schema: relied_on is empty");
+      if (!answer.reason.trim())
+        return outcome(null, attempt, "the answer is outside the schema: empty reason");
+      if (!answer.relied_on.length)
+        return outcome(null, attempt, "the answer is outside the schema: relied_on is empty");
       return outcome(answer, attempt, null);
     } catch (err) {
       if (attempt <= settings.max_retries && retryable(err)) {
@@ -192,7 +223,10 @@ export async function askAnalyst(prompt: AnalystPrompt, settings: AnalystSetting
 }
 
 /** `analysis/prompt.md`: the model asked and the exact messages sent. */
-export function renderPromptFile(prompt: AnalystPrompt, settings: { model: string; base_url: string }): string {
+export function renderPromptFile(
+  prompt: AnalystPrompt,
+  settings: { model: string; base_url: string },
+): string {
   return `# LLM analyst prompt\n\n- model: \`${settings.model}\`\n- endpoint: ${settings.base_url}\n\n## system\n\n\`\`\`text\n${prompt.system}\n\`\`\`\n\n## user\n\n\`\`\`text\n${prompt.user}\n\`\`\`\n`;
 }
 
@@ -206,5 +240,14 @@ export function llmAnswerRecord(outcome: LlmOutcome): Record<string, unknown> {
   } catch {
     // An unparsable body is kept as `raw` only.
   }
-  return { model: outcome.model, base_url: outcome.base_url, attempts: outcome.attempts, elapsed_ms: outcome.elapsed_ms, error: outcome.error, answer: outcome.answer, content, raw: outcome.raw };
+  return {
+    model: outcome.model,
+    base_url: outcome.base_url,
+    attempts: outcome.attempts,
+    elapsed_ms: outcome.elapsed_ms,
+    error: outcome.error,
+    answer: outcome.answer,
+    content,
+    raw: outcome.raw,
+  };
 }

@@ -54,10 +54,23 @@ export const pts = (x: number) => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)} p
 export const allowance = (x: number) => `${(x * 100).toFixed(1)} pts`;
 
 /** The per-metric changes the report tabulates: accuracy, macro-F1 and each class's F1. */
-export function metricDeltas(candidate: ClassificationMetrics, production: ClassificationMetrics): MetricDelta[] {
+export function metricDeltas(
+  candidate: ClassificationMetrics,
+  production: ClassificationMetrics,
+): MetricDelta[] {
   const rows: MetricDelta[] = [
-    { metric: "accuracy", production: production.accuracy, candidate: candidate.accuracy, delta: candidate.accuracy - production.accuracy },
-    { metric: "macro_f1", production: production.macro_f1, candidate: candidate.macro_f1, delta: candidate.macro_f1 - production.macro_f1 },
+    {
+      metric: "accuracy",
+      production: production.accuracy,
+      candidate: candidate.accuracy,
+      delta: candidate.accuracy - production.accuracy,
+    },
+    {
+      metric: "macro_f1",
+      production: production.macro_f1,
+      candidate: candidate.macro_f1,
+      delta: candidate.macro_f1 - production.macro_f1,
+    },
   ];
   for (const [label, c] of Object.entries(candidate.per_class)) {
     const p = production.per_class[label];
@@ -72,7 +85,11 @@ export function valueVerdicts(candidate: ClassificationMetrics, policy: Policy):
   const critical = candidate.per_class[policy.critical_class];
   const criticalF1 = critical?.f1 ?? 0;
   return [
-    { check: "min_accuracy", passed: candidate.accuracy >= policy.min_accuracy, detail: `accuracy ${pct(candidate.accuracy)} vs minimum ${pct(policy.min_accuracy)}` },
+    {
+      check: "min_accuracy",
+      passed: candidate.accuracy >= policy.min_accuracy,
+      detail: `accuracy ${pct(candidate.accuracy)} vs minimum ${pct(policy.min_accuracy)}`,
+    },
     {
       check: "min_critical_f1",
       passed: criticalF1 >= policy.min_critical_f1,
@@ -103,7 +120,8 @@ export function changeVerdicts(deltas: MetricDelta[], policy: Policy): PolicyVer
     const label = d.metric.slice(3);
     const allowed = allowedDrop(d.metric, policy);
     verdicts.push({
-      check: label === policy.critical_class ? "max_critical_f1_drop" : `max_class_f1_drop.${label}`,
+      check:
+        label === policy.critical_class ? "max_critical_f1_drop" : `max_class_f1_drop.${label}`,
       passed: -d.delta <= allowed + 1e-12,
       detail: `${label} F1 ${pct(d.production)} -> ${pct(d.candidate)} (${pts(d.delta)}, allowed drop ${allowance(allowed)})`,
     });
@@ -135,7 +153,9 @@ export function statisticsVerdicts(stats: PairedStatistics, policy: Policy): Pol
   const classes = stats.intervals.map((i) => ({ i, c: classifyChange(i, policy) }));
   const wins = classes.filter((x) => x.c === "clear_win");
   const losses = classes.filter((x) => x.c === "clear_loss");
-  const all = classes.map((x) => `${describeInterval(x.i, stats.confidence)}: ${x.c.replace("_", " ")}`).join("; ");
+  const all = classes
+    .map((x) => `${describeInterval(x.i, stats.confidence)}: ${x.c.replace("_", " ")}`)
+    .join("; ");
   return [
     {
       check: "statistics.no_clear_loss",
@@ -161,21 +181,71 @@ export function statisticsVerdicts(stats: PairedStatistics, policy: Policy): Pol
  * loses little accuracy). Absent metrics skip the gates and say so rather than pass
  * silently; an unmeasured gate of a present variant fails.
  */
-export function tfliteVerdicts(tflite: TfliteMetrics | TfliteMetrics[] | undefined, candidateAccuracy: number, policy: Policy): PolicyVerdict[] {
+export function tfliteVerdicts(
+  tflite: TfliteMetrics | TfliteMetrics[] | undefined,
+  candidateAccuracy: number,
+  policy: Policy,
+): PolicyVerdict[] {
   const variants = tflite === undefined ? [] : Array.isArray(tflite) ? tflite : [tflite];
-  if (!variants.length) return [{ check: "tflite", passed: true, skipped: true, detail: "skipped: no .tflite export was checked for this candidate" }];
+  if (!variants.length)
+    return [
+      {
+        check: "tflite",
+        passed: true,
+        skipped: true,
+        detail: "skipped: no .tflite export was checked for this candidate",
+      },
+    ];
   const g = policy.tflite;
-  const measured = (v: number | undefined, what: string, ok: (x: number) => boolean, text: (x: number) => string) =>
-    v === undefined || !Number.isFinite(v) ? { passed: false, detail: `${what} was not measured` } : { passed: ok(v), detail: text(v) };
+  const measured = (
+    v: number | undefined,
+    what: string,
+    ok: (x: number) => boolean,
+    text: (x: number) => string,
+  ) =>
+    v === undefined || !Number.isFinite(v)
+      ? { passed: false, detail: `${what} was not measured` }
+      : { passed: ok(v), detail: text(v) };
   const out: PolicyVerdict[] = [];
   for (const v of variants) {
-    out.push({ check: `tflite.${v.variant}.max_bytes`, passed: v.bytes <= g.max_bytes, detail: `${v.variant} .tflite ${v.bytes} bytes vs budget ${g.max_bytes}` });
+    out.push({
+      check: `tflite.${v.variant}.max_bytes`,
+      passed: v.bytes <= g.max_bytes,
+      detail: `${v.variant} .tflite ${v.bytes} bytes vs budget ${g.max_bytes}`,
+    });
     if (v.variant === "float32") {
-      out.push({ check: "tflite.float32.max_logit_diff", ...measured(v.max_logit_diff, "float32 logit difference", (x) => x <= g.float32_max_logit_diff, (x) => `largest logit difference from TF.js ${x.toExponential(2)} vs limit ${g.float32_max_logit_diff.toExponential(0)}`) });
+      out.push({
+        check: "tflite.float32.max_logit_diff",
+        ...measured(
+          v.max_logit_diff,
+          "float32 logit difference",
+          (x) => x <= g.float32_max_logit_diff,
+          (x) =>
+            `largest logit difference from TF.js ${x.toExponential(2)} vs limit ${g.float32_max_logit_diff.toExponential(0)}`,
+        ),
+      });
     }
     if (v.variant === "int8") {
-      out.push({ check: "tflite.int8.argmax_agreement", ...measured(v.argmax_agreement, "int8 top-class agreement", (x) => x >= g.int8_min_argmax_agreement, (x) => `top class agrees with TF.js on ${pct(x)} of images vs minimum ${pct(g.int8_min_argmax_agreement)}`) });
-      out.push({ check: "tflite.int8.accuracy_drop", ...measured(v.accuracy, "int8 accuracy", (x) => candidateAccuracy - x <= g.int8_max_accuracy_drop + 1e-12, (x) => `int8 accuracy ${pct(x)} vs TF.js ${pct(candidateAccuracy)} (allowed drop ${allowance(g.int8_max_accuracy_drop)})`) });
+      out.push({
+        check: "tflite.int8.argmax_agreement",
+        ...measured(
+          v.argmax_agreement,
+          "int8 top-class agreement",
+          (x) => x >= g.int8_min_argmax_agreement,
+          (x) =>
+            `top class agrees with TF.js on ${pct(x)} of images vs minimum ${pct(g.int8_min_argmax_agreement)}`,
+        ),
+      });
+      out.push({
+        check: "tflite.int8.accuracy_drop",
+        ...measured(
+          v.accuracy,
+          "int8 accuracy",
+          (x) => candidateAccuracy - x <= g.int8_max_accuracy_drop + 1e-12,
+          (x) =>
+            `int8 accuracy ${pct(x)} vs TF.js ${pct(candidateAccuracy)} (allowed drop ${allowance(g.int8_max_accuracy_drop)})`,
+        ),
+      });
     }
   }
   return out;

@@ -7,9 +7,21 @@
 import type { Policy } from "../config.ts";
 import type { ClassificationMetrics } from "../../worker/types.ts";
 import {
-  allowance, changeVerdicts, type Decision, describeInterval, type MetricDelta, metricDeltas, pct,
-  type PolicyVerdict, pts, rejectingFailures, reviewFailures, statisticsVerdicts, type TfliteMetrics,
-  tfliteVerdicts, valueVerdicts,
+  allowance,
+  changeVerdicts,
+  type Decision,
+  describeInterval,
+  type MetricDelta,
+  metricDeltas,
+  pct,
+  type PolicyVerdict,
+  pts,
+  rejectingFailures,
+  reviewFailures,
+  statisticsVerdicts,
+  type TfliteMetrics,
+  tfliteVerdicts,
+  valueVerdicts,
 } from "./policy.ts";
 import type { PairedStatistics } from "./stats.ts";
 
@@ -50,11 +62,25 @@ export function analyzeWithRules(input: {
   tflite?: TfliteMetrics | TfliteMetrics[];
 }): Analysis {
   const { candidate, production, policy, statistics } = input;
-  const verdicts = [...valueVerdicts(candidate, policy), ...tfliteVerdicts(input.tflite, candidate.accuracy, policy)];
-  const result = (decision: Decision, reason: string, deltas: MetricDelta[]): Analysis => ({ decision, reason, verdicts, deltas, analyst: "rules" });
+  const verdicts = [
+    ...valueVerdicts(candidate, policy),
+    ...tfliteVerdicts(input.tflite, candidate.accuracy, policy),
+  ];
+  const result = (decision: Decision, reason: string, deltas: MetricDelta[]): Analysis => ({
+    decision,
+    reason,
+    verdicts,
+    deltas,
+    analyst: "rules",
+  });
   if (!production) {
     const failed = rejectingFailures(verdicts);
-    if (failed.length) return result("REJECT", `First model ${input.candidateVersion} fails the policy: ${failed.map((v) => v.detail).join("; ")}.`, []);
+    if (failed.length)
+      return result(
+        "REJECT",
+        `First model ${input.candidateVersion} fails the policy: ${failed.map((v) => v.detail).join("; ")}.`,
+        [],
+      );
     return result(
       policy.bootstrap_decision,
       `No production model yet: ${input.candidateVersion} would be the first (accuracy ${pct(candidate.accuracy)}, ${policy.critical_class} F1 ${pct(candidate.per_class[policy.critical_class]?.f1 ?? 0)}). A person reviews the first model before it ships.`,
@@ -66,18 +92,37 @@ export function analyzeWithRules(input: {
   if (statistics) verdicts.push(...statisticsVerdicts(statistics, policy));
   const vs = `${input.candidateVersion} vs production ${input.productionVersion ?? ""}`.trim();
   const failed = rejectingFailures(verdicts);
-  if (failed.length) return result("REJECT", `${vs}: fails ${failed.map((v) => `${v.check} (${v.detail})`).join("; ")}.`, deltas);
+  if (failed.length)
+    return result(
+      "REJECT",
+      `${vs}: fails ${failed.map((v) => `${v.check} (${v.detail})`).join("; ")}.`,
+      deltas,
+    );
 
   const byName = new Map(deltas.map((d) => [d.metric, d]));
   const gains = ["accuracy", "macro_f1", `f1.${policy.critical_class}`]
     .map((m) => byName.get(m))
     .filter((d): d is MetricDelta => !!d && d.delta >= policy.min_improvement);
   if (!gains.length) {
-    return result("REJECT", `${vs}: passes every check but improves neither accuracy, macro-F1 nor ${policy.critical_class} F1 by ${allowance(policy.min_improvement)} or more; an equal model is not worth a release.`, deltas);
+    return result(
+      "REJECT",
+      `${vs}: passes every check but improves neither accuracy, macro-F1 nor ${policy.critical_class} F1 by ${allowance(policy.min_improvement)} or more; an equal model is not worth a release.`,
+      deltas,
+    );
   }
   // Overall accuracy leads the trade-off: it is the number everyone looks at first.
-  const losses = deltas.filter((d) => d.delta < 0).sort((a, b) => Number(b.metric === "accuracy") - Number(a.metric === "accuracy") || a.delta - b.delta);
-  const tradeOff = losses.length ? ` Trade-off accepted within policy: ${losses.slice(0, 3).map((l) => `${l.metric} ${pts(l.delta)}`).join(", ")}.` : "";
+  const losses = deltas
+    .filter((d) => d.delta < 0)
+    .sort(
+      (a, b) =>
+        Number(b.metric === "accuracy") - Number(a.metric === "accuracy") || a.delta - b.delta,
+    );
+  const tradeOff = losses.length
+    ? ` Trade-off accepted within policy: ${losses
+        .slice(0, 3)
+        .map((l) => `${l.metric} ${pts(l.delta)}`)
+        .join(", ")}.`
+    : "";
   const unsupported = reviewFailures(verdicts);
   if (statistics && unsupported.length) {
     return result(
@@ -87,7 +132,14 @@ export function analyzeWithRules(input: {
     );
   }
   const gainText = statistics
-    ? statistics.intervals.filter((i) => i.low > policy.min_improvement).map((i) => describeInterval(i, statistics.confidence)).join(", ")
+    ? statistics.intervals
+        .filter((i) => i.low > policy.min_improvement)
+        .map((i) => describeInterval(i, statistics.confidence))
+        .join(", ")
     : gains.map((g) => `${g.metric} ${pts(g.delta)}`).join(", ");
-  return result("APPROVE", `${vs}: improves ${gainText}; every policy check passes.${tradeOff}`, deltas);
+  return result(
+    "APPROVE",
+    `${vs}: improves ${gainText}; every policy check passes.${tradeOff}`,
+    deltas,
+  );
 }

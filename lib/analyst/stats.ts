@@ -129,11 +129,16 @@ export function pairedStatistics(input: {
   const { truth, production, candidate, labels } = input;
   const n = truth.length;
   if (production.length !== n || candidate.length !== n) {
-    throw new Error(`pairedStatistics: ${n} true labels, ${production.length} production and ${candidate.length} candidate predictions; they must pair up image by image`);
+    throw new Error(
+      `pairedStatistics: ${n} true labels, ${production.length} production and ${candidate.length} candidate predictions; they must pair up image by image`,
+    );
   }
   if (n === 0) throw new Error("pairedStatistics: no images to compare");
   const focus = labels.indexOf(input.focusClass);
-  if (focus < 0) throw new Error(`pairedStatistics: class "${input.focusClass}" is not one of [${labels.join(", ")}]`);
+  if (focus < 0)
+    throw new Error(
+      `pairedStatistics: class "${input.focusClass}" is not one of [${labels.join(", ")}]`,
+    );
   const k = labels.length;
 
   let b = 0;
@@ -159,7 +164,10 @@ export function pairedStatistics(input: {
     prodCounts[prodCell[i]!]! += 1;
     candCounts[candCell[i]!]! += 1;
   }
-  const whole = { production: scores(prodCounts, k, focus), candidate: scores(candCounts, k, focus) };
+  const whole = {
+    production: scores(prodCounts, k, focus),
+    candidate: scores(candCounts, k, focus),
+  };
 
   const B = input.resamples;
   const deltas = [new Float64Array(B), new Float64Array(B), new Float64Array(B)];
@@ -189,5 +197,12 @@ export function pairedStatistics(input: {
       high: quantileSorted(sorted, 1 - alpha),
     };
   });
-  return { n, resamples: B, confidence: input.confidence, seed: input.seed, mcnemar: mcnemarExact(b, c), intervals };
+  return {
+    n,
+    resamples: B,
+    confidence: input.confidence,
+    seed: input.seed,
+    mcnemar: mcnemarExact(b, c),
+    intervals,
+  };
 }

@@ -50,14 +50,19 @@ export interface RequestFailure {
 
 /** A rate limit that resets later than the client is willing to wait. */
 export class GitHubRateLimitError extends Error {
-  constructor(message: string, readonly status: number, options: { cause: unknown }) {
+  constructor(
+    message: string,
+    readonly status: number,
+    options: { cause: unknown },
+  ) {
     super(message, options);
     this.name = "GitHubRateLimitError";
   }
 }
 
 /** What to do after a failed attempt. */
-export type RetryDecision = { retry: true; waitMs: number; reason: string } | { retry: false; tooLong?: string };
+export type RetryDecision =
+  { retry: true; waitMs: number; reason: string } | { retry: false; tooLong?: string };
 
 const DEFAULTS: RetryPolicy = {
   maxRetries: 4,
@@ -70,15 +75,24 @@ const DEFAULTS: RetryPolicy = {
 
 /** Whether `err` is an HTTP failure from Octokit (it carries a numeric `.status`). */
 export function isRequestFailure(err: unknown): err is RequestFailure {
-  return typeof err === "object" && err !== null && typeof (err as { status?: unknown }).status === "number";
+  return (
+    typeof err === "object" &&
+    err !== null &&
+    typeof (err as { status?: unknown }).status === "number"
+  );
 }
 
 /** Whether `err` is an HTTP failure with `status` whose message or errors match `pattern`. */
 export function isGitHubError(err: unknown, status: number, pattern?: RegExp): boolean {
   if (!isRequestFailure(err) || err.status !== status) return false;
   if (!pattern) return true;
-  const data = err.response?.data as { message?: string; errors?: { message?: string; code?: string }[] } | undefined;
-  const texts = [err.message, data?.message, ...(data?.errors ?? []).flatMap((e) => [e.message, e.code])];
+  const data = err.response?.data as
+    { message?: string; errors?: { message?: string; code?: string }[] } | undefined;
+  const texts = [
+    err.message,
+    data?.message,
+    ...(data?.errors ?? []).flatMap((e) => [e.message, e.code]),
+  ];
   return texts.some((t) => typeof t === "string" && pattern.test(t));
 }
 
@@ -88,17 +102,31 @@ export function isGitHubError(err: unknown, status: number, pattern?: RegExp): b
  * `x-ratelimit-reset` (plus a second of clock skew), else a minute (GitHub's advice for
  * secondary limits without headers).
  */
-export function retryDecision(failure: RequestFailure, attempt: number, policy: Pick<RetryPolicy, "maxRetries" | "maxWaitMs" | "baseDelayMs" | "now">): RetryDecision {
+export function retryDecision(
+  failure: RequestFailure,
+  attempt: number,
+  policy: Pick<RetryPolicy, "maxRetries" | "maxWaitMs" | "baseDelayMs" | "now">,
+): RetryDecision {
   if (attempt >= policy.maxRetries) return { retry: false };
   const headers = failure.response?.headers ?? {};
-  const header = (name: string) => (headers[name] === undefined ? undefined : String(headers[name]));
+  const header = (name: string) =>
+    headers[name] === undefined ? undefined : String(headers[name]);
   // Octokit reports a connection failure as status 500 without a response.
-  const transient = [502, 503, 504].includes(failure.status) || (failure.status === 500 && !failure.response);
+  const transient =
+    [502, 503, 504].includes(failure.status) || (failure.status === 500 && !failure.response);
   if (transient) {
-    return { retry: true, waitMs: Math.min(policy.baseDelayMs * 2 ** attempt, policy.maxWaitMs), reason: `GitHub answered ${failure.status}` };
+    return {
+      retry: true,
+      waitMs: Math.min(policy.baseDelayMs * 2 ** attempt, policy.maxWaitMs),
+      reason: `GitHub answered ${failure.status}`,
+    };
   }
-  const limited = failure.status === 429
-    || (failure.status === 403 && (header("x-ratelimit-remaining") === "0" || header("retry-after") !== undefined || /rate limit/i.test(failure.message)));
+  const limited =
+    failure.status === 429 ||
+    (failure.status === 403 &&
+      (header("x-ratelimit-remaining") === "0" ||
+        header("retry-after") !== undefined ||
+        /rate limit/i.test(failure.message)));
   if (!limited) return { retry: false };
   let waitMs = 60_000;
   let until = "in a minute";
@@ -112,7 +140,10 @@ export function retryDecision(failure: RequestFailure, attempt: number, policy: 
     until = `at ${new Date(reset * 1000).toISOString()} (x-ratelimit-reset)`;
   }
   if (waitMs > policy.maxWaitMs) {
-    return { retry: false, tooLong: `GitHub rate limit hit (${failure.status}); it resets ${until}, later than this run waits (${Math.round(policy.maxWaitMs / 1000)} s): rerun after the reset, or use a token with a higher limit` };
+    return {
+      retry: false,
+      tooLong: `GitHub rate limit hit (${failure.status}); it resets ${until}, later than this run waits (${Math.round(policy.maxWaitMs / 1000)} s): rerun after the reset, or use a token with a higher limit`,
+    };
   }
   return { retry: true, waitMs, reason: `GitHub rate limit (${failure.status}), resets ${until}` };
 }
@@ -134,10 +165,13 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
         if (!isRequestFailure(err)) throw err;
         const decision = retryDecision(err, attempt, policy);
         if (!decision.retry) {
-          if (decision.tooLong) throw new GitHubRateLimitError(decision.tooLong, err.status, { cause: err });
+          if (decision.tooLong)
+            throw new GitHubRateLimitError(decision.tooLong, err.status, { cause: err });
           throw err;
         }
-        policy.log(`${decision.reason} on ${requestOptions.method} ${requestOptions.url}; retry ${attempt + 1}/${policy.maxRetries} in ${Math.round(decision.waitMs / 100) / 10} s`);
+        policy.log(
+          `${decision.reason} on ${requestOptions.method} ${requestOptions.url}; retry ${attempt + 1}/${policy.maxRetries} in ${Math.round(decision.waitMs / 100) / 10} s`,
+        );
         await policy.sleep(decision.waitMs);
       }
     }
@@ -146,7 +180,10 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
 }
 
 /** Splits `GITHUB_REPOSITORY` ("owner/repo"), with an error naming the variable. */
-export function parseRepository(value: string, source = "GITHUB_REPOSITORY"): { owner: string; repo: string } {
+export function parseRepository(
+  value: string,
+  source = "GITHUB_REPOSITORY",
+): { owner: string; repo: string } {
   const m = value.trim().match(/^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/);
   if (!m) throw new Error(`${source} must be "owner/repo"; received "${value}"`);
   return { owner: m[1]!, repo: m[2]! };

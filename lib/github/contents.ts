@@ -6,12 +6,18 @@ import { ProductionPointerSchema, type ProductionPointer } from "../registry.ts"
 import { isGitHubError, type GitHubClient } from "./client.ts";
 
 /** A file's text at `ref` (branch, tag or sha), or undefined when it is absent there. */
-export async function readRepositoryFile(client: GitHubClient, path: string, ref: string): Promise<string | undefined> {
+export async function readRepositoryFile(
+  client: GitHubClient,
+  path: string,
+  ref: string,
+): Promise<string | undefined> {
   const { octokit, owner, repo } = client;
   try {
     const { data } = await octokit.rest.repos.getContent({ owner, repo, path, ref });
     if (Array.isArray(data) || data.type !== "file" || !("content" in data)) {
-      throw new Error(`${path} at ${ref} in ${owner}/${repo} is a ${Array.isArray(data) ? "directory" : data.type}, not a file`);
+      throw new Error(
+        `${path} at ${ref} in ${owner}/${repo} is a ${Array.isArray(data) ? "directory" : data.type}, not a file`,
+      );
     }
     return Buffer.from(data.content, "base64").toString("utf8");
   } catch (err) {
@@ -24,18 +30,26 @@ export async function readRepositoryFile(client: GitHubClient, path: string, ref
  * The production pointer at `ref`, or undefined when the registry has none yet. A pointer
  * that does not match its schema is an error naming the file and the commit.
  */
-export async function readProductionPointer(client: GitHubClient, path: string, ref: string): Promise<ProductionPointer | undefined> {
+export async function readProductionPointer(
+  client: GitHubClient,
+  path: string,
+  ref: string,
+): Promise<ProductionPointer | undefined> {
   const text = await readRepositoryFile(client, path, ref);
   if (text === undefined) return undefined;
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (cause) {
-    throw new Error(`${path} at ${ref} is not valid JSON (fix: revert the commit that broke it)`, { cause });
+    throw new Error(`${path} at ${ref} is not valid JSON (fix: revert the commit that broke it)`, {
+      cause,
+    });
   }
   const parsed = ProductionPointerSchema.safeParse(json);
   if (!parsed.success) {
-    throw new Error(`${path} at ${ref} does not match the production pointer schema: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    throw new Error(
+      `${path} at ${ref} does not match the production pointer schema: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+    );
   }
   return parsed.data;
 }

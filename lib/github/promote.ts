@@ -26,14 +26,27 @@ export const ServingRecordSchema = z.object({
   source_uri: z.string(),
   promoted_at: z.string(),
   commit: z.string().optional(),
-  files: z.array(z.object({ name: z.string(), key: z.string(), sha256: z.string(), bytes: z.number().int(), source_uri: z.string() })),
+  files: z.array(
+    z.object({
+      name: z.string(),
+      key: z.string(),
+      sha256: z.string(),
+      bytes: z.number().int(),
+      source_uri: z.string(),
+    }),
+  ),
 });
 export type ServingRecord = z.infer<typeof ServingRecordSchema>;
 
 /** Artifact files that failed verification; nothing was written. */
 export class PromotionVerificationError extends Error {
-  constructor(readonly version: string, readonly failures: { name: string; uri: string; problem: string }[]) {
-    super(`promotion of ${version} refused, serving location unchanged: ${failures.map((f) => `${f.name} (${f.uri}): ${f.problem}`).join("; ")} (fix: republish the artifact from its training run, or revert the pointer)`);
+  constructor(
+    readonly version: string,
+    readonly failures: { name: string; uri: string; problem: string }[],
+  ) {
+    super(
+      `promotion of ${version} refused, serving location unchanged: ${failures.map((f) => `${f.name} (${f.uri}): ${f.problem}`).join("; ")} (fix: republish the artifact from its training run, or revert the pointer)`,
+    );
     this.name = "PromotionVerificationError";
   }
 }
@@ -68,19 +81,35 @@ export interface PromotionOutcome {
 }
 
 /** Pure: where each artifact file is served. The first `.tflite` goes to the stable key; the rest keep their names beside it. */
-export function servingPlan(artifact: ModelArtifact, servingKey: string): { file: ModelArtifact["files"][number]; key: string; primary: boolean }[] {
+export function servingPlan(
+  artifact: ModelArtifact,
+  servingKey: string,
+): { file: ModelArtifact["files"][number]; key: string; primary: boolean }[] {
   const dir = posix.dirname(servingKey);
   const primary = artifact.files.find((f) => f.name.endsWith(".tflite")) ?? artifact.files[0];
   return artifact.files.map((file) => {
     const isPrimary = file === primary;
-    return { file, key: isPrimary && file.name.endsWith(".tflite") ? servingKey : `${dir}/${file.name}`, primary: isPrimary };
+    return {
+      file,
+      key: isPrimary && file.name.endsWith(".tflite") ? servingKey : `${dir}/${file.name}`,
+      primary: isPrimary,
+    };
   });
 }
 
 /** Pure: the release notes of a version. */
 export function renderReleaseNotes(pointer: ProductionPointer, record: ServingRecord): string {
   const rows = record.files.map((f) => `| ${f.name} | ${f.bytes} | \`${f.sha256}\` |`);
-  return [`${pointer.model} ${pointer.version}, promoted by ${pointer.decided === "APPROVE" ? "the analyst's approval" : "a reviewer after human review"}.`, "", pointer.reason, "", "| file | bytes | sha256 |", "| --- | --- | --- |", ...rows, ""].join("\n");
+  return [
+    `${pointer.model} ${pointer.version}, promoted by ${pointer.decided === "APPROVE" ? "the analyst's approval" : "a reviewer after human review"}.`,
+    "",
+    pointer.reason,
+    "",
+    "| file | bytes | sha256 |",
+    "| --- | --- | --- |",
+    ...rows,
+    "",
+  ].join("\n");
 }
 
 function keyUnder(store: ObjectStore, uri: string): string | undefined {
@@ -89,19 +118,31 @@ function keyUnder(store: ObjectStore, uri: string): string | undefined {
 }
 
 /** Fetches and verifies every artifact file; throws PromotionVerificationError listing every failure. */
-async function fetchVerifiedArtifact(store: ObjectStore, pointer: ProductionPointer): Promise<Map<string, Buffer>> {
+async function fetchVerifiedArtifact(
+  store: ObjectStore,
+  pointer: ProductionPointer,
+): Promise<Map<string, Buffer>> {
   const bytes = new Map<string, Buffer>();
   const failures: { name: string; uri: string; problem: string }[] = [];
   for (const file of pointer.artifact.files) {
     const key = keyUnder(store, file.uri);
     if (key === undefined) {
-      failures.push({ name: file.name, uri: file.uri, problem: `not under the artifact store ${store.baseUri}` });
+      failures.push({
+        name: file.name,
+        uri: file.uri,
+        problem: `not under the artifact store ${store.baseUri}`,
+      });
       continue;
     }
     try {
       const data = await store.get(key);
       const actual = sha256(data);
-      if (actual !== file.sha256) failures.push({ name: file.name, uri: file.uri, problem: `sha256 ${actual}, the registry says ${file.sha256}` });
+      if (actual !== file.sha256)
+        failures.push({
+          name: file.name,
+          uri: file.uri,
+          problem: `sha256 ${actual}, the registry says ${file.sha256}`,
+        });
       else bytes.set(file.name, data);
     } catch (err) {
       if (!(err instanceof ObjectNotFoundError)) throw err;
@@ -112,9 +153,14 @@ async function fetchVerifiedArtifact(store: ObjectStore, pointer: ProductionPoin
   return bytes;
 }
 
-async function readServingRecord(store: ObjectStore, key: string): Promise<ServingRecord | undefined> {
+async function readServingRecord(
+  store: ObjectStore,
+  key: string,
+): Promise<ServingRecord | undefined> {
   try {
-    const parsed = ServingRecordSchema.safeParse(JSON.parse((await store.get(key)).toString("utf8")));
+    const parsed = ServingRecordSchema.safeParse(
+      JSON.parse((await store.get(key)).toString("utf8")),
+    );
     // An unreadable record means "unknown": the files are rewritten, which is always safe.
     return parsed.success ? parsed.data : undefined;
   } catch (err) {
@@ -126,41 +172,89 @@ async function readServingRecord(store: ObjectStore, key: string): Promise<Servi
 /** Reconciles serving with the pointer; tags and releases when a client is given. */
 export async function promoteProduction(opts: PromoteOptions): Promise<PromotionOutcome> {
   const log = opts.log ?? (() => {});
-  if (opts.client && !opts.commit) throw new Error("promoteProduction: a GitHub client needs `commit` (the merge commit to tag, e.g. GITHUB_SHA)");
+  if (opts.client && !opts.commit)
+    throw new Error(
+      "promoteProduction: a GitHub client needs `commit` (the merge commit to tag, e.g. GITHUB_SHA)",
+    );
   const pointer = await opts.readPointer();
-  if (!pointer) return { version: undefined, changed: false, previousVersion: undefined, record: undefined, release: undefined, notes: ["no production pointer yet: nothing to serve"] };
+  if (!pointer)
+    return {
+      version: undefined,
+      changed: false,
+      previousVersion: undefined,
+      record: undefined,
+      release: undefined,
+      notes: ["no production pointer yet: nothing to serve"],
+    };
   const notes: string[] = [];
   const verified = await fetchVerifiedArtifact(opts.artifactStore, pointer);
   const plan = servingPlan(pointer.artifact, opts.servingKey);
   const recordKey = `${posix.dirname(opts.servingKey)}/production.json`;
   const previous = await readServingRecord(opts.servingStore, recordKey);
-  const inSync = previous?.version === pointer.version
-    && previous.files.length === plan.length
-    && plan.every((p) => previous.files.some((f) => f.key === p.key && f.sha256 === p.file.sha256))
-    && (await Promise.all(plan.map(async (p) => (await opts.servingStore.head(p.key))?.size === p.file.bytes))).every(Boolean);
+  const inSync =
+    previous?.version === pointer.version &&
+    previous.files.length === plan.length &&
+    plan.every((p) => previous.files.some((f) => f.key === p.key && f.sha256 === p.file.sha256)) &&
+    (
+      await Promise.all(
+        plan.map(async (p) => (await opts.servingStore.head(p.key))?.size === p.file.bytes),
+      )
+    ).every(Boolean);
 
-  const files = plan.map((p) => ({ name: p.file.name, key: p.key, sha256: p.file.sha256, bytes: p.file.bytes, source_uri: p.file.uri }));
+  const files = plan.map((p) => ({
+    name: p.file.name,
+    key: p.key,
+    sha256: p.file.sha256,
+    bytes: p.file.bytes,
+    source_uri: p.file.uri,
+  }));
   const primary = plan.find((p) => p.primary)!;
-  const record: ServingRecord = previous && inSync ? previous : {
-    model: pointer.model, version: pointer.version, key: primary.key, sha256: primary.file.sha256, bytes: primary.file.bytes,
-    source_uri: primary.file.uri, promoted_at: (opts.now ?? (() => new Date()))().toISOString(), ...(opts.commit ? { commit: opts.commit } : {}), files,
-  };
-  if (!primary.file.name.endsWith(".tflite")) notes.push(`artifact of ${pointer.version} has no .tflite: ${opts.servingKey} was not written and may hold another version; production.json names what is served`);
+  const record: ServingRecord =
+    previous && inSync
+      ? previous
+      : {
+          model: pointer.model,
+          version: pointer.version,
+          key: primary.key,
+          sha256: primary.file.sha256,
+          bytes: primary.file.bytes,
+          source_uri: primary.file.uri,
+          promoted_at: (opts.now ?? (() => new Date()))().toISOString(),
+          ...(opts.commit ? { commit: opts.commit } : {}),
+          files,
+        };
+  if (!primary.file.name.endsWith(".tflite"))
+    notes.push(
+      `artifact of ${pointer.version} has no .tflite: ${opts.servingKey} was not written and may hold another version; production.json names what is served`,
+    );
   if (inSync) {
-    log(`promote: ${objectUri(opts.servingStore.baseUri, recordKey)} already serves ${pointer.version}; nothing to copy`);
+    log(
+      `promote: ${objectUri(opts.servingStore.baseUri, recordKey)} already serves ${pointer.version}; nothing to copy`,
+    );
   } else {
     // The record goes last: until it is written, a reader still sees the old version's record.
     for (const p of [...plan].sort((a, b) => Number(a.primary) - Number(b.primary))) {
-      await opts.servingStore.put(p.key, verified.get(p.file.name)!, p.key.endsWith(".json") ? "application/json" : "application/octet-stream");
+      await opts.servingStore.put(
+        p.key,
+        verified.get(p.file.name)!,
+        p.key.endsWith(".json") ? "application/json" : "application/octet-stream",
+      );
     }
-    await opts.servingStore.put(recordKey, Buffer.from(JSON.stringify(record, null, 2) + "\n"), "application/json");
-    log(`promote: serving ${pointer.version} (${primary.file.sha256.slice(0, 12)}) at ${objectUri(opts.servingStore.baseUri, primary.key)}${previous ? `, was ${previous.version}` : ""}`);
+    await opts.servingStore.put(
+      recordKey,
+      Buffer.from(JSON.stringify(record, null, 2) + "\n"),
+      "application/json",
+    );
+    log(
+      `promote: serving ${pointer.version} (${primary.file.sha256.slice(0, 12)}) at ${objectUri(opts.servingStore.baseUri, primary.key)}${previous ? `, was ${previous.version}` : ""}`,
+    );
   }
 
   let release: PublishedRelease | undefined;
   if (opts.client && opts.commit) {
     const tflite = pointer.artifact.files.filter((f) => f.name.endsWith(".tflite"));
-    if (!tflite.length) notes.push(`no .tflite in ${pointer.version}'s artifact: the release has no model asset`);
+    if (!tflite.length)
+      notes.push(`no .tflite in ${pointer.version}'s artifact: the release has no model asset`);
     release = await publishRelease(opts.client, {
       tag: opts.tag ?? `${pointer.model}-${pointer.version}`,
       commit: opts.commit,
@@ -170,5 +264,12 @@ export async function promoteProduction(opts: PromoteOptions): Promise<Promotion
     });
     notes.push(...release.notes);
   }
-  return { version: pointer.version, changed: !inSync, previousVersion: previous?.version, record, release, notes };
+  return {
+    version: pointer.version,
+    changed: !inSync,
+    previousVersion: previous?.version,
+    record,
+    release,
+    notes,
+  };
 }

@@ -15,7 +15,12 @@ export interface ReleaseAssetFile {
 /** What the tag and release look like afterwards. */
 export interface PublishedRelease {
   tag: { name: string; sha: string; created: boolean };
-  release: { id: number; url: string; created: boolean; assets: { name: string; url: string; uploaded: boolean }[] };
+  release: {
+    id: number;
+    url: string;
+    created: boolean;
+    assets: { name: string; url: string; uploaded: boolean }[];
+  };
   notes: string[];
 }
 
@@ -27,12 +32,19 @@ export function uploadsBaseUrl(uploadUrl: string): string {
 }
 
 /** Creates the tag at `commit` when absent; an existing tag stays where it is. */
-export async function ensureTag(client: GitHubClient, tag: string, commit: string): Promise<PublishedRelease["tag"]> {
+export async function ensureTag(
+  client: GitHubClient,
+  tag: string,
+  commit: string,
+): Promise<PublishedRelease["tag"]> {
   const { octokit, owner, repo } = client;
-  const existing = await octokit.rest.git.getRef({ owner, repo, ref: `tags/${tag}` }).then((r) => r.data.object.sha, (err: unknown) => {
-    if (isGitHubError(err, 404)) return undefined;
-    throw err;
-  });
+  const existing = await octokit.rest.git.getRef({ owner, repo, ref: `tags/${tag}` }).then(
+    (r) => r.data.object.sha,
+    (err: unknown) => {
+      if (isGitHubError(err, 404)) return undefined;
+      throw err;
+    },
+  );
   if (existing) return { name: tag, sha: existing, created: false };
   try {
     await octokit.rest.git.createRef({ owner, repo, ref: `refs/tags/${tag}`, sha: commit });
@@ -44,14 +56,19 @@ export async function ensureTag(client: GitHubClient, tag: string, commit: strin
   }
 }
 
-type Release = Awaited<ReturnType<GitHubClient["octokit"]["rest"]["repos"]["getReleaseByTag"]>>["data"];
+type Release = Awaited<
+  ReturnType<GitHubClient["octokit"]["rest"]["repos"]["getReleaseByTag"]>
+>["data"];
 
 async function releaseByTag(client: GitHubClient, tag: string): Promise<Release | undefined> {
   const { octokit, owner, repo } = client;
-  return octokit.rest.repos.getReleaseByTag({ owner, repo, tag }).then((r) => r.data, (err: unknown) => {
-    if (isGitHubError(err, 404)) return undefined;
-    throw err;
-  });
+  return octokit.rest.repos.getReleaseByTag({ owner, repo, tag }).then(
+    (r) => r.data,
+    (err: unknown) => {
+      if (isGitHubError(err, 404)) return undefined;
+      throw err;
+    },
+  );
 }
 
 /**
@@ -66,12 +83,24 @@ export async function publishRelease(
   const { octokit, owner, repo } = client;
   const tag = await ensureTag(client, opts.tag, opts.commit);
   const notes: string[] = [];
-  if (tag.sha !== opts.commit) notes.push(`tag ${opts.tag} already points at ${tag.sha.slice(0, 10)} (where this version was first promoted); left as is`);
+  if (tag.sha !== opts.commit)
+    notes.push(
+      `tag ${opts.tag} already points at ${tag.sha.slice(0, 10)} (where this version was first promoted); left as is`,
+    );
   let release = await releaseByTag(client, opts.tag);
   let created = false;
   if (!release) {
     try {
-      release = (await octokit.rest.repos.createRelease({ owner, repo, tag_name: opts.tag, target_commitish: opts.commit, name: opts.name, body: opts.body })).data;
+      release = (
+        await octokit.rest.repos.createRelease({
+          owner,
+          repo,
+          tag_name: opts.tag,
+          target_commitish: opts.commit,
+          name: opts.name,
+          body: opts.body,
+        })
+      ).data;
       created = true;
     } catch (err) {
       if (!isGitHubError(err, 422, /already_exists/)) throw err;
@@ -83,7 +112,10 @@ export async function publishRelease(
   for (const file of opts.assets) {
     const present = release.assets.find((a) => a.name === file.name);
     if (present) {
-      if (present.size !== file.bytes.length) notes.push(`release ${opts.tag} already has ${file.name} with ${present.size} bytes, not the verified ${file.bytes.length}; left as is (fix: delete the asset and rerun the promote workflow)`);
+      if (present.size !== file.bytes.length)
+        notes.push(
+          `release ${opts.tag} already has ${file.name} with ${present.size} bytes, not the verified ${file.bytes.length}; left as is (fix: delete the asset and rerun the promote workflow)`,
+        );
       assets.push({ name: file.name, url: present.browser_download_url, uploaded: false });
       continue;
     }
@@ -96,7 +128,10 @@ async function uploadAsset(client: GitHubClient, release: Release, file: Release
   const { octokit, owner, repo } = client;
   try {
     const uploaded = await octokit.rest.repos.uploadReleaseAsset({
-      owner, repo, release_id: release.id, name: file.name,
+      owner,
+      repo,
+      release_id: release.id,
+      name: file.name,
       // Octokit types `data` as string, but sends a Buffer as raw bytes, which binary assets need.
       data: file.bytes as unknown as string,
       baseUrl: uploadsBaseUrl(release.upload_url),
@@ -106,7 +141,12 @@ async function uploadAsset(client: GitHubClient, release: Release, file: Release
   } catch (err) {
     // A retried upload whose first answer was lost.
     if (!isGitHubError(err, 422, /already_exists/)) throw err;
-    const listed = await octokit.rest.repos.listReleaseAssets({ owner, repo, release_id: release.id, per_page: 100 });
+    const listed = await octokit.rest.repos.listReleaseAssets({
+      owner,
+      repo,
+      release_id: release.id,
+      per_page: 100,
+    });
     const found = listed.data.find((a) => a.name === file.name);
     if (!found) throw err;
     return { name: file.name, url: found.browser_download_url, uploaded: false };

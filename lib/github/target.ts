@@ -5,7 +5,12 @@
  * as every Actions job has, select GitHub).
  */
 import { commitToBranch } from "../git.ts";
-import { createGitHubClient, parseRepository, type GitHubClient, type RetryPolicy } from "./client.ts";
+import {
+  createGitHubClient,
+  parseRepository,
+  type GitHubClient,
+  type RetryPolicy,
+} from "./client.ts";
 import { proposePromotion, type LabelSpec } from "./promotion.ts";
 
 /** The proposal, as deploy_to_production builds it. */
@@ -39,13 +44,28 @@ export interface PromotionTarget {
 }
 
 const LABELS = {
-  promotion: { name: "mlops:promotion", color: "1d76db", description: "model promotion proposed by mango-mlops" },
-  APPROVE: { name: "mlops:approved", color: "0e8a16", description: "the analyst approved this model" },
-  HUMAN_REVIEW: { name: "mlops:needs-review", color: "fbca04", description: "a person must review this model before merging" },
+  promotion: {
+    name: "mlops:promotion",
+    color: "1d76db",
+    description: "model promotion proposed by mango-mlops",
+  },
+  APPROVE: {
+    name: "mlops:approved",
+    color: "0e8a16",
+    description: "the analyst approved this model",
+  },
+  HUMAN_REVIEW: {
+    name: "mlops:needs-review",
+    color: "fbca04",
+    description: "a person must review this model before merging",
+  },
 } satisfies Record<string, LabelSpec>;
 
 /** Pure: the labels a decision puts on the pull request, and the other decision's label to take off. */
-export function decisionLabels(decision: PromotionRequest["decision"]): { labels: LabelSpec[]; remove: string[] } {
+export function decisionLabels(decision: PromotionRequest["decision"]): {
+  labels: LabelSpec[];
+  remove: string[];
+} {
   const other = decision === "APPROVE" ? LABELS.HUMAN_REVIEW : LABELS.APPROVE;
   return { labels: [LABELS.promotion, LABELS[decision]], remove: [other.name] };
 }
@@ -55,26 +75,58 @@ export function localGitPromotionTarget(repoDir: string): PromotionTarget {
   return {
     kind: "local-git",
     async propose(request) {
-      const { commit, base } = await commitToBranch(repoDir, { baseRef: request.baseBranch, branch: request.branch, files: request.files, message: request.commitMessage });
-      return { target: "local-git", branch: request.branch, commit, base, draft: request.decision === "HUMAN_REVIEW", warnings: [] };
+      const { commit, base } = await commitToBranch(repoDir, {
+        baseRef: request.baseBranch,
+        branch: request.branch,
+        files: request.files,
+        message: request.commitMessage,
+      });
+      return {
+        target: "local-git",
+        branch: request.branch,
+        commit,
+        base,
+        draft: request.decision === "HUMAN_REVIEW",
+        warnings: [],
+      };
     },
   };
 }
 
 /** GitHub: branch, commit and pull request through the REST API; HUMAN_REVIEW is a draft with reviewers requested. */
-export function githubPromotionTarget(client: GitHubClient, options: { reviewers: string[] }): PromotionTarget {
+export function githubPromotionTarget(
+  client: GitHubClient,
+  options: { reviewers: string[] },
+): PromotionTarget {
   return {
     kind: "github",
     async propose(request) {
       const { labels, remove } = decisionLabels(request.decision);
       const draft = request.decision === "HUMAN_REVIEW";
       const out = await proposePromotion(client, {
-        baseBranch: request.baseBranch, branch: request.branch, files: request.files, commitMessage: request.commitMessage,
-        title: request.title, body: request.body, draft, labels, removeLabels: remove, reviewers: options.reviewers,
+        baseBranch: request.baseBranch,
+        branch: request.branch,
+        files: request.files,
+        commitMessage: request.commitMessage,
+        title: request.title,
+        body: request.body,
+        draft,
+        labels,
+        removeLabels: remove,
+        reviewers: options.reviewers,
       });
       return {
-        target: "github", branch: request.branch, commit: out.commit, base: out.base, draft: out.pullRequest.draft,
-        pullRequest: { number: out.pullRequest.number, url: out.pullRequest.url, created: out.created }, warnings: out.warnings,
+        target: "github",
+        branch: request.branch,
+        commit: out.commit,
+        base: out.base,
+        draft: out.pullRequest.draft,
+        pullRequest: {
+          number: out.pullRequest.number,
+          url: out.pullRequest.url,
+          created: out.created,
+        },
+        warnings: out.warnings,
       };
     },
   };
@@ -93,8 +145,17 @@ export function promotionTargetFromEnv(
   const token = env.GITHUB_TOKEN?.trim() || undefined;
   const repository = env.GITHUB_REPOSITORY?.trim() || undefined;
   if (!token) return localGitPromotionTarget(options.repoDir);
-  if (!repository) throw new Error('GITHUB_TOKEN is set but GITHUB_REPOSITORY is not: set it to "owner/repo" to propose on GitHub, or unset GITHUB_TOKEN to propose on a local branch');
+  if (!repository)
+    throw new Error(
+      'GITHUB_TOKEN is set but GITHUB_REPOSITORY is not: set it to "owner/repo" to propose on GitHub, or unset GITHUB_TOKEN to propose on a local branch',
+    );
   const { owner, repo } = parseRepository(repository);
-  const client = createGitHubClient({ token, baseUrl: env.GITHUB_API_URL?.trim() || "https://api.github.com", owner, repo, ...(options.retry ? { retry: options.retry } : {}) });
+  const client = createGitHubClient({
+    token,
+    baseUrl: env.GITHUB_API_URL?.trim() || "https://api.github.com",
+    owner,
+    repo,
+    ...(options.retry ? { retry: options.retry } : {}),
+  });
   return githubPromotionTarget(client, { reviewers: options.reviewers ?? [] });
 }

@@ -7,10 +7,21 @@
 import { z } from "zod";
 
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
-const envName = z.string().regex(ENV_NAME, "expected an environment variable name such as MLOPS_SLACK_WEBHOOK_URL");
+const envName = z
+  .string()
+  .regex(ENV_NAME, "expected an environment variable name such as MLOPS_SLACK_WEBHOOK_URL");
 const notHere = (what: string, env: string) =>
-  z.never({ error: `${what} is a secret and is never read from the config file: put it in the environment variable ${env} (a repository secret in Actions)` }).optional();
-const address = z.string().regex(/^[^@\s]+@[^@\s]+$|<[^@\s]+@[^@\s]+>$/, "expected an e-mail address (a@b.org or Name <a@b.org>)");
+  z
+    .never({
+      error: `${what} is a secret and is never read from the config file: put it in the environment variable ${env} (a repository secret in Actions)`,
+    })
+    .optional();
+const address = z
+  .string()
+  .regex(
+    /^[^@\s]+@[^@\s]+$|<[^@\s]+@[^@\s]+>$/,
+    "expected an e-mail address (a@b.org or Name <a@b.org>)",
+  );
 
 /** Slack incoming webhook (Block Kit message). */
 export const SlackChannelSchema = z.strictObject({
@@ -47,15 +58,17 @@ export const GithubIssueChannelSchema = z.strictObject({
 });
 
 /** The `notify` section. */
-export const NotifySettingsSchema = z.strictObject({
-  slack: SlackChannelSchema.optional(),
-  teams: TeamsChannelSchema.optional(),
-  email: EmailChannelSchema.optional(),
-  github_issue: GithubIssueChannelSchema.optional(),
-  /** Further attempts per channel after a dropped connection, a 429 or a 5xx. */
-  retries: z.number().int().min(0).max(10).default(3),
-  /** Per attempt, per channel. */
-  timeout_ms: z.number().int().min(100).max(120_000).default(10_000),
-}).prefault({});
+export const NotifySettingsSchema = z
+  .strictObject({
+    slack: SlackChannelSchema.optional(),
+    teams: TeamsChannelSchema.optional(),
+    email: EmailChannelSchema.optional(),
+    github_issue: GithubIssueChannelSchema.optional(),
+    /** Further attempts per channel after a dropped connection, a 429 or a 5xx. */
+    retries: z.number().int().min(0).max(10).default(3),
+    /** Per attempt, per channel. */
+    timeout_ms: z.number().int().min(100).max(120_000).default(10_000),
+  })
+  .prefault({});
 export type NotifySettings = z.infer<typeof NotifySettingsSchema>;
 export type EmailChannel = z.infer<typeof EmailChannelSchema>;

@@ -52,7 +52,16 @@ export interface AlertNotifier {
 // The labels composeAlert starts its lines with, and the section each opens ("What
 // happened" is the summary). Only these: a colon inside the data gate's per-file list must
 // not cut it into sections.
-const LABELS = ["What happened", "Confusions that grew", "Why", "Guardrails", "Analyst", "Analysis", "Evidence", "Next step"];
+const LABELS = [
+  "What happened",
+  "Confusions that grew",
+  "Why",
+  "Guardrails",
+  "Analyst",
+  "Analysis",
+  "Evidence",
+  "Next step",
+];
 const LABEL_RE = new RegExp(`^(${LABELS.join("|")}):(?:\\s+|$)`);
 
 const URL_RE = /https?:\/\/[^\s<>()"']+[^\s<>()"'.,;:!?]/g;
@@ -63,8 +72,12 @@ const URL_RE = /https?:\/\/[^\s<>()"']+[^\s<>()"'.,;:!?]/g;
  * line belongs to the block above it (the data gate's per-file list, the "Recorded as"
  * line). URLs in the text become links.
  */
-export function fromAlertMessage(alert: AlertInput, extraLinks: AlertContent["links"] = []): AlertContent {
-  if (alert.content) return { ...alert.content, links: mergeLinks(alert.content.links, extraLinks) };
+export function fromAlertMessage(
+  alert: AlertInput,
+  extraLinks: AlertContent["links"] = [],
+): AlertContent {
+  if (alert.content)
+    return { ...alert.content, links: mergeLinks(alert.content.links, extraLinks) };
   const summary: string[] = [];
   const sections: Array<{ heading: string; lines: string[] }> = [];
   let current = summary;
@@ -84,7 +97,10 @@ export function fromAlertMessage(alert: AlertInput, extraLinks: AlertContent["li
       current.push(line);
     }
   }
-  const found = [...new Set(alert.body.match(URL_RE) ?? [])].map((url) => ({ label: labelOf(url), url }));
+  const found = [...new Set(alert.body.match(URL_RE) ?? [])].map((url) => ({
+    label: labelOf(url),
+    url,
+  }));
   return {
     runId: alert.runId,
     title: alert.title,
@@ -124,5 +140,12 @@ function mergeLinks(a: AlertContent["links"], b: AlertContent["links"]): AlertCo
 /** The dedupe key as it may appear inside an HTML comment: no `--`, no `>`, bounded. */
 export function dedupeKeyOf(content: AlertContent): string {
   const raw = content.dedupeKey ?? content.title;
-  return raw.toLowerCase().replace(/[^a-z0-9._:/]+/g, "-").replace(/-+/g, "-").replace(/^-|-$/g, "").slice(0, 120) || "alert";
+  return (
+    raw
+      .toLowerCase()
+      .replace(/[^a-z0-9._:/]+/g, "-")
+      .replace(/-+/g, "-")
+      .replace(/^-|-$/g, "")
+      .slice(0, 120) || "alert"
+  );
 }

@@ -28,7 +28,12 @@ export interface MailTransport {
 
 /** Escapes text for HTML element content and attribute values. */
 export function escapeHtml(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+  return text
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&#39;");
 }
 
 const paragraph = (text: string) => `<p>${text.split("\n").map(escapeHtml).join("<br>\n")}</p>`;
@@ -36,7 +41,10 @@ const paragraph = (text: string) => `<p>${text.split("\n").map(escapeHtml).join(
 /** The e-mail for an alert; pure. */
 export function renderEmail(content: AlertContent): RenderedEmail {
   // A subject is one header line: a newline in a title must not start another header.
-  const subject = `[mango-mlops ${content.severity.toUpperCase()}] ${content.title}`.replace(/[\r\n]+/g, " ");
+  const subject = `[mango-mlops ${content.severity.toUpperCase()}] ${content.title}`.replace(
+    /[\r\n]+/g,
+    " ",
+  );
   const links = content.links.filter((l) => /^https?:\/\//.test(l.url));
   const text = [
     content.title,
@@ -55,9 +63,17 @@ export function renderEmail(content: AlertContent): RenderedEmail {
     paragraph(content.summary),
     ...content.sections.flatMap((s) => [`<h3>${escapeHtml(s.heading)}</h3>`, paragraph(s.text)]),
     "<table>",
-    ...content.facts.map((f) => `<tr><th align="left">${escapeHtml(f.name)}</th><td>${escapeHtml(f.value)}</td></tr>`),
+    ...content.facts.map(
+      (f) => `<tr><th align="left">${escapeHtml(f.name)}</th><td>${escapeHtml(f.value)}</td></tr>`,
+    ),
     "</table>",
-    ...(links.length > 0 ? ["<ul>", ...links.map((l) => `<li><a href="${escapeHtml(l.url)}">${escapeHtml(l.label)}</a></li>`), "</ul>"] : []),
+    ...(links.length > 0
+      ? [
+          "<ul>",
+          ...links.map((l) => `<li><a href="${escapeHtml(l.url)}">${escapeHtml(l.label)}</a></li>`),
+          "</ul>",
+        ]
+      : []),
     "</body></html>",
     "",
   ].join("\n");
@@ -87,11 +103,17 @@ export async function sendEmail(
  * A nodemailer SMTP transport for the configured server, the login read from the
  * environment variables the config names. Throws when only one of the two is set.
  */
-export function createSmtpTransport(channel: EmailChannel, env: NodeJS.ProcessEnv, timeoutMs: number): MailTransport {
+export function createSmtpTransport(
+  channel: EmailChannel,
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+): MailTransport {
   const user = channel.user_env ? env[channel.user_env] : undefined;
   const pass = channel.password_env ? env[channel.password_env] : undefined;
   if (Boolean(user) !== Boolean(pass)) {
-    throw new Error(`SMTP login incomplete: set both ${channel.user_env ?? "notify.email.user_env"} and ${channel.password_env ?? "notify.email.password_env"}, or neither`);
+    throw new Error(
+      `SMTP login incomplete: set both ${channel.user_env ?? "notify.email.user_env"} and ${channel.password_env ?? "notify.email.password_env"}, or neither`,
+    );
   }
   return createTransport({
     host: channel.smtp_host,

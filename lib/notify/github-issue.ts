@@ -30,14 +30,26 @@ export function issueMarker(dedupeKey: string): string {
 }
 
 /** The issue for an alert, with its marker; pure. */
-export function renderIssue(content: AlertContent, labels: string[] = ["mlops-alert"]): RenderedIssue {
+export function renderIssue(
+  content: AlertContent,
+  labels: string[] = ["mlops-alert"],
+): RenderedIssue {
   const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
   const body = [
     issueMarker(dedupeKeyOf(content)),
     `**${content.severity.toUpperCase()}**: ${content.summary}`,
     ...content.sections.flatMap((s) => ["", `### ${s.heading}`, "", s.text]),
-    ...(content.facts.length > 0 ? ["", "| | |", "| --- | --- |", ...content.facts.map((f) => `| ${cell(f.name)} | ${cell(f.value)} |`)] : []),
-    ...(content.links.length > 0 ? ["", ...content.links.map((l) => `- [${l.label}](${l.url})`)] : []),
+    ...(content.facts.length > 0
+      ? [
+          "",
+          "| | |",
+          "| --- | --- |",
+          ...content.facts.map((f) => `| ${cell(f.name)} | ${cell(f.value)} |`),
+        ]
+      : []),
+    ...(content.links.length > 0
+      ? ["", ...content.links.map((l) => `- [${l.label}](${l.url})`)]
+      : []),
     "",
   ].join("\n");
   // GitHub refuses titles over 256 characters.
@@ -58,16 +70,35 @@ export async function openOrUpdateIssue(
   const marker = issueMarker(dedupeKey);
   const existing = await findOpenIssue(octokit, repo, marker, rendered.labels[0]);
   if (existing) {
-    const body = [`This happened again: **${rendered.title}**`, "", rendered.body.replace(marker, "").trim(), ""].join("\n");
-    const { data } = await octokit.rest.issues.createComment({ ...repo, issue_number: existing, body });
+    const body = [
+      `This happened again: **${rendered.title}**`,
+      "",
+      rendered.body.replace(marker, "").trim(),
+      "",
+    ].join("\n");
+    const { data } = await octokit.rest.issues.createComment({
+      ...repo,
+      issue_number: existing,
+      body,
+    });
     return { action: "commented", number: existing, url: data.html_url };
   }
   const body = rendered.body.includes(marker) ? rendered.body : `${marker}\n${rendered.body}`;
-  const { data } = await octokit.rest.issues.create({ ...repo, title: rendered.title, body, labels: rendered.labels });
+  const { data } = await octokit.rest.issues.create({
+    ...repo,
+    title: rendered.title,
+    body,
+    labels: rendered.labels,
+  });
   return { action: "opened", number: data.number, url: data.html_url };
 }
 
-async function findOpenIssue(octokit: GithubClient, repo: { owner: string; repo: string }, marker: string, label: string | undefined): Promise<number | null> {
+async function findOpenIssue(
+  octokit: GithubClient,
+  repo: { owner: string; repo: string },
+  marker: string,
+  label: string | undefined,
+): Promise<number | null> {
   const pages = octokit.paginate.iterator(octokit.rest.issues.listForRepo, {
     ...repo,
     state: "open",

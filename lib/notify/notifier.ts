@@ -7,7 +7,14 @@
  * reaches a log line or an AlertRef.
  */
 import type { NotifySettings } from "./config.ts";
-import { type AlertContent, type AlertNotifier, type DeliveryRef, dedupeKeyOf, fromAlertMessage, workflowRunLink } from "./content.ts";
+import {
+  type AlertContent,
+  type AlertNotifier,
+  type DeliveryRef,
+  dedupeKeyOf,
+  fromAlertMessage,
+  workflowRunLink,
+} from "./content.ts";
 import { createSmtpTransport, type MailTransport, renderEmail, sendEmail } from "./email.ts";
 import { type GithubClient, openOrUpdateIssue, renderIssue } from "./github-issue.ts";
 import { withRetry } from "./retry.ts";
@@ -48,7 +55,8 @@ interface Channel {
 export function redact(text: string, secrets: string[]): string {
   let out = text;
   for (const secret of secrets) {
-    for (const form of new Set([secret, encodeURIComponent(secret)])) out = out.split(form).join("***");
+    for (const form of new Set([secret, encodeURIComponent(secret)]))
+      out = out.split(form).join("***");
   }
   // A webhook's path is its credential; an unknown URL in an error might be one too.
   return out.replace(/\b(https?:\/\/[^/\s"'<>]+)\/[^\s"'<>]*/g, "$1/***");
@@ -56,7 +64,11 @@ export function redact(text: string, secrets: string[]): string {
 
 /** The secrets the configured channels read from the environment. */
 export function secretsOf(config: NotifySettings, env: NodeJS.ProcessEnv): string[] {
-  const names = [config.slack?.webhook_url_env, config.teams?.webhook_url_env, config.email?.password_env];
+  const names = [
+    config.slack?.webhook_url_env,
+    config.teams?.webhook_url_env,
+    config.email?.password_env,
+  ];
   return names.flatMap((name) => (name && env[name] ? [env[name]!] : []));
 }
 
@@ -66,7 +78,10 @@ function channelsOf(o: ChannelNotifierOptions, warn: (m: string) => void): Chann
   const channels: Channel[] = [];
   const secret = (name: string) => {
     const value = env[name];
-    if (!value) throw new Error(`${name} is not set (fix: set it in the environment, a repository secret in Actions)`);
+    if (!value)
+      throw new Error(
+        `${name} is not set (fix: set it in the environment, a repository secret in Actions)`,
+      );
     return value;
   };
   if (config.slack) {
@@ -74,7 +89,15 @@ function channelsOf(o: ChannelNotifierOptions, warn: (m: string) => void): Chann
     channels.push({
       name: "slack",
       target: "slack webhook",
-      send: async (content) => (await postSlack(secret(webhook_url_env), renderSlackMessage(content), fetchImpl, config.timeout_ms), "slack webhook"),
+      send: async (content) => (
+        await postSlack(
+          secret(webhook_url_env),
+          renderSlackMessage(content),
+          fetchImpl,
+          config.timeout_ms,
+        ),
+        "slack webhook"
+      ),
     });
   }
   if (config.teams) {
@@ -82,7 +105,15 @@ function channelsOf(o: ChannelNotifierOptions, warn: (m: string) => void): Chann
     channels.push({
       name: "teams",
       target: "teams webhook",
-      send: async (content) => (await postTeams(secret(webhook_url_env), renderTeamsCard(content), fetchImpl, config.timeout_ms), "teams webhook"),
+      send: async (content) => (
+        await postTeams(
+          secret(webhook_url_env),
+          renderTeamsCard(content),
+          fetchImpl,
+          config.timeout_ms,
+        ),
+        "teams webhook"
+      ),
     });
   }
   if (config.email) {
@@ -93,7 +124,12 @@ function channelsOf(o: ChannelNotifierOptions, warn: (m: string) => void): Chann
       target: `smtp ${email.smtp_host}:${email.smtp_port}`,
       send: async (content) => {
         transport ??= createSmtpTransport(email, env, config.timeout_ms);
-        const sent = await sendEmail(transport, { from: email.from, to: email.to }, renderEmail(content), content.runId);
+        const sent = await sendEmail(
+          transport,
+          { from: email.from, to: email.to },
+          renderEmail(content),
+          content.runId,
+        );
         if (sent.rejected.length > 0) warn(`email: the server refused ${sent.rejected.join(", ")}`);
         return sent.messageId;
       },
@@ -105,8 +141,16 @@ function channelsOf(o: ChannelNotifierOptions, warn: (m: string) => void): Chann
       name: "github_issue",
       target: o.repo ? `${o.repo.owner}/${o.repo.repo} issues` : "github issues",
       send: async (content) => {
-        if (!o.octokit || !o.repo) throw new Error("no GitHub client or repository was given (fix: run in Actions with GITHUB_TOKEN, or drop notify.github_issue)");
-        const ref = await openOrUpdateIssue(o.octokit, o.repo, renderIssue(content, labels), dedupeKeyOf(content));
+        if (!o.octokit || !o.repo)
+          throw new Error(
+            "no GitHub client or repository was given (fix: run in Actions with GITHUB_TOKEN, or drop notify.github_issue)",
+          );
+        const ref = await openOrUpdateIssue(
+          o.octokit,
+          o.repo,
+          renderIssue(content, labels),
+          dedupeKeyOf(content),
+        );
         return ref.url;
       },
     });
@@ -121,30 +165,40 @@ export function createChannelNotifier(options: ChannelNotifierOptions): AlertNot
   const secrets = secretsOf(config, env);
   for (const s of secrets) options.setSecret?.(s);
   const channels = channelsOf(options, warn);
-  const describe = (error: unknown) => redact(error instanceof Error ? error.message : String(error), secrets);
+  const describe = (error: unknown) =>
+    redact(error instanceof Error ? error.message : String(error), secrets);
   const runLink = workflowRunLink(env);
 
   return {
     async notify(alert, runDir) {
       const content = fromAlertMessage(alert, runLink ? [runLink] : []);
       const local: Promise<DeliveryRef[]> = options.file
-        ? Promise.resolve().then(() => options.file!.notify(alert, runDir)).catch((error: unknown) => {
-            warn(`alert to file failed: ${describe(error)}`);
-            return [{ channel: "file (failed)", reason: describe(error), location: runDir }];
-          })
+        ? Promise.resolve()
+            .then(() => options.file!.notify(alert, runDir))
+            .catch((error: unknown) => {
+              warn(`alert to file failed: ${describe(error)}`);
+              return [{ channel: "file (failed)", reason: describe(error), location: runDir }];
+            })
         : Promise.resolve([]);
       const remote = channels.map(async (channel): Promise<DeliveryRef> => {
         try {
           const location = await withRetry(() => channel.send(content), {
             retries: config.retries,
             sleep: options.sleep,
-            onRetry: (error, attempt, delayMs) => log(`alert to ${channel.name}: attempt ${attempt} failed (${describe(error)}); retrying in ${delayMs} ms`),
+            onRetry: (error, attempt, delayMs) =>
+              log(
+                `alert to ${channel.name}: attempt ${attempt} failed (${describe(error)}); retrying in ${delayMs} ms`,
+              ),
           });
           log(`alert sent to ${channel.name}: ${location}`);
           return { channel: channel.name, reason: alert.title, location };
         } catch (error) {
           warn(`alert to ${channel.name} failed: ${describe(error)}`);
-          return { channel: `${channel.name} (failed)`, reason: describe(error), location: channel.target };
+          return {
+            channel: `${channel.name} (failed)`,
+            reason: describe(error),
+            location: channel.target,
+          };
         }
       });
       return [...(await local), ...(await Promise.all(remote))];

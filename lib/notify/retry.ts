@@ -33,7 +33,10 @@ export interface RetryOptions {
 const sleepReal = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Runs `attempt` until it succeeds, fails permanently, or the retries are spent (then rethrows the last error). */
-export async function withRetry<T>(attempt: (n: number) => Promise<T>, options: RetryOptions): Promise<T> {
+export async function withRetry<T>(
+  attempt: (n: number) => Promise<T>,
+  options: RetryOptions,
+): Promise<T> {
   const { retries, baseDelayMs = 500, maxDelayMs = 30_000, sleep = sleepReal, onRetry } = options;
   for (let n = 0; ; n++) {
     try {
@@ -49,16 +52,33 @@ export async function withRetry<T>(attempt: (n: number) => Promise<T>, options: 
 }
 
 const NETWORK_CODES = new Set([
-  "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH",
-  "UND_ERR_SOCKET", "UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_HEADERS_TIMEOUT",
   // nodemailer's connection-level codes
-  "ECONNECTION", "ESOCKET", "EDNS",
+  "ECONNECTION",
+  "ESOCKET",
+  "EDNS",
 ]);
 
 /** Whether another attempt may succeed: network trouble, timeouts, 429, 5xx, SMTP 4xx replies. */
 export function isRetryable(error: unknown): boolean {
   if (typeof error !== "object" || error === null) return false;
-  const e = error as { name?: string; code?: string; status?: number; responseCode?: number; cause?: unknown };
+  const e = error as {
+    name?: string;
+    code?: string;
+    status?: number;
+    responseCode?: number;
+    cause?: unknown;
+  };
   if (typeof e.status === "number") return e.status === 429 || e.status >= 500;
   // SMTP: 4xx replies are transient by definition (RFC 5321), 5xx permanent.
   if (typeof e.responseCode === "number") return e.responseCode >= 400 && e.responseCode < 500;
@@ -72,7 +92,9 @@ export function isRetryable(error: unknown): boolean {
 function retryAfterOf(error: unknown): number | null {
   if (error instanceof HttpStatusError) return error.retryAfterMs;
   // Octokit's HttpError carries the response headers.
-  const headers = (error as { response?: { headers?: Record<string, string | number | undefined> } } | null)?.response?.headers;
+  const headers = (
+    error as { response?: { headers?: Record<string, string | number | undefined> } } | null
+  )?.response?.headers;
   const value = headers?.["retry-after"];
   return value === undefined ? null : parseRetryAfter(String(value));
 }

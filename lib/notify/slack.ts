@@ -12,14 +12,19 @@ export interface SlackPayload {
   blocks: Array<Record<string, unknown>>;
 }
 
-const EMOJI: Record<AlertSeverity, string> = { error: ":red_circle:", warning: ":warning:", info: ":information_source:" };
+const EMOJI: Record<AlertSeverity, string> = {
+  error: ":red_circle:",
+  warning: ":warning:",
+  info: ":information_source:",
+};
 
 /** Slack's mrkdwn treats these three as control characters. */
 export function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
-const cut = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
+const cut = (text: string, max: number) =>
+  text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 const mrkdwn = (text: string) => ({ type: "mrkdwn", text });
 const plain = (text: string) => ({ type: "plain_text", text, emoji: true });
 
@@ -28,29 +33,55 @@ export function renderSlackMessage(content: AlertContent): SlackPayload {
   const blocks: Array<Record<string, unknown>> = [
     { type: "header", text: plain(cut(`${EMOJI[content.severity]} ${content.title}`, 150)) },
   ];
-  if (content.summary) blocks.push({ type: "section", text: mrkdwn(cut(escapeMrkdwn(content.summary), 3000)) });
+  if (content.summary)
+    blocks.push({ type: "section", text: mrkdwn(cut(escapeMrkdwn(content.summary), 3000)) });
   if (content.facts.length > 0) {
     blocks.push({
       type: "section",
-      fields: content.facts.slice(0, 10).map((f) => mrkdwn(cut(`*${escapeMrkdwn(f.name)}*\n${escapeMrkdwn(f.value)}`, 2000))),
+      fields: content.facts
+        .slice(0, 10)
+        .map((f) => mrkdwn(cut(`*${escapeMrkdwn(f.name)}*\n${escapeMrkdwn(f.value)}`, 2000))),
     });
   }
   for (const section of content.sections) {
     if (!section.text) continue;
-    blocks.push({ type: "section", text: mrkdwn(cut(`*${escapeMrkdwn(section.heading)}*\n${escapeMrkdwn(section.text)}`, 3000)) });
+    blocks.push({
+      type: "section",
+      text: mrkdwn(cut(`*${escapeMrkdwn(section.heading)}*\n${escapeMrkdwn(section.text)}`, 3000)),
+    });
   }
-  const links = content.links.filter((l) => /^https?:\/\//.test(l.url) && l.url.length <= 3000).slice(0, 25);
+  const links = content.links
+    .filter((l) => /^https?:\/\//.test(l.url) && l.url.length <= 3000)
+    .slice(0, 25);
   if (links.length > 0) {
     blocks.push({
       type: "actions",
-      elements: links.map((l, i) => ({ type: "button", text: plain(cut(l.label, 75)), url: l.url, action_id: `link_${i}` })),
+      elements: links.map((l, i) => ({
+        type: "button",
+        text: plain(cut(l.label, 75)),
+        url: l.url,
+        action_id: `link_${i}`,
+      })),
     });
   }
-  blocks.push({ type: "context", elements: [mrkdwn(`mango-mlops · run \`${escapeMrkdwn(content.runId)}\` · ${content.severity}`)] });
-  return { text: cut(escapeMrkdwn(`${content.title}: ${content.summary}`), 3000), blocks: blocks.slice(0, 50) };
+  blocks.push({
+    type: "context",
+    elements: [
+      mrkdwn(`mango-mlops · run \`${escapeMrkdwn(content.runId)}\` · ${content.severity}`),
+    ],
+  });
+  return {
+    text: cut(escapeMrkdwn(`${content.title}: ${content.summary}`), 3000),
+    blocks: blocks.slice(0, 50),
+  };
 }
 
 /** Posts the message to the webhook URL; throws an error without the URL on failure. */
-export async function postSlack(url: string, payload: SlackPayload, fetchImpl: FetchLike = fetch, timeoutMs = 10_000): Promise<void> {
+export async function postSlack(
+  url: string,
+  payload: SlackPayload,
+  fetchImpl: FetchLike = fetch,
+  timeoutMs = 10_000,
+): Promise<void> {
   await postJson("Slack", url, payload, fetchImpl, timeoutMs);
 }

@@ -23,45 +23,83 @@ export interface TeamsPayload {
   }>;
 }
 
-const COLOR: Record<AlertSeverity, string> = { error: "Attention", warning: "Warning", info: "Accent" };
+const COLOR: Record<AlertSeverity, string> = {
+  error: "Attention",
+  warning: "Warning",
+  info: "Accent",
+};
 
 // Hosts differ on whether a single "\n" inside a TextBlock breaks the line; one block per
 // line breaks it everywhere.
 const lines = (text: string, spacing: string) =>
-  text.split("\n").filter((l) => l.trim()).map((line, i) => ({ type: "TextBlock", text: line, wrap: true, spacing: i === 0 ? spacing : "None" }));
+  text
+    .split("\n")
+    .filter((l) => l.trim())
+    .map((line, i) => ({
+      type: "TextBlock",
+      text: line,
+      wrap: true,
+      spacing: i === 0 ? spacing : "None",
+    }));
 
 /** The Teams message for an alert; pure. */
 export function renderTeamsCard(content: AlertContent): TeamsPayload {
   const body: Array<Record<string, unknown>> = [
-    { type: "TextBlock", text: content.title, size: "Large", weight: "Bolder", color: COLOR[content.severity], wrap: true, style: "heading" },
+    {
+      type: "TextBlock",
+      text: content.title,
+      size: "Large",
+      weight: "Bolder",
+      color: COLOR[content.severity],
+      wrap: true,
+      style: "heading",
+    },
     ...lines(content.summary, "Small"),
   ];
   if (content.facts.length > 0) {
-    body.push({ type: "FactSet", facts: content.facts.map((f) => ({ title: f.name, value: f.value })) });
+    body.push({
+      type: "FactSet",
+      facts: content.facts.map((f) => ({ title: f.name, value: f.value })),
+    });
   }
   for (const section of content.sections) {
     if (!section.text) continue;
-    body.push({ type: "TextBlock", text: section.heading, weight: "Bolder", wrap: true, spacing: "Medium" });
+    body.push({
+      type: "TextBlock",
+      text: section.heading,
+      weight: "Bolder",
+      wrap: true,
+      spacing: "Medium",
+    });
     body.push(...lines(section.text, "Small"));
   }
   return {
     type: "message",
-    attachments: [{
-      contentType: "application/vnd.microsoft.card.adaptive",
-      contentUrl: null,
-      content: {
-        $schema: "http://adaptivecards.io/schemas/adaptive-card.json",
-        type: "AdaptiveCard",
-        version: "1.4",
-        msteams: { width: "Full" },
-        body,
-        actions: content.links.filter((l) => /^https?:\/\//.test(l.url)).map((l) => ({ type: "Action.OpenUrl", title: l.label, url: l.url })),
+    attachments: [
+      {
+        contentType: "application/vnd.microsoft.card.adaptive",
+        contentUrl: null,
+        content: {
+          $schema: "http://adaptivecards.io/schemas/adaptive-card.json",
+          type: "AdaptiveCard",
+          version: "1.4",
+          msteams: { width: "Full" },
+          body,
+          actions: content.links
+            .filter((l) => /^https?:\/\//.test(l.url))
+            .map((l) => ({ type: "Action.OpenUrl", title: l.label, url: l.url })),
+        },
       },
-    }],
+    ],
   };
 }
 
 /** Posts the card to the webhook URL; throws an error without the URL on failure. */
-export async function postTeams(url: string, payload: TeamsPayload, fetchImpl: FetchLike = fetch, timeoutMs = 10_000): Promise<void> {
+export async function postTeams(
+  url: string,
+  payload: TeamsPayload,
+  fetchImpl: FetchLike = fetch,
+  timeoutMs = 10_000,
+): Promise<void> {
   await postJson("Teams", url, payload, fetchImpl, timeoutMs);
 }

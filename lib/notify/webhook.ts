@@ -5,10 +5,19 @@
 import { HttpStatusError, parseRetryAfter } from "./retry.ts";
 
 /** The part of `fetch` a webhook post needs; pass `globalThis.fetch` or a test double. */
-export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body: string; signal?: AbortSignal }) => Promise<Response>;
+export type FetchLike = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body: string; signal?: AbortSignal },
+) => Promise<Response>;
 
 /** POSTs `payload` as JSON; resolves on 2xx, throws `HttpStatusError` (with `retry-after`) otherwise. */
-export async function postJson(service: string, url: string, payload: unknown, fetchImpl: FetchLike, timeoutMs: number): Promise<void> {
+export async function postJson(
+  service: string,
+  url: string,
+  payload: unknown,
+  fetchImpl: FetchLike,
+  timeoutMs: number,
+): Promise<void> {
   let response: Response;
   try {
     response = await fetchImpl(url, {

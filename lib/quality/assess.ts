@@ -10,13 +10,30 @@ import { createHash } from "node:crypto";
 import type { Manifest, ManifestImage } from "../manifest.ts";
 import { runPool } from "../pool.ts";
 import type { VlmImageReview, VlmReview } from "../vlm/types.ts";
-import { type LabelCounts, type LabelDistributionResult, judgeLabelDistribution } from "./batch-checks.ts";
+import {
+  type LabelCounts,
+  type LabelDistributionResult,
+  judgeLabelDistribution,
+} from "./batch-checks.ts";
 import { combineScores, describeCombination, type ScoreBreakdown } from "./combine.ts";
 import { type CheckName, type QualityConfig, QualityConfigSchema } from "./config.ts";
 import { analyzeImage, type ImageMeasurements } from "./image-checks.ts";
 import { judgeTrainedMatches, loadFailureFinding } from "./leakage.ts";
-import { type CopyRule, type CopySearchStats, type HashedImage, searchCopies } from "./copy-index.ts";
-import { describeScoring, type BatchScore, type Finding, judgeDuplicates, judgeEarlierMatches, judgeImage, scoreBatch } from "./score.ts";
+import {
+  type CopyRule,
+  type CopySearchStats,
+  type HashedImage,
+  searchCopies,
+} from "./copy-index.ts";
+import {
+  describeScoring,
+  type BatchScore,
+  type Finding,
+  judgeDuplicates,
+  judgeEarlierMatches,
+  judgeImage,
+  scoreBatch,
+} from "./score.ts";
 import { shardRange } from "./shards.ts";
 
 export { loadFailureFinding } from "./leakage.ts";
@@ -81,7 +98,12 @@ export interface QualityReport extends BatchScore {
 
 /** The copy rule of a quality configuration. */
 export function copyRule(cfg: QualityConfig): CopyRule {
-  return { maxHashDistance: cfg.maxDuplicateDistance, maxStructureDistance: cfg.maxStructureDistance, maxColourDistance: cfg.maxDuplicateColourDistance, minSimilarity: cfg.minCopySimilarity };
+  return {
+    maxHashDistance: cfg.maxDuplicateDistance,
+    maxStructureDistance: cfg.maxStructureDistance,
+    maxColourDistance: cfg.maxDuplicateColourDistance,
+    minSimilarity: cfg.minCopySimilarity,
+  };
 }
 
 /** An earlier set the batch must not repeat: the evaluation set (leakage) or trained data. */
@@ -133,11 +155,21 @@ const round = (v: number, digits: number) => Number(v.toFixed(digits));
 
 function reported(m: ImageMeasurements): ReportedMeasurements {
   return {
-    format: m.format, width: m.width, height: m.height, space: m.space,
-    blur: round(m.blurVariance, 1), luminance: round(m.meanLuminance, 1),
-    dark_clip: round(m.darkClipFraction, 4), bright_clip: round(m.brightClipFraction, 4),
-    std: round(m.luminanceStd, 2), entropy: round(m.entropyBits, 3),
-    coarse_detail: round(m.coarseDetail, 1), very_coarse_detail: round(m.veryCoarseDetail, 1), saturation: round(m.saturation, 4), hash: m.hash, colour: m.colour,
+    format: m.format,
+    width: m.width,
+    height: m.height,
+    space: m.space,
+    blur: round(m.blurVariance, 1),
+    luminance: round(m.meanLuminance, 1),
+    dark_clip: round(m.darkClipFraction, 4),
+    bright_clip: round(m.brightClipFraction, 4),
+    std: round(m.luminanceStd, 2),
+    entropy: round(m.entropyBits, 3),
+    coarse_detail: round(m.coarseDetail, 1),
+    very_coarse_detail: round(m.veryCoarseDetail, 1),
+    saturation: round(m.saturation, 4),
+    hash: m.hash,
+    colour: m.colour,
   };
 }
 
@@ -155,7 +187,13 @@ export async function checkShard(opts: CheckShardOptions): Promise<ShardResult> 
   const { start, end } = shardRange(manifest.images.length, shard.index, shard.count);
   const entries = manifest.images.slice(start, end);
   const labels = new Set(manifest.labels);
-  const images: ImageReport[] = entries.map((img) => ({ key: img.key, label: img.label, split: img.split, sha256: img.sha256, findings: [] }));
+  const images: ImageReport[] = entries.map((img) => ({
+    key: img.key,
+    label: img.label,
+    split: img.split,
+    sha256: img.sha256,
+    findings: [],
+  }));
   const hashed: Array<HashedImage | undefined> = [];
   let done = 0;
 
@@ -163,7 +201,12 @@ export async function checkShard(opts: CheckShardOptions): Promise<ShardResult> 
     const entry = entries[i]!;
     const out = images[i]!;
     if (!labels.has(entry.label)) {
-      out.findings.push({ check: "label", severity: "error", message: `has label ${JSON.stringify(entry.label)}, not one of [${manifest.labels.join(", ")}]`, fix: "correct the label, or add the class to labels" });
+      out.findings.push({
+        check: "label",
+        severity: "error",
+        message: `has label ${JSON.stringify(entry.label)}, not one of [${manifest.labels.join(", ")}]`,
+        fix: "correct the label, or add the class to labels",
+      });
     }
     let bytes: Buffer | undefined;
     try {
@@ -174,28 +217,47 @@ export async function checkShard(opts: CheckShardOptions): Promise<ShardResult> 
     if (bytes) {
       const actual = createHash("sha256").update(bytes).digest("hex");
       if (actual !== entry.sha256) {
-        out.findings.push({ check: "checksum", severity: "error", message: `hashes to ${actual}, the manifest says ${entry.sha256}`, fix: "re-upload the original file, or update sha256 in the manifest if the file was meant to change" });
+        out.findings.push({
+          check: "checksum",
+          severity: "error",
+          message: `hashes to ${actual}, the manifest says ${entry.sha256}`,
+          fix: "re-upload the original file, or update sha256 in the manifest if the file was meant to change",
+        });
       }
       const analysis = await analyzeImage(bytes, cfg);
       out.findings.push(...judgeImage(analysis, cfg));
       if (analysis.ok) {
         out.measurements = reported(analysis);
-        hashed[i] = { key: entry.key, sha256: actual, hash: analysis.hash, colour: analysis.colour, thumb: analysis.thumb };
+        hashed[i] = {
+          key: entry.key,
+          sha256: actual,
+          hash: analysis.hash,
+          colour: analysis.colour,
+          thumb: analysis.thumb,
+        };
       }
     }
     onProgress?.(++done, entries.length);
   });
   return {
-    dataset_id: manifest.dataset_id, manifest_images: manifest.images.length,
+    dataset_id: manifest.dataset_id,
+    manifest_images: manifest.images.length,
     shard: { index: shard.index, count: shard.count, start, end },
-    images, hashes: hashed.filter((h): h is HashedImage => h !== undefined),
+    images,
+    hashes: hashed.filter((h): h is HashedImage => h !== undefined),
   };
 }
 
 function classStatistics(images: ImageReport[]): Record<string, ClassStatistics> {
   const out: Record<string, ClassStatistics> = {};
   for (const img of images) {
-    const c = (out[img.label] ??= { images: 0, passed: 0, failed: 0, share: 0, failed_by_check: {} });
+    const c = (out[img.label] ??= {
+      images: 0,
+      passed: 0,
+      failed: 0,
+      share: 0,
+      failed_by_check: {},
+    });
     c.images++;
     const errors = new Set(img.findings.filter((f) => f.severity === "error").map((f) => f.check));
     if (errors.size) c.failed++;
@@ -212,47 +274,89 @@ function classStatistics(images: ImageReport[]): Record<string, ClassStatistics>
  * Throws when shards are missing, repeated or from another manifest: a partial merge
  * would score a batch nobody checked.
  */
-export function finishAssessment(manifest: Manifest, shards: readonly ShardResult[], opts: FinishOptions = {}): QualityReport {
+export function finishAssessment(
+  manifest: Manifest,
+  shards: readonly ShardResult[],
+  opts: FinishOptions = {},
+): QualityReport {
   const cfg = opts.config ?? QualityConfigSchema.parse({});
   const ordered = [...shards].sort((a, b) => a.shard.start - b.shard.start);
   let at = 0;
   for (const s of ordered) {
     if (s.dataset_id !== manifest.dataset_id || s.manifest_images !== manifest.images.length) {
-      throw new Error(`shard ${s.shard.index + 1}/${s.shard.count} is of ${s.dataset_id} (${s.manifest_images} images), not of ${manifest.dataset_id} (${manifest.images.length} images) (fix: merge the shards of one manifest)`);
+      throw new Error(
+        `shard ${s.shard.index + 1}/${s.shard.count} is of ${s.dataset_id} (${s.manifest_images} images), not of ${manifest.dataset_id} (${manifest.images.length} images) (fix: merge the shards of one manifest)`,
+      );
     }
-    if (s.shard.start !== at) throw new Error(`shards do not cover images ${at}-${s.shard.start - 1} of ${manifest.dataset_id}, or overlap there (fix: merge every shard exactly once)`);
+    if (s.shard.start !== at)
+      throw new Error(
+        `shards do not cover images ${at}-${s.shard.start - 1} of ${manifest.dataset_id}, or overlap there (fix: merge every shard exactly once)`,
+      );
     at = s.shard.end;
   }
-  if (at !== manifest.images.length) throw new Error(`shards cover ${at} of ${manifest.images.length} images of ${manifest.dataset_id} (fix: merge every shard)`);
-  const images = ordered.flatMap((s) => s.images.map((img) => ({ ...img, findings: [...img.findings] })));
+  if (at !== manifest.images.length)
+    throw new Error(
+      `shards cover ${at} of ${manifest.images.length} images of ${manifest.dataset_id} (fix: merge every shard)`,
+    );
+  const images = ordered.flatMap((s) =>
+    s.images.map((img) => ({ ...img, findings: [...img.findings] })),
+  );
   images.forEach((img, i) => {
-    if (img.key !== manifest.images[i]!.key) throw new Error(`shard results list ${img.key} where the manifest has ${manifest.images[i]!.key} (fix: check the shards against the same manifest)`);
+    if (img.key !== manifest.images[i]!.key)
+      throw new Error(
+        `shard results list ${img.key} where the manifest has ${manifest.images[i]!.key} (fix: check the shards against the same manifest)`,
+      );
   });
 
   // In manifest order, so "the first copy is kept" is the first one listed.
   const batch = ordered.flatMap((s) => s.hashes);
   const byKey = new Map(images.map((img) => [img.key, img]));
-  const earlierSets = opts.earlier === undefined ? [] : Array.isArray(opts.earlier) ? opts.earlier : [opts.earlier];
-  const search = searchCopies(batch, earlierSets.map((s) => s.images), copyRule(cfg));
+  const earlierSets =
+    opts.earlier === undefined ? [] : Array.isArray(opts.earlier) ? opts.earlier : [opts.earlier];
+  const search = searchCopies(
+    batch,
+    earlierSets.map((s) => s.images),
+    copyRule(cfg),
+  );
   const stats = search.stats;
   const extra = judgeDuplicates(search.duplicates, byKey);
   earlierSets.forEach((set, i) => {
     const matches = search.earlier[i]!;
-    const judged = (set.kind ?? "evaluation") === "evaluation" ? judgeEarlierMatches(matches, set.name) : judgeTrainedMatches(matches, set, byKey);
+    const judged =
+      (set.kind ?? "evaluation") === "evaluation"
+        ? judgeEarlierMatches(matches, set.name)
+        : judgeTrainedMatches(matches, set, byKey);
     for (const [key, fs] of judged) extra.set(key, [...(extra.get(key) ?? []), ...fs]);
   });
   for (const [key, fs] of extra) byKey.get(key)?.findings.push(...fs);
 
   const labels = judgeLabelDistribution({
-    labels: images.map((i) => i.label), classes: manifest.labels, cfg,
+    labels: images.map((i) => i.label),
+    classes: manifest.labels,
+    cfg,
     ...(opts.previousLabels ? { previous: opts.previousLabels } : {}),
     ...(opts.modelClasses ? { modelClasses: opts.modelClasses } : {}),
   });
-  const score = scoreBatch(images.map((img) => img.findings), cfg);
-  const breakdown = combineScores({ imagesScore: score.quality_score, batchFactor: labels.factor, weight: 0 });
+  const score = scoreBatch(
+    images.map((img) => img.findings),
+    cfg,
+  );
+  const breakdown = combineScores({
+    imagesScore: score.quality_score,
+    batchFactor: labels.factor,
+    weight: 0,
+  });
   return {
-    ...score, quality_score: breakdown.quality_score, images, per_class: classStatistics(images), labels, breakdown,
-    copy_search: { ...stats, compared_with: earlierSets.map((s) => ({ name: s.name, images: s.images.length })) },
+    ...score,
+    quality_score: breakdown.quality_score,
+    images,
+    per_class: classStatistics(images),
+    labels,
+    breakdown,
+    copy_search: {
+      ...stats,
+      compared_with: earlierSets.map((s) => ({ name: s.name, images: s.images.length })),
+    },
     scoring: `${describeScoring(cfg)}\n${describeCombination(0)}`,
   };
 }
@@ -266,9 +370,20 @@ export async function assessImages(opts: AssessOptions): Promise<QualityReport> 
  * The report with a VLM review folded in: per image findings of the sampled images and
  * the combined quality_score (combine.ts). Pure; the deterministic numbers stay as they were.
  */
-export function applyVlmReview(report: QualityReport, review: VlmReview, weight: number): QualityReport {
-  const breakdown = combineScores({ imagesScore: report.breakdown.images_score, batchFactor: report.breakdown.batch_factor, vlm: review, weight });
-  const byKey = review.consulted ? new Map(review.images.map((r) => [r.key, r])) : new Map<string, VlmImageReview>();
+export function applyVlmReview(
+  report: QualityReport,
+  review: VlmReview,
+  weight: number,
+): QualityReport {
+  const breakdown = combineScores({
+    imagesScore: report.breakdown.images_score,
+    batchFactor: report.breakdown.batch_factor,
+    vlm: review,
+    weight,
+  });
+  const byKey = review.consulted
+    ? new Map(review.images.map((r) => [r.key, r]))
+    : new Map<string, VlmImageReview>();
   const images = report.images.map((img) => {
     const r = byKey.get(img.key);
     if (!r) return img;
@@ -276,5 +391,12 @@ export function applyVlmReview(report: QualityReport, review: VlmReview, weight:
     return { ...img, review: rest };
   });
   const [deterministic] = report.scoring.split("\ndeterministic = ");
-  return { ...report, images, vlm: review, breakdown, quality_score: breakdown.quality_score, scoring: `${deterministic}\n${describeCombination(weight)}` };
+  return {
+    ...report,
+    images,
+    vlm: review,
+    breakdown,
+    quality_score: breakdown.quality_score,
+    scoring: `${deterministic}\n${describeCombination(weight)}`,
+  };
 }

@@ -61,7 +61,8 @@ export function labelShift(a: LabelCounts, b: LabelCounts): number {
   const tb = Object.values(b).reduce((s, v) => s + v, 0);
   if (ta === 0 || tb === 0) return ta === tb ? 0 : 1;
   let sum = 0;
-  for (const l of new Set([...Object.keys(a), ...Object.keys(b)])) sum += Math.abs((a[l] ?? 0) / ta - (b[l] ?? 0) / tb);
+  for (const l of new Set([...Object.keys(a), ...Object.keys(b)]))
+    sum += Math.abs((a[l] ?? 0) / ta - (b[l] ?? 0) / tb);
   return sum / 2;
 }
 
@@ -79,16 +80,21 @@ export function judgeLabelDistribution(input: LabelDistributionInput): LabelDist
   let balance = 1;
   let factor = 1;
   if (total > 0 && classes.length > 1) {
-    const smallest = classes.reduce((m, c) => ((combined[c] ?? 0) < (combined[m] ?? 0) ? c : m), classes[0]!);
+    const smallest = classes.reduce(
+      (m, c) => ((combined[c] ?? 0) < (combined[m] ?? 0) ? c : m),
+      classes[0]!,
+    );
     balance = r3(((combined[smallest] ?? 0) / total) * classes.length);
     if (balance < cfg.minClassBalance) {
       factor = cfg.balancePenalty;
       const scope = input.previous ? `${input.previous.name} plus this batch` : "this batch";
       findings.push({
-        check: "label_balance", severity: "error",
+        check: "label_balance",
+        severity: "error",
         message: `the training data (${scope}) is imbalanced: "${smallest}" has ${combined[smallest] ?? 0} of ${total} images, ${pct((combined[smallest] ?? 0) / total)} against a fair share of ${pct(1 / classes.length)} (balance ${balance}, minimum ${cfg.minClassBalance})`,
         fix: `add photos of "${smallest}" (or fewer of the largest classes) before training`,
-        value: balance, threshold: cfg.minClassBalance,
+        value: balance,
+        threshold: cfg.minClassBalance,
       });
     }
   }
@@ -97,24 +103,47 @@ export function judgeLabelDistribution(input: LabelDistributionInput): LabelDist
     shift = r3(labelShift(batch, input.previous.counts));
     if (shift > cfg.maxLabelShift) {
       const moved = Object.keys(combined)
-        .map((c) => ({ c, d: (batch[c] ?? 0) / Math.max(1, input.labels.length) - (input.previous!.counts[c] ?? 0) / Math.max(1, Object.values(input.previous!.counts).reduce((s, v) => s + v, 0)) }))
-        .sort((a, b) => Math.abs(b.d) - Math.abs(a.d)).slice(0, 2)
+        .map((c) => ({
+          c,
+          d:
+            (batch[c] ?? 0) / Math.max(1, input.labels.length) -
+            (input.previous!.counts[c] ?? 0) /
+              Math.max(
+                1,
+                Object.values(input.previous!.counts).reduce((s, v) => s + v, 0),
+              ),
+        }))
+        .sort((a, b) => Math.abs(b.d) - Math.abs(a.d))
+        .slice(0, 2)
         .map(({ c, d }) => `"${c}" ${d >= 0 ? "+" : ""}${Math.round(d * 100)} points`);
       findings.push({
-        check: "label_shift", severity: "warning",
+        check: "label_shift",
+        severity: "warning",
         message: `the label mix moved from ${input.previous.name} by ${shift} (total variation; limit ${cfg.maxLabelShift}): ${moved.join(", ")}`,
         fix: "check the labels were assigned the same way as before; a batch from one harvest stage is fine if intended",
-        value: shift, threshold: cfg.maxLabelShift,
+        value: shift,
+        threshold: cfg.maxLabelShift,
       });
     }
   }
-  const empty = (input.modelClasses ?? []).filter((c) => !(combined[c] ?? 0) && !(input.previous?.counts[c] ?? 0));
+  const empty = (input.modelClasses ?? []).filter(
+    (c) => !(combined[c] ?? 0) && !(input.previous?.counts[c] ?? 0),
+  );
   if (empty.length) {
     findings.push({
-      check: "class_coverage", severity: "warning",
+      check: "class_coverage",
+      severity: "warning",
       message: `no training image carries the model's class${empty.length > 1 ? "es" : ""} ${empty.map((c) => `"${c}"`).join(", ")}: the candidate cannot learn ${empty.length > 1 ? "them" : "it"}`,
       fix: "add labelled photos of every class the model predicts",
     });
   }
-  return { batch, combined, balance, shift, previous: input.previous?.name ?? null, findings, factor };
+  return {
+    batch,
+    combined,
+    balance,
+    shift,
+    previous: input.previous?.name ?? null,
+    findings,
+    factor,
+  };
 }

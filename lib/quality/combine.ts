@@ -44,14 +44,28 @@ export function floor1(v: number): number {
 const clamp10 = (v: number) => Math.min(10, Math.max(0, Number.isFinite(v) ? v : 0));
 
 /** Combines the deterministic score and a VLM review into quality_score (see the module comment). */
-export function combineScores(input: { imagesScore: number; batchFactor: number; vlm?: VlmReview; weight: number }): ScoreBreakdown {
+export function combineScores(input: {
+  imagesScore: number;
+  batchFactor: number;
+  vlm?: VlmReview;
+  weight: number;
+}): ScoreBreakdown {
   const deterministic = floor1(clamp10(input.imagesScore * input.batchFactor));
   const weight = Math.min(1, Math.max(0, input.weight));
   const review = input.vlm;
   if (!review || !review.consulted) {
     return {
-      images_score: input.imagesScore, batch_factor: input.batchFactor, deterministic,
-      vlm: { consulted: false, reason: review?.reason ?? "not configured", reported: null, evidence: null, used: null, weight },
+      images_score: input.imagesScore,
+      batch_factor: input.batchFactor,
+      deterministic,
+      vlm: {
+        consulted: false,
+        reason: review?.reason ?? "not configured",
+        reported: null,
+        evidence: null,
+        used: null,
+        weight,
+      },
       quality_score: deterministic,
     };
   }
@@ -59,7 +73,9 @@ export function combineScores(input: { imagesScore: number; batchFactor: number;
   const evidence = review.sampled > 0 ? floor1((10 * review.ok_images) / review.sampled) : 0;
   const used = Math.min(reported, evidence);
   return {
-    images_score: input.imagesScore, batch_factor: input.batchFactor, deterministic,
+    images_score: input.imagesScore,
+    batch_factor: input.batchFactor,
+    deterministic,
     vlm: { consulted: true, reason: null, reported, evidence, used, weight },
     quality_score: floor1(deterministic - weight * Math.max(0, deterministic - used)),
   };

@@ -56,7 +56,10 @@ export const CheckWeightsSchema = z.object({
 /** Thresholds and weights of the data gate; `QualityConfigSchema.parse({})` gives the defaults. */
 export const QualityConfigSchema = z.object({
   /** Formats accepted, recognised by their magic bytes (not the file name). */
-  formats: z.array(z.enum(IMAGE_FORMATS)).min(1).default([...IMAGE_FORMATS]),
+  formats: z
+    .array(z.enum(IMAGE_FORMATS))
+    .min(1)
+    .default([...IMAGE_FORMATS]),
   // The trainer feeds MobileNetV2 96-224 px crops: a smaller source would be upscaled,
   // which invents no detail. Real photos: 224x224.
   minWidth: z.number().int().positive().default(96),

@@ -20,7 +20,10 @@ const GAP = 4;
 
 /** Escapes text for an SVG text node: keys and messages are contributors' data. */
 export function escapeXml(s: string): string {
-  return s.replace(/[<>&"']/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;" })[c]!);
+  return s.replace(
+    /[<>&"']/g,
+    (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;" })[c]!,
+  );
 }
 
 const clipText = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
@@ -29,28 +32,45 @@ function caption(img: ImageReport, width: number): Buffer {
   const chars = Math.floor(width / 6.2);
   const name = clipText(img.key.split("/").slice(-2).join("/"), chars);
   const worst = img.findings.find((f) => f.severity === "error") ?? img.findings[0];
-  const vlm = img.review && (!img.review.clear_mango_photo || !img.review.label_plausible) ? `vlm: ${img.review.problems.join(",") || "label?"}` : "";
-  const problem = clipText(worst ? `${worst.check}${worst.severity === "warning" ? " (warn)" : ""}: ${worst.message}` : vlm, chars);
+  const vlm =
+    img.review && (!img.review.clear_mango_photo || !img.review.label_plausible)
+      ? `vlm: ${img.review.problems.join(",") || "label?"}`
+      : "";
+  const problem = clipText(
+    worst
+      ? `${worst.check}${worst.severity === "warning" ? " (warn)" : ""}: ${worst.message}`
+      : vlm,
+    chars,
+  );
   const colour = worst?.severity === "error" ? "#ff8a80" : "#ffe082";
   return Buffer.from(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${CAPTION}"><rect width="100%" height="100%" fill="#1e1e1e"/>` +
-    `<text x="3" y="13" font-family="DejaVu Sans, sans-serif" font-size="10" fill="#ffffff">${escapeXml(name)}</text>` +
-    `<text x="3" y="28" font-family="DejaVu Sans, sans-serif" font-size="10" fill="${colour}">${escapeXml(problem)}</text></svg>`,
+      `<text x="3" y="13" font-family="DejaVu Sans, sans-serif" font-size="10" fill="#ffffff">${escapeXml(name)}</text>` +
+      `<text x="3" y="28" font-family="DejaVu Sans, sans-serif" font-size="10" fill="${colour}">${escapeXml(problem)}</text></svg>`,
   );
 }
 
 async function placeholder(side: number, text: string): Promise<Buffer> {
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${side}" height="${side}"><rect width="100%" height="100%" fill="#777777"/>` +
+  const svg =
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${side}" height="${side}"><rect width="100%" height="100%" fill="#777777"/>` +
     `<text x="50%" y="50%" text-anchor="middle" font-family="DejaVu Sans, sans-serif" font-size="12" fill="#ffffff">${escapeXml(text)}</text></svg>`;
   return sharp(Buffer.from(svg)).flatten({ background: "#777777" }).png().toBuffer();
 }
 
-async function thumbnail(bytes: Buffer | undefined, side: number, maxPixels: number): Promise<Buffer> {
-  if (!bytes || bytes.length === 0) return placeholder(side, bytes ? "empty file" : "not available");
+async function thumbnail(
+  bytes: Buffer | undefined,
+  side: number,
+  maxPixels: number,
+): Promise<Buffer> {
+  if (!bytes || bytes.length === 0)
+    return placeholder(side, bytes ? "empty file" : "not available");
   try {
     return await sharp(bytes, { failOn: "error", limitInputPixels: maxPixels, autoOrient: true })
-      .flatten({ background: "#ffffff" }).toColourspace("srgb")
-      .resize(side, side, { fit: "contain", background: "#ffffff" }).png().toBuffer();
+      .flatten({ background: "#ffffff" })
+      .toColourspace("srgb")
+      .resize(side, side, { fit: "contain", background: "#ffffff" })
+      .png()
+      .toBuffer();
   } catch {
     return placeholder(side, "cannot be shown");
   }
@@ -60,7 +80,11 @@ async function thumbnail(bytes: Buffer | undefined, side: number, maxPixels: num
  * A JPEG of `images` in a grid, loading each through `load` (undefined = not available).
  * Loads one image at a time: the sheet is for a handful of files, and memory stays flat.
  */
-export async function renderContactSheet(images: readonly ImageReport[], load: (img: ImageReport) => Promise<Buffer | undefined>, opts: ContactSheetOptions = {}): Promise<Buffer> {
+export async function renderContactSheet(
+  images: readonly ImageReport[],
+  load: (img: ImageReport) => Promise<Buffer | undefined>,
+  opts: ContactSheetOptions = {},
+): Promise<Buffer> {
   const side = opts.tile ?? 160;
   const columns = Math.max(1, Math.min(opts.columns ?? 6, images.length));
   const rows = Math.max(1, Math.ceil(images.length / columns));
@@ -74,6 +98,15 @@ export async function renderContactSheet(images: readonly ImageReport[], load: (
     layers.push({ input: await thumbnail(bytes, side, opts.maxPixels ?? 40_000_000), left, top });
     layers.push({ input: caption(img, side), left, top: top + side });
   }
-  return sharp({ create: { width: GAP + columns * cellW, height: GAP + rows * cellH, channels: 3, background: "#101010" } })
-    .composite(layers).jpeg({ quality: 85 }).toBuffer();
+  return sharp({
+    create: {
+      width: GAP + columns * cellW,
+      height: GAP + rows * cellH,
+      channels: 3,
+      background: "#101010",
+    },
+  })
+    .composite(layers)
+    .jpeg({ quality: 85 })
+    .toBuffer();
 }

@@ -37,11 +37,16 @@ export interface DataGateContext extends EarlierData {
 }
 
 /** Production's training manifests, repo-relative, with how reports name them. */
-async function productionManifests(registry: NonNullable<DataGateContextOptions["registry"]>): Promise<Array<{ path: string; name: string }>> {
+async function productionManifests(
+  registry: NonNullable<DataGateContextOptions["registry"]>,
+): Promise<Array<{ path: string; name: string }>> {
   const production = await registry.production();
   if (!production) return [];
   const lineage = await registry.lineage(production.version);
-  return (lineage?.manifests ?? []).map((m) => ({ path: m.path, name: `${m.path} (trained into ${production.version})` }));
+  return (lineage?.manifests ?? []).map((m) => ({
+    path: m.path,
+    name: `${m.path} (trained into ${production.version})`,
+  }));
 }
 
 /** Loads everything a batch is compared with; a part that cannot be read becomes a note, never an error. */
@@ -52,8 +57,14 @@ export async function dataGateContext(opts: DataGateContextOptions): Promise<Dat
   const notes: string[] = [];
 
   const evalPath = opts.evalManifest === undefined ? config.paths.eval_manifest : opts.evalManifest;
-  const evalManifest = evalPath !== null && existsSync(inRepo(evalPath)) ? { path: inRepo(evalPath), name: `the evaluation set (${evalPath})` } : undefined;
-  if (evalPath !== null && !evalManifest) notes.push(`no evaluation manifest at ${evalPath}, so leakage into an evaluation set was not checked`);
+  const evalManifest =
+    evalPath !== null && existsSync(inRepo(evalPath))
+      ? { path: inRepo(evalPath), name: `the evaluation set (${evalPath})` }
+      : undefined;
+  if (evalPath !== null && !evalManifest)
+    notes.push(
+      `no evaluation manifest at ${evalPath}, so leakage into an evaluation set was not checked`,
+    );
 
   let trained: Array<{ path: string; name: string }> = [];
   if (opts.trainedManifests) {
@@ -62,15 +73,22 @@ export async function dataGateContext(opts: DataGateContextOptions): Promise<Dat
     // Production's data is what the batch is compared with, not what is judged: a registry
     // that cannot be read narrows the comparison (the report says so) but stops nothing.
     trained = await productionManifests(opts.registry).catch((err: Error) => {
-      notes.push(`production's training data could not be read, so copies of it, label balance and shift were judged on this batch alone: ${err.message.split("\n")[0]}`);
+      notes.push(
+        `production's training data could not be read, so copies of it, label balance and shift were judged on this batch alone: ${err.message.split("\n")[0]}`,
+      );
       return [];
     });
   }
   // The manifest being judged is never compared with itself, whoever named it.
   const earlier = await loadEarlierData({
     ...(evalManifest ? { evalManifest } : {}),
-    trainedManifests: trained.filter((t) => relative(repoDir, inRepo(t.path)) !== self).map((t) => ({ path: inRepo(t.path), name: t.name })),
-    openStore: opts.openStore, cache: opts.cache, config: config.quality.checks, concurrency: config.quality.concurrency,
+    trainedManifests: trained
+      .filter((t) => relative(repoDir, inRepo(t.path)) !== self)
+      .map((t) => ({ path: inRepo(t.path), name: t.name })),
+    openStore: opts.openStore,
+    cache: opts.cache,
+    config: config.quality.checks,
+    concurrency: config.quality.concurrency,
     memo: fileHashMemo(opts.memoDir, config.quality.checks.analysisSize),
   });
   return { ...earlier, notes: [...notes, ...earlier.notes], modelClasses: config.labels };

@@ -24,7 +24,9 @@ const ZOOMS = [1 / 1.03, 1, 1.03] as const;
 export function copyThumbnail(gray: Uint8Array, width: number, height: number): Uint8Array {
   const sums = new Float64Array(THUMB_SIDE * THUMB_SIDE);
   const counts = new Uint32Array(THUMB_SIDE * THUMB_SIDE);
-  const colCell = Uint32Array.from({ length: width }, (_, x) => Math.min(THUMB_SIDE - 1, Math.floor((x * THUMB_SIDE) / width)));
+  const colCell = Uint32Array.from({ length: width }, (_, x) =>
+    Math.min(THUMB_SIDE - 1, Math.floor((x * THUMB_SIDE) / width)),
+  );
   for (let y = 0; y < height; y++) {
     const rowBase = Math.min(THUMB_SIDE - 1, Math.floor((y * THUMB_SIDE) / height)) * THUMB_SIDE;
     for (let x = 0, i = y * width; x < width; x++, i++) {
@@ -44,14 +46,19 @@ export function encodeThumbnail(thumb: Uint8Array): string {
 /** The inverse of `encodeThumbnail`; throws on anything that is not a 32x32 thumbnail. */
 export function decodeThumbnail(text: string): Uint8Array {
   const bytes = Buffer.from(text, "base64");
-  if (bytes.length !== THUMB_SIDE * THUMB_SIDE) throw new Error(`not a ${THUMB_SIDE}x${THUMB_SIDE} copy thumbnail (${bytes.length} bytes after base64 decoding)`);
+  if (bytes.length !== THUMB_SIDE * THUMB_SIDE)
+    throw new Error(
+      `not a ${THUMB_SIDE}x${THUMB_SIDE} copy thumbnail (${bytes.length} bytes after base64 decoding)`,
+    );
   return new Uint8Array(bytes);
 }
 
 /** The thumbnail mirrored left to right. */
 export function mirrorThumbnail(t: ArrayLike<number>): Float32Array {
   const out = new Float32Array(THUMB_SIDE * THUMB_SIDE);
-  for (let y = 0; y < THUMB_SIDE; y++) for (let x = 0; x < THUMB_SIDE; x++) out[y * THUMB_SIDE + x] = t[y * THUMB_SIDE + THUMB_SIDE - 1 - x]!;
+  for (let y = 0; y < THUMB_SIDE; y++)
+    for (let x = 0; x < THUMB_SIDE; x++)
+      out[y * THUMB_SIDE + x] = t[y * THUMB_SIDE + THUMB_SIDE - 1 - x]!;
   return out;
 }
 
@@ -71,8 +78,9 @@ function zoom(t: ArrayLike<number>, s: number): Float32Array {
       const x0 = Math.floor(sx);
       const x1 = Math.min(THUMB_SIDE - 1, x0 + 1);
       const fx = sx - x0;
-      out[y * THUMB_SIDE + x] = (t[y0 * THUMB_SIDE + x0]! * (1 - fx) + t[y0 * THUMB_SIDE + x1]! * fx) * (1 - fy)
-        + (t[y1 * THUMB_SIDE + x0]! * (1 - fx) + t[y1 * THUMB_SIDE + x1]! * fx) * fy;
+      out[y * THUMB_SIDE + x] =
+        (t[y0 * THUMB_SIDE + x0]! * (1 - fx) + t[y0 * THUMB_SIDE + x1]! * fx) * (1 - fy) +
+        (t[y1 * THUMB_SIDE + x0]! * (1 - fx) + t[y1 * THUMB_SIDE + x1]! * fx) * fy;
     }
   }
   return out;
@@ -184,7 +192,12 @@ export function coarseSimilarity(a: Float32Array, b: Float32Array): number {
  * times the work, is made at that zoom only). `aCoarse` is `coarseStructure(a)`, when the
  * caller has it already.
  */
-export function copySimilarity(a: ArrayLike<number>, b: ArrayLike<number>, mirrored: boolean, aCoarse: Float32Array = coarseStructure(a)): number {
+export function copySimilarity(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  mirrored: boolean,
+  aCoarse: Float32Array = coarseStructure(a),
+): number {
   const base = mirrored ? mirrorThumbnail(b) : b;
   let bestCoarse = -2;
   let bestZoomed: Float32Array | undefined;
@@ -196,5 +209,8 @@ export function copySimilarity(a: ArrayLike<number>, b: ArrayLike<number>, mirro
       bestZoomed = z;
     }
   }
-  return Math.max(0, (bestCoarse + dot(gradients(a, THUMB_SIDE), gradients(bestZoomed!, THUMB_SIDE))) / 2);
+  return Math.max(
+    0,
+    (bestCoarse + dot(gradients(a, THUMB_SIDE), gradients(bestZoomed!, THUMB_SIDE))) / 2,
+  );
 }

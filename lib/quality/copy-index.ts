@@ -13,7 +13,14 @@
  * clustered leader-first, each image compared with the representatives so far, and each
  * copy names the representative it is within the limits of.
  */
-import { coarseSimilarity, coarseStructure, copySimilarity, decodeThumbnail, mirrorThumbnail, structureHash } from "./copies.ts";
+import {
+  coarseSimilarity,
+  coarseStructure,
+  copySimilarity,
+  decodeThumbnail,
+  mirrorThumbnail,
+  structureHash,
+} from "./copies.ts";
 import { cappedChroma, chromaDistanceOf, type Halves, halves, hashOfThumbnail } from "./phash.ts";
 
 /** An image as the copy search sees it: identity, hash, colour layout and copy thumbnail. */
@@ -98,7 +105,10 @@ function chunkOf(hi: number, lo: number, c: number): number {
 
 /** The XOR masks of every value within `radius` bits of a 16-bit chunk. */
 function masksWithin(radius: number): Int32Array {
-  if (radius > 2) throw new Error(`a hash radius of ${radius} bits per chunk is not supported (the key radii are at most 11)`);
+  if (radius > 2)
+    throw new Error(
+      `a hash radius of ${radius} bits per chunk is not supported (the key radii are at most 11)`,
+    );
   const out = [0];
   if (radius >= 1) {
     for (let i = 0; i < CHUNK_BITS; i++) {
@@ -139,7 +149,9 @@ class Column {
 class KeyTable {
   readonly hi = new Column(1024);
   readonly lo = new Column(1024);
-  readonly heads = Array.from({ length: CHUNK_COUNT }, () => new Int32Array(1 << CHUNK_BITS).fill(-1));
+  readonly heads = Array.from({ length: CHUNK_COUNT }, () =>
+    new Int32Array(1 << CHUNK_BITS).fill(-1),
+  );
   readonly next = Array.from({ length: CHUNK_COUNT }, () => new Column(1024));
   readonly masks: Int32Array;
 
@@ -158,7 +170,13 @@ class KeyTable {
   }
 
   /** Calls `visit` once for each id in a bucket near `hi:lo` not yet marked with `mark`. */
-  probe(hi: number, lo: number, stamp: Uint32Array, mark: number, visit: (id: number) => void): void {
+  probe(
+    hi: number,
+    lo: number,
+    stamp: Uint32Array,
+    mark: number,
+    visit: (id: number) => void,
+  ): void {
     const masks = this.masks;
     for (let c = 0; c < CHUNK_COUNT; c++) {
       const head = this.heads[c]!;
@@ -199,7 +217,8 @@ function probeOf(item: HashedImage): Probe {
   return {
     hash: [halves(item.hash), halves(hashOfThumbnail(mirrored))],
     structure: [structureHash(coarse[0]), structureHash(coarse[1])],
-    thumb, coarse,
+    thumb,
+    coarse,
     chroma: [cappedChroma(item.colour), cappedChroma(item.colour, true)],
   };
 }
@@ -234,7 +253,12 @@ export class CopyIndex {
 
   private addProbe(item: HashedImage, probe: Probe): number {
     const id = this.entries.length;
-    this.entries.push({ item, thumb: probe.thumb, coarse: probe.coarse[0], chroma: probe.chroma[0] });
+    this.entries.push({
+      item,
+      thumb: probe.thumb,
+      coarse: probe.coarse[0],
+      chroma: probe.chroma[0],
+    });
     this.pixels.add(id, probe.hash[0][0], probe.hash[0][1]);
     this.structure.add(id, probe.structure[0][0], probe.structure[0][1]);
     this.stamp.set(id, 0);
@@ -242,7 +266,10 @@ export class CopyIndex {
   }
 
   /** The indexed image `item` is the closest copy of, if any (`probe`: its keys, when the caller has them). */
-  find(item: HashedImage, probe: Probe = probeOf(item)): ({ item: HashedImage } & CopyMatch) | undefined {
+  find(
+    item: HashedImage,
+    probe: Probe = probeOf(item),
+  ): ({ item: HashedImage } & CopyMatch) | undefined {
     return this.findProbe(probe);
   }
 
@@ -250,7 +277,10 @@ export class CopyIndex {
    * Like `find`, and adds `item` when it copies nothing: leader clustering, so the index
    * holds one representative per picture.
    */
-  findOrAdd(item: HashedImage, probe: Probe = probeOf(item)): ({ item: HashedImage } & CopyMatch) | undefined {
+  findOrAdd(
+    item: HashedImage,
+    probe: Probe = probeOf(item),
+  ): ({ item: HashedImage } & CopyMatch) | undefined {
     const match = this.findProbe(probe);
     if (!match) this.addProbe(item, probe);
     return match;
@@ -269,9 +299,12 @@ export class CopyIndex {
       const [qh, ql] = probe.hash[o];
       const [sh, sl] = probe.structure[o];
       const visit = (id: number) => {
-        const hashDistance = popcount32((hiCol[id]! ^ qh) >>> 0) + popcount32((loCol[id]! ^ ql) >>> 0);
-        const structureDistance = popcount32((sHiCol[id]! ^ sh) >>> 0) + popcount32((sLoCol[id]! ^ sl) >>> 0);
-        if (hashDistance > rule.maxHashDistance && structureDistance > rule.maxStructureDistance) return;
+        const hashDistance =
+          popcount32((hiCol[id]! ^ qh) >>> 0) + popcount32((loCol[id]! ^ ql) >>> 0);
+        const structureDistance =
+          popcount32((sHiCol[id]! ^ sh) >>> 0) + popcount32((sLoCol[id]! ^ sl) >>> 0);
+        if (hashDistance > rule.maxHashDistance && structureDistance > rule.maxStructureDistance)
+          return;
         stats.candidates++;
         if (structureDistance > STRUCTURE_RADIUS) return;
         const e = this.entries[id]!;
@@ -308,7 +341,12 @@ export interface CopySearch {
  * an exact group take part by their first key only. Against an earlier set, each batch
  * image gets one match, the most similar. `withinBatch: false` skips the batch's own search.
  */
-export function searchCopies(items: HashedImage[], earlierSets: HashedImage[][], rule: CopyRule, opts: { withinBatch?: boolean } = {}): CopySearch {
+export function searchCopies(
+  items: HashedImage[],
+  earlierSets: HashedImage[][],
+  rule: CopyRule,
+  opts: { withinBatch?: boolean } = {},
+): CopySearch {
   const withinBatch = opts.withinBatch ?? true;
   const duplicates: DuplicateGroup[] = [];
   const bySha = new Map<string, string[]>();
@@ -317,12 +355,18 @@ export function searchCopies(items: HashedImage[], earlierSets: HashedImage[][],
     if (keys) keys.push(item.key);
     else bySha.set(item.sha256, [item.key]);
   }
-  if (withinBatch) for (const keys of bySha.values()) if (keys.length > 1) duplicates.push({ kind: "exact", keys });
+  if (withinBatch)
+    for (const keys of bySha.values())
+      if (keys.length > 1) duplicates.push({ kind: "exact", keys });
 
   const sets = earlierSets.map((images) => {
     const index = new CopyIndex(rule);
     for (const e of images) index.add(e);
-    return { index, bySha: new Map(images.map((e) => [e.sha256, e.key])), matches: [] as EarlierMatch[] };
+    return {
+      index,
+      bySha: new Map(images.map((e) => [e.sha256, e.key])),
+      matches: [] as EarlierMatch[],
+    };
   });
   const batch = new CopyIndex(rule);
   const near = new Map<string, DuplicateGroup>();
@@ -354,11 +398,19 @@ export function searchCopies(items: HashedImage[], earlierSets: HashedImage[][],
     stats.candidates += set.index.stats.candidates;
     stats.compared += set.index.stats.compared;
   }
-  return { duplicates: [...duplicates, ...near.values()], earlier: sets.map((s) => s.matches), stats };
+  return {
+    duplicates: [...duplicates, ...near.values()],
+    earlier: sets.map((s) => s.matches),
+    stats,
+  };
 }
 
 /** Exact and near copy groups within a batch (see `searchCopies`). */
-export function findDuplicates(items: HashedImage[], rule: CopyRule, stats?: CopySearchStats): DuplicateGroup[] {
+export function findDuplicates(
+  items: HashedImage[],
+  rule: CopyRule,
+  stats?: CopySearchStats,
+): DuplicateGroup[] {
   const found = searchCopies(items, [], rule);
   if (stats) Object.assign(stats, found.stats);
   return found.duplicates;
@@ -369,7 +421,12 @@ export function findDuplicates(items: HashedImage[], rule: CopyRule, stats?: Cop
  * earlier set's images: how images of the frozen evaluation set leaking into training data
  * are found. One match per batch image, the most similar.
  */
-export function findEarlierMatches(items: HashedImage[], earlier: HashedImage[], rule: CopyRule, stats?: CopySearchStats): EarlierMatch[] {
+export function findEarlierMatches(
+  items: HashedImage[],
+  earlier: HashedImage[],
+  rule: CopyRule,
+  stats?: CopySearchStats,
+): EarlierMatch[] {
   const found = searchCopies(items, [earlier], rule, { withinBatch: false });
   if (stats) Object.assign(stats, found.stats);
   return found.earlier[0]!;

@@ -32,7 +32,10 @@ export interface EarlierDataOptions {
   memo?: HashMemo;
 }
 
-function loaderFor(manifest: Manifest, opts: EarlierDataOptions): (img: ManifestImage) => Promise<Buffer> {
+function loaderFor(
+  manifest: Manifest,
+  opts: EarlierDataOptions,
+): (img: ManifestImage) => Promise<Buffer> {
   const store = opts.openStore(manifest.base_uri);
   return async (img) => (await fetchVerified(store, img.key, img.sha256, opts.cache)).bytes;
 }
@@ -45,16 +48,29 @@ function loaderFor(manifest: Manifest, opts: EarlierDataOptions): (img: Manifest
 export async function loadEarlierData(opts: EarlierDataOptions): Promise<EarlierData> {
   const out: EarlierData = { earlier: [], notes: [] };
   const hash = async (manifest: Manifest, name: string) => {
-    const r = await hashManifestImages({ manifest, load: loaderFor(manifest, opts), config: opts.config, concurrency: opts.concurrency, memo: opts.memo });
-    if (r.skipped) out.notes.push(`${r.skipped} image(s) of ${name} could not be hashed and were not compared`);
+    const r = await hashManifestImages({
+      manifest,
+      load: loaderFor(manifest, opts),
+      config: opts.config,
+      concurrency: opts.concurrency,
+      memo: opts.memo,
+    });
+    if (r.skipped)
+      out.notes.push(`${r.skipped} image(s) of ${name} could not be hashed and were not compared`);
     return r.images;
   };
   if (opts.evalManifest) {
     try {
       const m = await readManifest(opts.evalManifest.path);
-      out.earlier.push({ name: opts.evalManifest.name, kind: "evaluation", images: await hash(m, opts.evalManifest.name) });
+      out.earlier.push({
+        name: opts.evalManifest.name,
+        kind: "evaluation",
+        images: await hash(m, opts.evalManifest.name),
+      });
     } catch (err) {
-      out.notes.push(`${opts.evalManifest.name} could not be read, so leakage into it was not checked: ${(err as Error).message.split("\n")[0]}`);
+      out.notes.push(
+        `${opts.evalManifest.name} could not be read, so leakage into it was not checked: ${(err as Error).message.split("\n")[0]}`,
+      );
     }
   }
   const labels: string[] = [];
@@ -66,9 +82,15 @@ export async function loadEarlierData(opts: EarlierDataOptions): Promise<Earlier
       labels.push(...m.images.map((i) => i.label));
       names.push(t.name);
     } catch (err) {
-      out.notes.push(`the trained manifest ${t.name} could not be read and was not compared: ${(err as Error).message.split("\n")[0]}`);
+      out.notes.push(
+        `the trained manifest ${t.name} could not be read and was not compared: ${(err as Error).message.split("\n")[0]}`,
+      );
     }
   }
-  if (names.length) out.previousLabels = { name: names.length === 1 ? names[0]! : `${names.length} trained manifests`, counts: countLabels(labels) };
+  if (names.length)
+    out.previousLabels = {
+      name: names.length === 1 ? names[0]! : `${names.length} trained manifests`,
+      counts: countLabels(labels),
+    };
   return out;
 }

@@ -9,7 +9,14 @@ import type { MlopsConfig } from "../config.ts";
 import type { Manifest, ManifestImage } from "../manifest.ts";
 import { reviewThumbnail, stratifiedSample } from "../vlm/sample.ts";
 import type { VlmReview, VlmReviewer, VlmSampleImage } from "../vlm/types.ts";
-import { applyVlmReview, checkShard, type EarlierSet, finishAssessment, type QualityReport, type ShardResult } from "./assess.ts";
+import {
+  applyVlmReview,
+  checkShard,
+  type EarlierSet,
+  finishAssessment,
+  type QualityReport,
+  type ShardResult,
+} from "./assess.ts";
 import type { LabelCounts } from "./batch-checks.ts";
 import { renderContactSheet } from "./contact-sheet.ts";
 import { failureAnalysis, renderQualityMarkdown, worstImages } from "./report.ts";
@@ -54,12 +61,21 @@ async function reviewSample(input: DataGateInput, report: QualityReport): Promis
   const usable = report.images.filter((i) => !i.findings.some((f) => f.severity === "error"));
   const entries = new Map(input.manifest.images.map((m) => [m.key, m]));
   const images: VlmSampleImage[] = [];
-  for (const img of stratifiedSample(usable, Math.min(settings.sample_size, settings.max_images_budget))) {
+  for (const img of stratifiedSample(
+    usable,
+    Math.min(settings.sample_size, settings.max_images_budget),
+  )) {
     try {
       const bytes = await input.load(entries.get(img.key)!);
-      images.push({ key: img.key, label: img.label, jpeg: await reviewThumbnail(bytes, settings.image_side, input.quality.checks.maxPixels) });
+      images.push({
+        key: img.key,
+        label: img.label,
+        jpeg: await reviewThumbnail(bytes, settings.image_side, input.quality.checks.maxPixels),
+      });
     } catch (err) {
-      input.log?.(`validate_data: ${img.key} left out of the VLM sample: ${(err as Error).message}`);
+      input.log?.(
+        `validate_data: ${img.key} left out of the VLM sample: ${(err as Error).message}`,
+      );
     }
   }
   input.log?.(`validate_data: asking VLM ${reviewer.model} about ${images.length} sampled images`);
@@ -71,7 +87,14 @@ export async function runDataGate(input: DataGateInput): Promise<DataGateResult>
   const { quality, manifest } = input;
   const threshold = quality.threshold;
   await mkdir(input.outDir, { recursive: true });
-  const shards = input.shards ?? [await checkShard({ manifest, load: input.load, config: quality.checks, concurrency: quality.concurrency })];
+  const shards = input.shards ?? [
+    await checkShard({
+      manifest,
+      load: input.load,
+      config: quality.checks,
+      concurrency: quality.concurrency,
+    }),
+  ];
   let report = finishAssessment(manifest, shards, {
     config: quality.checks,
     ...(input.earlier ? { earlier: input.earlier } : {}),
@@ -82,12 +105,19 @@ export async function runDataGate(input: DataGateInput): Promise<DataGateResult>
 
   let contactSheet: string | null = null;
   const worst = worstImages(report, CONTACT_SHEET_IMAGES);
-  const doubted = report.images.filter((i) => i.review && (!i.review.clear_mango_photo || !i.review.label_plausible) && !worst.includes(i));
+  const doubted = report.images.filter(
+    (i) =>
+      i.review && (!i.review.clear_mango_photo || !i.review.label_plausible) && !worst.includes(i),
+  );
   const shown = [...worst, ...doubted].slice(0, CONTACT_SHEET_IMAGES);
   if (shown.length) {
     const entries = new Map(manifest.images.map((m) => [m.key, m]));
     try {
-      const jpeg = await renderContactSheet(shown, async (img) => input.load(entries.get(img.key)!), { maxPixels: quality.checks.maxPixels });
+      const jpeg = await renderContactSheet(
+        shown,
+        async (img) => input.load(entries.get(img.key)!),
+        { maxPixels: quality.checks.maxPixels },
+      );
       contactSheet = join(input.outDir, "contact-sheet.jpg");
       await writeFile(contactSheet, jpeg);
     } catch (err) {
@@ -99,9 +129,25 @@ export async function runDataGate(input: DataGateInput): Promise<DataGateResult>
   const passed = report.quality_score >= threshold;
   const json = join(input.outDir, "quality.json");
   const markdown = join(input.outDir, input.markdownName ?? "quality.md");
-  await writeFile(json, JSON.stringify({ manifest: input.manifestName, threshold, passed, notes: input.notes ?? [], ...report }, null, 2) + "\n");
-  let md = renderQualityMarkdown(report, { threshold, title: `Data quality: ${input.manifestName}`, ...(contactSheet ? { contactSheet: "contact-sheet.jpg" } : {}) });
+  await writeFile(
+    json,
+    JSON.stringify(
+      { manifest: input.manifestName, threshold, passed, notes: input.notes ?? [], ...report },
+      null,
+      2,
+    ) + "\n",
+  );
+  let md = renderQualityMarkdown(report, {
+    threshold,
+    title: `Data quality: ${input.manifestName}`,
+    ...(contactSheet ? { contactSheet: "contact-sheet.jpg" } : {}),
+  });
   if (input.notes?.length) md += `\n## Notes\n\n${input.notes.map((n) => `- ${n}`).join("\n")}\n`;
   await writeFile(markdown, md);
-  return { report, passed, failure_analysis: passed ? null : failureAnalysis(report, threshold), paths: { json, markdown, contactSheet } };
+  return {
+    report,
+    passed,
+    failure_analysis: passed ? null : failureAnalysis(report, threshold),
+    paths: { json, markdown, contactSheet },
+  };
 }

@@ -78,14 +78,20 @@ export function sniffFormat(bytes: Uint8Array): ImageFormat | undefined {
   const starts = (...sig: number[]) => sig.every((b, i) => bytes[i] === b);
   if (starts(0xff, 0xd8, 0xff)) return "jpeg";
   if (starts(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a)) return "png";
-  if (starts(0x52, 0x49, 0x46, 0x46) && bytes.length >= 12 && String.fromCharCode(...bytes.subarray(8, 12)) === "WEBP") return "webp";
+  if (
+    starts(0x52, 0x49, 0x46, 0x46) &&
+    bytes.length >= 12 &&
+    String.fromCharCode(...bytes.subarray(8, 12)) === "WEBP"
+  )
+    return "webp";
   return undefined;
 }
 
 function describeBytes(bytes: Uint8Array): string {
   const head = bytes.subarray(0, 16);
   const printable = head.every((b) => b === 9 || b === 10 || b === 13 || (b >= 32 && b < 127));
-  if (printable) return `it starts with the text "${Buffer.from(head).toString("latin1").replace(/\s+/g, " ").trim()}"`;
+  if (printable)
+    return `it starts with the text "${Buffer.from(head).toString("latin1").replace(/\s+/g, " ").trim()}"`;
   return `it starts with the bytes ${Buffer.from(head.subarray(0, 8)).toString("hex")}`;
 }
 
@@ -99,18 +105,29 @@ function errorText(err: unknown): string {
  * decode, because a half-grey photo would otherwise pass as a real one.
  */
 export async function analyzeImage(bytes: Buffer, cfg: QualityConfig): Promise<ImageAnalysis> {
-  if (bytes.length === 0) return { ok: false, reason: "empty", message: "is an empty file (0 bytes)" };
+  if (bytes.length === 0)
+    return { ok: false, reason: "empty", message: "is an empty file (0 bytes)" };
   const format = sniffFormat(bytes);
   if (!format || !cfg.formats.includes(format)) {
     const accepted = cfg.formats.map((f) => f.toUpperCase()).join(", ");
-    return { ok: false, reason: "format", message: `is not an image in an accepted format (${accepted}): ${describeBytes(bytes)}`, ...(format ? { format } : {}) };
+    return {
+      ok: false,
+      reason: "format",
+      message: `is not an image in an accepted format (${accepted}): ${describeBytes(bytes)}`,
+      ...(format ? { format } : {}),
+    };
   }
 
   let meta: Metadata;
   try {
     meta = await sharp(bytes, { failOn: "warning", limitInputPixels: false }).metadata();
   } catch (err) {
-    return { ok: false, reason: "corrupt", format, message: `has a ${format.toUpperCase()} signature but an unreadable header: ${errorText(err)}` };
+    return {
+      ok: false,
+      reason: "corrupt",
+      format,
+      message: `has a ${format.toUpperCase()} signature but an unreadable header: ${errorText(err)}`,
+    };
   }
   // EXIF orientations 5-8 rotate by 90 degrees: the displayed picture is transposed.
   const transposed = (meta.orientation ?? 1) >= 5;
@@ -118,7 +135,11 @@ export async function analyzeImage(bytes: Buffer, cfg: QualityConfig): Promise<I
   const height = (transposed ? meta.width : meta.height) ?? 0;
   if (width * height > cfg.maxPixels) {
     return {
-      ok: false, reason: "too_large", format, width, height,
+      ok: false,
+      reason: "too_large",
+      format,
+      width,
+      height,
       message: `declares ${width}x${height} = ${((width * height) / 1e6).toFixed(1)} MP, above the ${(cfg.maxPixels / 1e6).toFixed(1)} MP limit; refused without decoding`,
     };
   }
@@ -126,7 +147,11 @@ export async function analyzeImage(bytes: Buffer, cfg: QualityConfig): Promise<I
   const size = cfg.analysisSize;
   let rgb: Buffer;
   try {
-    const { data, info } = await sharp(bytes, { failOn: "warning", limitInputPixels: cfg.maxPixels, autoOrient: true })
+    const { data, info } = await sharp(bytes, {
+      failOn: "warning",
+      limitInputPixels: cfg.maxPixels,
+      autoOrient: true,
+    })
       // Transparent areas would otherwise count as black; white is what a viewer shows.
       .flatten({ background: "#ffffff" })
       // CMYK and grayscale sources are measured as the sRGB picture the trainer will see.
@@ -139,11 +164,21 @@ export async function analyzeImage(bytes: Buffer, cfg: QualityConfig): Promise<I
     }
     rgb = data;
   } catch (err) {
-    return { ok: false, reason: "corrupt", format, width, height, message: `cannot be decoded (${errorText(err)}): the file is truncated or corrupt` };
+    return {
+      ok: false,
+      reason: "corrupt",
+      format,
+      width,
+      height,
+      message: `cannot be decoded (${errorText(err)}): the file is truncated or corrupt`,
+    };
   }
 
   return {
-    ok: true, format, width, height,
+    ok: true,
+    format,
+    width,
+    height,
     channels: meta.channels ?? 3,
     hasAlpha: meta.hasAlpha ?? false,
     space: meta.space ?? "unknown",
@@ -151,14 +186,31 @@ export async function analyzeImage(bytes: Buffer, cfg: QualityConfig): Promise<I
   };
 }
 
-type PixelStatistics = Pick<ImageMeasurements,
-  "blurVariance" | "meanLuminance" | "darkClipFraction" | "brightClipFraction" | "luminanceStd" | "entropyBits" | "coarseDetail" | "veryCoarseDetail" | "saturation" | "hash" | "thumb" | "colour">;
+type PixelStatistics = Pick<
+  ImageMeasurements,
+  | "blurVariance"
+  | "meanLuminance"
+  | "darkClipFraction"
+  | "brightClipFraction"
+  | "luminanceStd"
+  | "entropyBits"
+  | "coarseDetail"
+  | "veryCoarseDetail"
+  | "saturation"
+  | "hash"
+  | "thumb"
+  | "colour"
+>;
 
 // At 32 px a mango is still a clear shape, while sensor-level texture and focus are gone.
 const COARSE_SIDE = 32;
 
 /** Statistics of a square RGB raster (3 bytes per pixel, `size` x `size`). */
-export function pixelStatistics(rgb: Uint8Array, size: number, cfg: Pick<QualityConfig, "darkClipLevel" | "brightClipLevel">): PixelStatistics {
+export function pixelStatistics(
+  rgb: Uint8Array,
+  size: number,
+  cfg: Pick<QualityConfig, "darkClipLevel" | "brightClipLevel">,
+): PixelStatistics {
   const n = size * size;
   const gray = new Uint8Array(n);
   const histogram = new Uint32Array(256);
@@ -200,8 +252,16 @@ export function pixelStatistics(rgb: Uint8Array, size: number, cfg: Pick<Quality
     brightClipFraction: bright / n,
     luminanceStd: Math.sqrt(Math.max(0, sumSq / n - mean * mean)),
     entropyBits: entropy,
-    coarseDetail: laplacianVariance(boxDownsample(gray, size, size, COARSE_SIDE), COARSE_SIDE, COARSE_SIDE),
-    veryCoarseDetail: laplacianVariance(boxDownsample(gray, size, size, COARSE_SIDE / 2), COARSE_SIDE / 2, COARSE_SIDE / 2),
+    coarseDetail: laplacianVariance(
+      boxDownsample(gray, size, size, COARSE_SIDE),
+      COARSE_SIDE,
+      COARSE_SIDE,
+    ),
+    veryCoarseDetail: laplacianVariance(
+      boxDownsample(gray, size, size, COARSE_SIDE / 2),
+      COARSE_SIDE / 2,
+      COARSE_SIDE / 2,
+    ),
     saturation: peak > 0 ? chroma / peak : 0,
     hash: hashOfThumbnail(thumb),
     thumb: encodeThumbnail(thumb),

@@ -1,17 +1,95 @@
 /** The data gate of validate_data: configure, measure, judge, compare, review, score, render. */
-export { CHECK_NAMES, type CheckName, type CheckWeights, defaultQualityConfig, IMAGE_FORMATS, type QualityConfig, QualityConfigSchema } from "./config.ts";
-export { analyzeImage, type DecodeFailure, type ImageAnalysis, type ImageFormat, type ImageMeasurements, laplacianVariance, pixelStatistics, sniffFormat } from "./image-checks.ts";
-export { boxDownsample, colourDistance, colourSignature, hammingDistance, hashOfThumbnail, perceptualHash } from "./phash.ts";
-export { copySimilarity, copyThumbnail, decodeThumbnail, encodeThumbnail, mirrorThumbnail } from "./copies.ts";
-export { CopyIndex, type CopyMatch, type CopyRule, type CopySearchStats, type DuplicateGroup, type EarlierMatch, type CopySearch, findDuplicates, findEarlierMatches, type HashedImage, searchCopies } from "./copy-index.ts";
-export { type BatchScore, CHECK_DESCRIPTIONS, type CheckSummary, checkThresholds, describeScoring, type Finding, judgeDuplicates, judgeEarlierMatches, judgeImage, scoreBatch } from "./score.ts";
-export { type BatchFinding, countLabels, type LabelCounts, type LabelDistributionResult, judgeLabelDistribution, labelShift } from "./batch-checks.ts";
+export {
+  CHECK_NAMES,
+  type CheckName,
+  type CheckWeights,
+  defaultQualityConfig,
+  IMAGE_FORMATS,
+  type QualityConfig,
+  QualityConfigSchema,
+} from "./config.ts";
+export {
+  analyzeImage,
+  type DecodeFailure,
+  type ImageAnalysis,
+  type ImageFormat,
+  type ImageMeasurements,
+  laplacianVariance,
+  pixelStatistics,
+  sniffFormat,
+} from "./image-checks.ts";
+export {
+  boxDownsample,
+  colourDistance,
+  colourSignature,
+  hammingDistance,
+  hashOfThumbnail,
+  perceptualHash,
+} from "./phash.ts";
+export {
+  copySimilarity,
+  copyThumbnail,
+  decodeThumbnail,
+  encodeThumbnail,
+  mirrorThumbnail,
+} from "./copies.ts";
+export {
+  CopyIndex,
+  type CopyMatch,
+  type CopyRule,
+  type CopySearchStats,
+  type DuplicateGroup,
+  type EarlierMatch,
+  type CopySearch,
+  findDuplicates,
+  findEarlierMatches,
+  type HashedImage,
+  searchCopies,
+} from "./copy-index.ts";
+export {
+  type BatchScore,
+  CHECK_DESCRIPTIONS,
+  type CheckSummary,
+  checkThresholds,
+  describeScoring,
+  type Finding,
+  judgeDuplicates,
+  judgeEarlierMatches,
+  judgeImage,
+  scoreBatch,
+} from "./score.ts";
+export {
+  type BatchFinding,
+  countLabels,
+  type LabelCounts,
+  type LabelDistributionResult,
+  judgeLabelDistribution,
+  labelShift,
+} from "./batch-checks.ts";
 export { combineScores, describeCombination, floor1, type ScoreBreakdown } from "./combine.ts";
-export { fileHashMemo, type HashMemo, hashManifestImages, judgeTrainedMatches, loadFailureFinding } from "./leakage.ts";
+export {
+  fileHashMemo,
+  type HashMemo,
+  hashManifestImages,
+  judgeTrainedMatches,
+  loadFailureFinding,
+} from "./leakage.ts";
 export { parseShardSpec, shardRange } from "./shards.ts";
 export {
-  applyVlmReview, type AssessOptions, assessImages, checkShard, copyRule, type CheckShardOptions, type ClassStatistics, type EarlierSet, finishAssessment,
-  type FinishOptions, type ImageReport, type QualityReport, type ReportedMeasurements, type ShardResult,
+  applyVlmReview,
+  type AssessOptions,
+  assessImages,
+  checkShard,
+  copyRule,
+  type CheckShardOptions,
+  type ClassStatistics,
+  type EarlierSet,
+  finishAssessment,
+  type FinishOptions,
+  type ImageReport,
+  type QualityReport,
+  type ReportedMeasurements,
+  type ShardResult,
 } from "./assess.ts";
 export { failureAnalysis, renderQualityMarkdown, vlmStatusLine, worstImages } from "./report.ts";
 export { type ContactSheetOptions, escapeXml, renderContactSheet } from "./contact-sheet.ts";

@@ -16,22 +16,44 @@ import type { Finding } from "./score.ts";
 /** The finding for a loader that threw: storage errors map to their checks. */
 export function loadFailureFinding(err: unknown): Finding {
   if (err instanceof ChecksumMismatchError) {
-    return { check: "checksum", severity: "error", message: `has other bytes than the manifest promises (${err.message})`, fix: "re-upload the original file, or update sha256 in the manifest if the file was meant to change" };
+    return {
+      check: "checksum",
+      severity: "error",
+      message: `has other bytes than the manifest promises (${err.message})`,
+      fix: "re-upload the original file, or update sha256 in the manifest if the file was meant to change",
+    };
   }
   if (err instanceof ObjectNotFoundError) {
-    return { check: "missing", severity: "error", message: `is not in the store (${err.uri})`, fix: "upload the file under base_uri, or remove it from the manifest" };
+    return {
+      check: "missing",
+      severity: "error",
+      message: `is not in the store (${err.uri})`,
+      fix: "upload the file under base_uri, or remove it from the manifest",
+    };
   }
   if (err instanceof InvalidKeyError) {
-    return { check: "missing", severity: "error", message: `cannot be fetched: ${err.message}`, fix: "give the key relative to base_uri, without '..' or a leading '/'" };
+    return {
+      check: "missing",
+      severity: "error",
+      message: `cannot be fetched: ${err.message}`,
+      fix: "give the key relative to base_uri, without '..' or a leading '/'",
+    };
   }
   const message = err instanceof Error ? err.message : String(err);
-  return { check: "missing", severity: "error", message: `could not be loaded: ${message}`, fix: "check that the store is reachable and the file readable, then rerun" };
+  return {
+    check: "missing",
+    severity: "error",
+    message: `could not be loaded: ${message}`,
+    fix: "check that the store is reachable and the file readable, then rerun",
+  };
 }
 
 /** How a match reads in a finding: "the same file as" or "a near copy (...) of". */
 export function describeMatch(m: EarlierMatch): string {
   if (m.kind === "exact") return "the same file as";
-  const how = [`similarity ${m.similarity?.toFixed(3)}`, ...(m.mirrored ? ["mirrored"] : [])].join(", ");
+  const how = [`similarity ${m.similarity?.toFixed(3)}`, ...(m.mirrored ? ["mirrored"] : [])].join(
+    ", ",
+  );
   return `a near copy (${how}) of`;
 }
 
@@ -41,7 +63,11 @@ export function describeMatch(m: EarlierMatch): string {
  * split it would let validation score photos the model trains on, and with another label
  * it contradicts the earlier one.
  */
-export function judgeTrainedMatches(matches: EarlierMatch[], set: { name: string; images: HashedImage[] }, batch: ReadonlyMap<string, { label: string; split: string }>): Map<string, Finding[]> {
+export function judgeTrainedMatches(
+  matches: EarlierMatch[],
+  set: { name: string; images: HashedImage[] },
+  batch: ReadonlyMap<string, { label: string; split: string }>,
+): Map<string, Finding[]> {
   const earlier = new Map(set.images.map((e) => [e.key, e]));
   const out = new Map<string, Finding[]>();
   for (const m of matches) {
@@ -51,11 +77,29 @@ export function judgeTrainedMatches(matches: EarlierMatch[], set: { name: string
     const value = m.similarity ?? 1;
     let finding: Finding;
     if (mine && theirs?.label !== undefined && theirs.label !== mine.label) {
-      finding = { check: "duplicate", severity: "error", message: `is ${what} ${m.earlierKey} in ${set.name}, labelled "${theirs.label}" there and "${mine.label}" here: the labels contradict each other`, fix: "keep one copy with the right label (correct the earlier manifest in its own change if it is the wrong one)", value };
+      finding = {
+        check: "duplicate",
+        severity: "error",
+        message: `is ${what} ${m.earlierKey} in ${set.name}, labelled "${theirs.label}" there and "${mine.label}" here: the labels contradict each other`,
+        fix: "keep one copy with the right label (correct the earlier manifest in its own change if it is the wrong one)",
+        value,
+      };
     } else if (mine && theirs?.split !== undefined && theirs.split !== mine.split) {
-      finding = { check: "duplicate", severity: "error", message: `is ${what} ${m.earlierKey} in ${set.name}, in split "${theirs.split}" there and "${mine.split}" here: validation would score photos the model trains on`, fix: "remove it from this manifest", value };
+      finding = {
+        check: "duplicate",
+        severity: "error",
+        message: `is ${what} ${m.earlierKey} in ${set.name}, in split "${theirs.split}" there and "${mine.split}" here: validation would score photos the model trains on`,
+        fix: "remove it from this manifest",
+        value,
+      };
     } else {
-      finding = { check: "duplicate", severity: "error", message: `is ${what} ${m.earlierKey} in ${set.name}: the model already learns from that photo`, fix: "remove it from this manifest", value };
+      finding = {
+        check: "duplicate",
+        severity: "error",
+        message: `is ${what} ${m.earlierKey} in ${set.name}: the model already learns from that photo`,
+        fix: "remove it from this manifest",
+        value,
+      };
     }
     out.set(m.key, [...(out.get(m.key) ?? []), finding]);
   }
@@ -85,8 +129,14 @@ export function fileHashMemo(dir: string, analysisSize: number): HashMemo {
   return {
     async get(sha) {
       try {
-        const v = JSON.parse(await readFile(pathOf(sha), "utf8")) as Partial<Record<keyof CopyKeys, unknown>>;
-        return typeof v.hash === "string" && typeof v.colour === "string" && typeof v.thumb === "string" ? { hash: v.hash, colour: v.colour, thumb: v.thumb } : undefined;
+        const v = JSON.parse(await readFile(pathOf(sha), "utf8")) as Partial<
+          Record<keyof CopyKeys, unknown>
+        >;
+        return typeof v.hash === "string" &&
+          typeof v.colour === "string" &&
+          typeof v.thumb === "string"
+          ? { hash: v.hash, colour: v.colour, thumb: v.thumb }
+          : undefined;
       } catch {
         return undefined;
       }
@@ -127,7 +177,8 @@ export async function hashManifestImages(opts: {
         await memo?.put(img.sha256, known).catch(() => undefined);
       }
     }
-    if (known) out[i] = { key: img.key, sha256: img.sha256, ...known, label: img.label, split: img.split };
+    if (known)
+      out[i] = { key: img.key, sha256: img.sha256, ...known, label: img.label, split: img.split };
     else skipped++;
   });
   return { images: out.filter((h): h is HashedImage => h !== undefined), skipped };

@@ -20,13 +20,23 @@ const HASH_GRID = 32;
 const HASH_FREQS = 8;
 // cos((2x+1)u pi / 2N) for the 8 lowest frequencies of a 32-point DCT, computed once.
 const DCT = Array.from({ length: HASH_FREQS }, (_, u) =>
-  Float64Array.from({ length: HASH_GRID }, (_, x) => Math.cos(((2 * x + 1) * u * Math.PI) / (2 * HASH_GRID))));
+  Float64Array.from({ length: HASH_GRID }, (_, x) =>
+    Math.cos(((2 * x + 1) * u * Math.PI) / (2 * HASH_GRID)),
+  ),
+);
 
 /** Box-averages a grayscale raster down to `side` x `side` (cells may be fractional). */
-export function boxDownsample(gray: Uint8Array, width: number, height: number, side: number): Float64Array {
+export function boxDownsample(
+  gray: Uint8Array,
+  width: number,
+  height: number,
+  side: number,
+): Float64Array {
   const sums = new Float64Array(side * side);
   const counts = new Uint32Array(side * side);
-  const colCell = Uint32Array.from({ length: width }, (_, x) => Math.min(side - 1, Math.floor((x * side) / width)));
+  const colCell = Uint32Array.from({ length: width }, (_, x) =>
+    Math.min(side - 1, Math.floor((x * side) / width)),
+  );
   for (let y = 0; y < height; y++) {
     const rowBase = Math.min(side - 1, Math.floor((y * side) / height)) * side;
     const offset = y * width;
@@ -52,7 +62,10 @@ export function perceptualHash(gray: Uint8Array, width: number, height: number):
 
 /** pHash of a 32x32 grayscale thumbnail (see `perceptualHash`). */
 export function hashOfThumbnail(small: ArrayLike<number>): string {
-  if (small.length !== HASH_GRID * HASH_GRID) throw new Error(`pHash needs a ${HASH_GRID}x${HASH_GRID} thumbnail, got ${small.length} values`);
+  if (small.length !== HASH_GRID * HASH_GRID)
+    throw new Error(
+      `pHash needs a ${HASH_GRID}x${HASH_GRID} thumbnail, got ${small.length} values`,
+    );
   // Separable DCT: rows first (32 rows x 8 freqs), then columns.
   const rows = new Float64Array(HASH_GRID * HASH_FREQS);
   for (let y = 0; y < HASH_GRID; y++) {
@@ -102,7 +115,9 @@ export function colourSignature(rgb: Uint8Array, width: number, height: number):
   const cells = COLOUR_GRID * COLOUR_GRID;
   const sums = new Float64Array(cells * 3);
   const counts = new Uint32Array(cells);
-  const colCell = Uint32Array.from({ length: width }, (_, x) => Math.min(COLOUR_GRID - 1, Math.floor((x * COLOUR_GRID) / width)));
+  const colCell = Uint32Array.from({ length: width }, (_, x) =>
+    Math.min(COLOUR_GRID - 1, Math.floor((x * COLOUR_GRID) / width)),
+  );
   for (let y = 0; y < height; y++) {
     const rowBase = Math.min(COLOUR_GRID - 1, Math.floor((y * COLOUR_GRID) / height)) * COLOUR_GRID;
     for (let x = 0, p = y * width * 3; x < width; x++, p += 3) {
@@ -114,7 +129,10 @@ export function colourSignature(rgb: Uint8Array, width: number, height: number):
     }
   }
   let hex = "";
-  for (let i = 0; i < sums.length; i++) hex += Math.round(sums[i]! / Math.max(1, counts[Math.floor(i / 3)]!)).toString(16).padStart(2, "0");
+  for (let i = 0; i < sums.length; i++)
+    hex += Math.round(sums[i]! / Math.max(1, counts[Math.floor(i / 3)]!))
+      .toString(16)
+      .padStart(2, "0");
   return hex;
 }
 
@@ -125,7 +143,9 @@ export function colourSignature(rgb: Uint8Array, width: number, height: number):
  */
 export function cappedChroma(colour: string, mirrored = false): Float64Array {
   if (colour.length !== COLOUR_HEX || !/^[0-9a-f]*$/.test(colour)) {
-    throw new Error(`not a colour signature as ${COLOUR_HEX} lowercase hex characters: "${colour}"`);
+    throw new Error(
+      `not a colour signature as ${COLOUR_HEX} lowercase hex characters: "${colour}"`,
+    );
   }
   const cells = COLOUR_GRID * COLOUR_GRID;
   const out = new Float64Array(cells * 2);
@@ -180,7 +200,8 @@ export type Halves = readonly [number, number];
 
 /** Parses a 16-hex-character hash into its halves. */
 export function halves(hash: string): Halves {
-  if (!/^[0-9a-f]{16}$/.test(hash)) throw new Error(`not a 64-bit hash as 16 lowercase hex characters: "${hash}"`);
+  if (!/^[0-9a-f]{16}$/.test(hash))
+    throw new Error(`not a 64-bit hash as 16 lowercase hex characters: "${hash}"`);
   return [parseInt(hash.slice(0, 8), 16), parseInt(hash.slice(8), 16)];
 }
 

@@ -105,7 +105,8 @@ export async function fetchVerified(
 
   const bytes = await store.get(key);
   const actual = sha256(bytes);
-  if (actual !== expected) throw new ChecksumMismatchError(objectUri(store.baseUri, key), expected, actual);
+  if (actual !== expected)
+    throw new ChecksumMismatchError(objectUri(store.baseUri, key), expected, actual);
   // put() hashes again; for images and model files that costs little next to the download.
   await cache.put(expected, bytes);
   return { path, bytes, cached: false };

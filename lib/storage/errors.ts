@@ -2,7 +2,10 @@
 
 /** The object does not exist at `uri`. */
 export class ObjectNotFoundError extends Error {
-  constructor(readonly uri: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly uri: string,
+    options?: { cause?: unknown },
+  ) {
     super(`object not found: ${uri}`, options);
     this.name = "ObjectNotFoundError";
   }
@@ -10,7 +13,11 @@ export class ObjectNotFoundError extends Error {
 
 /** The object's bytes do not hash to the sha256 the manifest promised. */
 export class ChecksumMismatchError extends Error {
-  constructor(readonly uri: string, readonly expected: string, readonly actual: string) {
+  constructor(
+    readonly uri: string,
+    readonly expected: string,
+    readonly actual: string,
+  ) {
     super(`sha256 mismatch for ${uri}: manifest says ${expected}, the object hashes to ${actual}`);
     this.name = "ChecksumMismatchError";
   }
@@ -18,7 +25,10 @@ export class ChecksumMismatchError extends Error {
 
 /** A key that would escape the store's base (absolute, '..', backslashes). */
 export class InvalidKeyError extends Error {
-  constructor(readonly key: string, reason: string) {
+  constructor(
+    readonly key: string,
+    reason: string,
+  ) {
     super(`invalid object key "${key}": ${reason}`);
     this.name = "InvalidKeyError";
   }
@@ -30,8 +40,15 @@ export class InvalidKeyError extends Error {
  * the message alone says where to look; the backend's own error is the `cause`.
  */
 export class StoreAccessError extends Error {
-  constructor(readonly operation: string, readonly uri: string, options: { cause: unknown }) {
-    const detail = options.cause instanceof Error ? options.cause.message || options.cause.name : String(options.cause);
+  constructor(
+    readonly operation: string,
+    readonly uri: string,
+    options: { cause: unknown },
+  ) {
+    const detail =
+      options.cause instanceof Error
+        ? options.cause.message || options.cause.name
+        : String(options.cause);
     super(`${operation} ${uri} failed: ${detail}`, options);
     this.name = "StoreAccessError";
   }

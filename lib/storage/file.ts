@@ -4,7 +4,17 @@
  * changing a manifest's base URI.
  */
 import { randomBytes } from "node:crypto";
-import { copyFile, mkdir, readdir, readFile, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
+import {
+  copyFile,
+  mkdir,
+  readdir,
+  readFile,
+  realpath,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { baseUriProblem, keyProblem } from "../manifest.ts";
@@ -73,7 +83,9 @@ export class FileStore implements ObjectStore {
   constructor(readonly baseUri: string) {
     const problem = baseUriProblem(baseUri);
     if (problem || !baseUri.startsWith("file:///")) {
-      throw new Error(`cannot open "${baseUri}" as a local folder store: ${problem ?? "not a file:/// URI"}`);
+      throw new Error(
+        `cannot open "${baseUri}" as a local folder store: ${problem ?? "not a file:/// URI"}`,
+      );
     }
     this.root = resolve(fileURLToPath(baseUri));
   }
@@ -86,9 +98,15 @@ export class FileStore implements ObjectStore {
     const problem = keyProblem(key);
     if (problem) throw new InvalidKeyError(key, problem);
     const path = join(this.root, ...key.split("/"));
-    const [realRoot, realTarget] = await Promise.all([realpathOfExisting(this.root), realpathOfExisting(path)]);
+    const [realRoot, realTarget] = await Promise.all([
+      realpathOfExisting(this.root),
+      realpathOfExisting(path),
+    ]);
     if (!isInside(realTarget, realRoot)) {
-      throw new InvalidKeyError(key, `resolves to ${realTarget}, outside the store folder ${realRoot} (a symlink?)`);
+      throw new InvalidKeyError(
+        key,
+        `resolves to ${realTarget}, outside the store folder ${realRoot} (a symlink?)`,
+      );
     }
     return path;
   }
@@ -126,7 +144,12 @@ export class FileStore implements ObjectStore {
     // A prefix need not end on a folder boundary ("images/ri" matches "images/ripe/1.jpg"),
     // so walk the folder that holds its last complete segment and filter.
     const folderPart = prefix.includes("/") ? prefix.slice(0, prefix.lastIndexOf("/")) : "";
-    const problem = folderPart === "" ? (prefix.includes("\\") ? "contains a backslash" : undefined) : keyProblem(folderPart);
+    const problem =
+      folderPart === ""
+        ? prefix.includes("\\")
+          ? "contains a backslash"
+          : undefined
+        : keyProblem(folderPart);
     if (problem) throw new InvalidKeyError(prefix, `as a list prefix ${problem}`);
     const start = folderPart === "" ? this.root : await this.pathFor(folderPart);
     const realRoot = await realpathOfExisting(this.root);
@@ -136,7 +159,12 @@ export class FileStore implements ObjectStore {
     for (const object of found) if (object.key.startsWith(prefix)) yield object;
   }
 
-  private async walk(folder: string, keyPrefix: string, realRoot: string, out: StoredObject[]): Promise<void> {
+  private async walk(
+    folder: string,
+    keyPrefix: string,
+    realRoot: string,
+    out: StoredObject[],
+  ): Promise<void> {
     let entries;
     try {
       entries = await readdir(folder, { withFileTypes: true });
@@ -180,7 +208,8 @@ export class FileStore implements ObjectStore {
   private failure(operation: string, key: string, cause: unknown): Error {
     const uri = objectUri(this.baseUri, key);
     const code = errnoCode(cause);
-    if (code === "ENOENT" || code === "ENOTDIR" || code === "EISDIR") return new ObjectNotFoundError(uri, { cause });
+    if (code === "ENOENT" || code === "ENOTDIR" || code === "EISDIR")
+      return new ObjectNotFoundError(uri, { cause });
     return new StoreAccessError(operation, uri, { cause });
   }
 }

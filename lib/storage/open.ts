@@ -20,7 +20,11 @@ const ALLOWED_FORMS = '"file:///absolute/folder" or "s3://bucket/optional/prefix
  * reached with `settings` (the SDK's defaults from the environment when absent). Any other
  * URI is refused with a message naming it and the allowed forms.
  */
-export function openStore(baseUri: string, settings?: S3Settings, options: OpenStoreOptions = {}): ObjectStore {
+export function openStore(
+  baseUri: string,
+  settings?: S3Settings,
+  options: OpenStoreOptions = {},
+): ObjectStore {
   if (baseUri.startsWith("file:")) return new FileStore(baseUri);
   if (baseUri.startsWith("s3:")) {
     const storeOptions: S3StoreOptions = { pageSize: options.pageSize };

@@ -58,10 +58,12 @@ export function createS3Client(settings?: S3Settings): S3Client {
 export function parseS3Uri(uri: string): { bucket: string; prefix: string } {
   const problem = baseUriProblem(uri);
   const match = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(uri);
-  if (problem || !match?.[1]) throw new Error(`cannot open "${uri}" as an S3 store: ${problem ?? "not an s3:// URI"}`);
+  if (problem || !match?.[1])
+    throw new Error(`cannot open "${uri}" as an S3 store: ${problem ?? "not an s3:// URI"}`);
   const path = (match[2] ?? "").replace(/\/+$/, "");
   const pathProblem = path === "" ? undefined : keyProblem(path);
-  if (pathProblem) throw new Error(`cannot open "${uri}" as an S3 store: its prefix "${path}" ${pathProblem}`);
+  if (pathProblem)
+    throw new Error(`cannot open "${uri}" as an S3 store: its prefix "${path}" ${pathProblem}`);
   return { bucket: match[1], prefix: path === "" ? "" : `${path}/` };
 }
 
@@ -81,7 +83,11 @@ export class S3Store implements ObjectStore {
   private readonly pageSize: number | undefined;
 
   /** Opens `s3://bucket/prefix` with a client the caller owns (and destroys). */
-  constructor(readonly baseUri: string, readonly client: S3Client, options: S3StoreOptions = {}) {
+  constructor(
+    readonly baseUri: string,
+    readonly client: S3Client,
+    options: S3StoreOptions = {},
+  ) {
     ({ bucket: this.bucket, prefix: this.prefix } = parseS3Uri(baseUri));
     this.pageSize = options.pageSize;
   }
@@ -122,7 +128,13 @@ export class S3Store implements ObjectStore {
     const Key = this.objectKey(key);
     try {
       await this.client.send(
-        new PutObjectCommand({ Bucket: this.bucket, Key, Body: body, ContentLength: body.byteLength, ContentType: contentType }),
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key,
+          Body: body,
+          ContentLength: body.byteLength,
+          ContentType: contentType,
+        }),
       );
     } catch (cause) {
       throw new StoreAccessError("PutObject", this.uri(key), { cause });
@@ -141,15 +153,27 @@ export class S3Store implements ObjectStore {
   }
 
   async *list(prefix = ""): AsyncIterable<StoredObject> {
-    if (prefix.startsWith("/") || prefix.includes("\\") || prefix.split("/").some((p) => p === "..")) {
-      throw new InvalidKeyError(prefix, "as a list prefix would point outside the store's base URI");
+    if (
+      prefix.startsWith("/") ||
+      prefix.includes("\\") ||
+      prefix.split("/").some((p) => p === "..")
+    ) {
+      throw new InvalidKeyError(
+        prefix,
+        "as a list prefix would point outside the store's base URI",
+      );
     }
     let ContinuationToken: string | undefined;
     do {
       let page;
       try {
         page = await this.client.send(
-          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + prefix, ContinuationToken, MaxKeys: this.pageSize }),
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: this.prefix + prefix,
+            ContinuationToken,
+            MaxKeys: this.pageSize,
+          }),
         );
       } catch (cause) {
         throw new StoreAccessError("ListObjectsV2", this.uri(prefix), { cause });

@@ -33,9 +33,14 @@ export interface PromptImage {
 }
 
 /** The system and user messages for a review of `images`. */
-export function reviewMessages(labels: readonly string[], images: readonly PromptImage[]): BaseMessage[] {
+export function reviewMessages(
+  labels: readonly string[],
+  images: readonly PromptImage[],
+): BaseMessage[] {
   // The chat-completions content parts, as OpenAI-compatible endpoints read them.
-  const content: Array<{ type: "text"; text: string } | { type: "image_url"; image_url: { url: string } }> = [
+  const content: Array<
+    { type: "text"; text: string } | { type: "image_url"; image_url: { url: string } }
+  > = [
     {
       type: "text",
       text: `Review these ${images.length} photos. The label set and the claimed label of each image id:\n${dataBlock({ label_set: labels, images: images.map((i) => ({ id: i.id, claimed_label: i.label })) })}\nThe images follow, each after its id.`,
@@ -43,7 +48,10 @@ export function reviewMessages(labels: readonly string[], images: readonly Promp
   ];
   for (const img of images) {
     content.push({ type: "text", text: `${img.id}:` });
-    content.push({ type: "image_url", image_url: { url: `data:image/jpeg;base64,${img.jpeg.toString("base64")}` } });
+    content.push({
+      type: "image_url",
+      image_url: { url: `data:image/jpeg;base64,${img.jpeg.toString("base64")}` },
+    });
   }
   return [new SystemMessage(SYSTEM_PROMPT), new HumanMessage({ content })];
 }

@@ -12,7 +12,11 @@ import sharp from "sharp";
  * batch always gets the same sample, and a contributor cannot choose which files are seen
  * by their position in the manifest.
  */
-export function stratifiedSample<T extends { key: string; label: string }>(items: readonly T[], size: number, salt = "vlm-sample-v1"): T[] {
+export function stratifiedSample<T extends { key: string; label: string }>(
+  items: readonly T[],
+  size: number,
+  salt = "vlm-sample-v1",
+): T[] {
   const rank = (key: string) => createHash("sha256").update(`${salt}\0${key}`).digest("hex");
   const byLabel = new Map<string, Array<{ item: T; rank: string }>>();
   for (const item of items) {
@@ -20,7 +24,9 @@ export function stratifiedSample<T extends { key: string; label: string }>(items
     list.push({ item, rank: rank(item.key) });
     byLabel.set(item.label, list);
   }
-  const queues = [...byLabel.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, list]) => list.sort((a, b) => a.rank.localeCompare(b.rank)));
+  const queues = [...byLabel.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([, list]) => list.sort((a, b) => a.rank.localeCompare(b.rank)));
   const out: T[] = [];
   for (let round = 0; out.length < size && queues.some((q) => q.length > round); round++) {
     for (const q of queues) {
@@ -33,7 +39,11 @@ export function stratifiedSample<T extends { key: string; label: string }>(items
 }
 
 /** The image as the VLM gets it: EXIF-rotated, flattened, at most `side` px, JPEG q80. */
-export async function reviewThumbnail(bytes: Buffer, side: number, maxPixels: number): Promise<Buffer> {
+export async function reviewThumbnail(
+  bytes: Buffer,
+  side: number,
+  maxPixels: number,
+): Promise<Buffer> {
   return sharp(bytes, { limitInputPixels: maxPixels, autoOrient: true })
     .flatten({ background: "#ffffff" })
     .toColourspace("srgb")

@@ -38,6 +38,9 @@ export type VlmSettings = z.infer<typeof VlmSettingsSchema>;
 
 /** Why the VLM cannot be used with these settings, or undefined when it can. */
 export function vlmNotConfiguredReason(settings: VlmSettings): string | undefined {
-  const missing = [!settings.base_url && "quality.vlm.base_url (MLOPS_VLM_BASE_URL)", !settings.model && "quality.vlm.model (MLOPS_VLM_MODEL)"].filter(Boolean);
+  const missing = [
+    !settings.base_url && "quality.vlm.base_url (MLOPS_VLM_BASE_URL)",
+    !settings.model && "quality.vlm.model (MLOPS_VLM_MODEL)",
+  ].filter(Boolean);
   return missing.length ? `not configured: set ${missing.join(" and ")}` : undefined;
 }

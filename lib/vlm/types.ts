@@ -4,7 +4,15 @@
  */
 
 /** Problems the VLM may name for one image (the schema's enum). */
-export const VLM_PROBLEMS = ["blurry", "dark", "overexposed", "corrupt", "not_a_mango", "occluded", "other"] as const;
+export const VLM_PROBLEMS = [
+  "blurry",
+  "dark",
+  "overexposed",
+  "corrupt",
+  "not_a_mango",
+  "occluded",
+  "other",
+] as const;
 /** One problem the VLM saw. */
 export type VlmProblem = (typeof VLM_PROBLEMS)[number];
 
@@ -65,5 +73,8 @@ export interface VlmSampleImage {
 /** Reviews a sample of a batch; never throws for an unavailable or invalid VLM. */
 export interface VlmReviewer {
   readonly model: string;
-  review(request: { labels: readonly string[]; images: readonly VlmSampleImage[] }): Promise<VlmReview>;
+  review(request: {
+    labels: readonly string[];
+    images: readonly VlmSampleImage[];
+  }): Promise<VlmReview>;
 }

@@ -17,7 +17,10 @@ export interface StoredCommit {
 
 /** A git-level refusal: the HTTP layer turns it into GitHub's status and message. */
 export class GitRefusal extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -70,7 +73,9 @@ export class GitStore {
   /** A new commit; refuses unknown trees and parents as GitHub does. */
   putCommit(tree: string, parents: string[], message: string): StoredCommit {
     if (!this.trees.has(tree)) throw new GitRefusal(422, "Tree SHA does not exist");
-    for (const p of parents) if (!this.commits.has(p)) throw new GitRefusal(422, "Parent SHA does not exist or is not a commit object");
+    for (const p of parents)
+      if (!this.commits.has(p))
+        throw new GitRefusal(422, "Parent SHA does not exist or is not a commit object");
     const date = new Date().toISOString();
     // The counter keeps two identical commits in the same millisecond apart, as real
     // commits differ by their timestamps.
@@ -81,10 +86,17 @@ export class GitStore {
   }
 
   /** Commits `files` on top of `branch` (created when absent) and moves the branch. */
-  commitFiles(branch: string, files: Record<string, string | Buffer | null>, message: string): StoredCommit {
+  commitFiles(
+    branch: string,
+    files: Record<string, string | Buffer | null>,
+    message: string,
+  ): StoredCommit {
     const head = this.refs.get(`refs/heads/${branch}`);
     const base = head ? this.commits.get(head)!.tree : undefined;
-    const changes = Object.entries(files).map(([path, content]) => ({ path, sha: content === null ? null : this.putBlob(Buffer.from(content)) }));
+    const changes = Object.entries(files).map(([path, content]) => ({
+      path,
+      sha: content === null ? null : this.putBlob(Buffer.from(content)),
+    }));
     const commit = this.putCommit(this.buildTree(base, changes), head ? [head] : [], message);
     this.refs.set(`refs/heads/${branch}`, commit.sha);
     return commit;
@@ -92,7 +104,11 @@ export class GitStore {
 
   /** Resolves a branch, tag or commit sha to a commit, as `?ref=` does. */
   resolve(ref: string): StoredCommit | undefined {
-    const sha = this.refs.get(`refs/heads/${ref}`) ?? this.refs.get(`refs/tags/${ref}`) ?? this.refs.get(ref) ?? ref;
+    const sha =
+      this.refs.get(`refs/heads/${ref}`) ??
+      this.refs.get(`refs/tags/${ref}`) ??
+      this.refs.get(ref) ??
+      ref;
     return this.commits.get(sha);
   }
 
@@ -104,7 +120,11 @@ export class GitStore {
 
   /** Creates a ref: 422 when it exists or names no object. */
   createRef(ref: string, sha: string): void {
-    if (!/^refs\/[^/]+\/.+/.test(ref)) throw new GitRefusal(422, "Reference name must start with 'refs/' and have at least two slashes.");
+    if (!/^refs\/[^/]+\/.+/.test(ref))
+      throw new GitRefusal(
+        422,
+        "Reference name must start with 'refs/' and have at least two slashes.",
+      );
     if (this.refs.has(ref)) throw new GitRefusal(422, "Reference already exists");
     if (!this.commits.has(sha)) throw new GitRefusal(422, "Object does not exist");
     this.refs.set(ref, sha);
@@ -115,7 +135,8 @@ export class GitStore {
     const current = this.refs.get(ref);
     if (current === undefined) throw new GitRefusal(422, "Reference does not exist");
     if (!this.commits.has(sha)) throw new GitRefusal(422, "Object does not exist");
-    if (!force && !this.ancestors(sha).has(current)) throw new GitRefusal(422, "Update is not a fast forward");
+    if (!force && !this.ancestors(sha).has(current))
+      throw new GitRefusal(422, "Update is not a fast forward");
     this.refs.set(ref, sha);
   }
 
@@ -148,7 +169,8 @@ export class GitStore {
       if (fromHead.has(next)) mergeBase = next;
       else queue.push(...(this.commits.get(next)?.parents ?? []));
     }
-    const treeOf = (sha: string | undefined) => (sha ? this.trees.get(this.commits.get(sha)!.tree)! : new Map<string, string>());
+    const treeOf = (sha: string | undefined) =>
+      sha ? this.trees.get(this.commits.get(sha)!.tree)! : new Map<string, string>();
     const [ancestor, ours, theirs] = [treeOf(mergeBase), treeOf(base), treeOf(head)];
     const merged = new Map<string, string>();
     for (const path of new Set([...ancestor.keys(), ...ours.keys(), ...theirs.keys()])) {

@@ -127,7 +127,14 @@ export interface Release {
   draft: boolean;
   prerelease: boolean;
   created_at: string;
-  assets: { id: number; name: string; label: string | null; content_type: string; bytes: Buffer; created_at: string }[];
+  assets: {
+    id: number;
+    name: string;
+    label: string | null;
+    content_type: string;
+    bytes: Buffer;
+    created_at: string;
+  }[];
 }
 
 const API = "/api/v3";
@@ -140,19 +147,25 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 /** Starts the stand-in on 127.0.0.1 with an initial commit on the default branch. */
-export async function startGitHubServer(options: GitHubServerOptions = {}): Promise<RunningGitHubServer> {
+export async function startGitHubServer(
+  options: GitHubServerOptions = {},
+): Promise<RunningGitHubServer> {
   const owner = options.owner ?? "mango-farms";
   const repo = options.repo ?? "mango-mlops";
   const token = options.token ?? "test-token";
   const git = new GitStore();
   let id = 1000;
   const state: ServerState = {
-    owner, repo,
+    owner,
+    repo,
     login: options.login ?? "mango-mlops[bot]",
     defaultBranch: options.defaultBranch ?? "main",
     collaborators: new Set(options.collaborators ?? ["alice", "bob"]),
     origin: "",
-    issues: [], comments: new Map(), labels: new Map(), releases: [],
+    issues: [],
+    comments: new Map(),
+    labels: new Map(),
+    releases: [],
     nextId: () => ++id,
   };
   git.commitFiles(state.defaultBranch, { "README.md": "# mango-mlops\n" }, "Initial commit");
@@ -161,7 +174,10 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
-      send(res, { status: 500, body: { message: `stand-in error: ${(err as Error).stack ?? String(err)}` } });
+      send(res, {
+        status: 500,
+        body: { message: `stand-in error: ${(err as Error).stack ?? String(err)}` },
+      });
     });
   });
 
@@ -177,9 +193,13 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
     if (reply.body === undefined) {
       res.writeHead(reply.status, headers).end();
     } else if (Buffer.isBuffer(reply.body)) {
-      res.writeHead(reply.status, { "content-type": "application/octet-stream", ...headers }).end(reply.body);
+      res
+        .writeHead(reply.status, { "content-type": "application/octet-stream", ...headers })
+        .end(reply.body);
     } else {
-      res.writeHead(reply.status, { "content-type": "application/json; charset=utf-8", ...headers }).end(JSON.stringify(reply.body));
+      res
+        .writeHead(reply.status, { "content-type": "application/json; charset=utf-8", ...headers })
+        .end(JSON.stringify(reply.body));
     }
   }
 
@@ -189,46 +209,96 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
     // Octokit URL-encodes path parameters (`heads%2Fmain`, `models%2Fx.json`).
     const path = decodeURIComponent(url.pathname);
     const raw = await readBody(req);
-    const download = path.match(/^\/download\/([^/]+)\/([^/]+)\/releases\/download\/([^/]+)\/(.+)$/);
+    const download = path.match(
+      /^\/download\/([^/]+)\/([^/]+)\/releases\/download\/([^/]+)\/(.+)$/,
+    );
     if (method === "GET" && download) {
       // browser_download_url: public in a public repository, so no token needed.
-      const asset = state.releases.find((r) => r.tag_name === download[3])?.assets.find((a) => a.name === download[4]);
-      return send(res, asset ? { status: 200, body: asset.bytes } : { status: 404, body: { message: "Not Found" } }, path, method);
+      const asset = state.releases
+        .find((r) => r.tag_name === download[3])
+        ?.assets.find((a) => a.name === download[4]);
+      return send(
+        res,
+        asset
+          ? { status: 200, body: asset.bytes }
+          : { status: 404, body: { message: "Not Found" } },
+        path,
+        method,
+      );
     }
     const auth = req.headers.authorization ?? "";
     if (auth !== `token ${token}` && auth !== `Bearer ${token}` && auth !== `bearer ${token}`) {
-      return send(res, { status: 401, body: { message: "Bad credentials", documentation_url: "https://docs.github.com/rest" } }, path, method);
+      return send(
+        res,
+        {
+          status: 401,
+          body: { message: "Bad credentials", documentation_url: "https://docs.github.com/rest" },
+        },
+        path,
+        method,
+      );
     }
     const fault = faults.find((f) => f.left > 0 && f.method === method && f.path.test(path));
     if (fault) fault.left -= 1;
-    const faultReply: Reply | undefined = fault && { status: fault.fault.status, headers: fault.fault.headers, body: fault.fault.body ?? { message: "Server Error" } };
+    const faultReply: Reply | undefined = fault && {
+      status: fault.fault.status,
+      headers: fault.fault.headers,
+      body: fault.fault.body ?? { message: "Server Error" },
+    };
     if (faultReply && !fault?.fault.afterApply) return send(res, faultReply, path, method);
 
-    const root = path.startsWith(`${API}/`) ? API : path.startsWith(`${UPLOADS}/`) ? UPLOADS : undefined;
+    const root = path.startsWith(`${API}/`)
+      ? API
+      : path.startsWith(`${UPLOADS}/`)
+        ? UPLOADS
+        : undefined;
     const route = root && findRoute(method, path.slice(root.length), root === UPLOADS);
     let reply: Reply;
     if (!route || route.params.owner !== owner || route.params.repo !== repo) {
-      reply = { status: 404, body: { message: "Not Found", documentation_url: "https://docs.github.com/rest" } };
+      reply = {
+        status: 404,
+        body: { message: "Not Found", documentation_url: "https://docs.github.com/rest" },
+      };
     } else {
       let body: unknown = raw;
       if (!route.route.raw) {
         try {
           body = raw.length ? JSON.parse(raw.toString("utf8")) : {};
         } catch {
-          return send(res, { status: 400, body: { message: "Problems parsing JSON" } }, path, method);
+          return send(
+            res,
+            { status: 400, body: { message: "Problems parsing JSON" } },
+            path,
+            method,
+          );
         }
       }
       try {
-        reply = route.route.handle({ state, git, params: route.params, query: url.searchParams, body: body as never, headers: req.headers, url });
+        reply = route.route.handle({
+          state,
+          git,
+          params: route.params,
+          query: url.searchParams,
+          body: body as never,
+          headers: req.headers,
+          url,
+        });
       } catch (err) {
         if (!(err instanceof GitRefusal)) throw err;
-        reply = { status: err.status, body: { message: err.message, documentation_url: "https://docs.github.com/rest" } };
+        reply = {
+          status: err.status,
+          body: { message: err.message, documentation_url: "https://docs.github.com/rest" },
+        };
       }
     }
     send(res, faultReply ?? reply, path, method);
   }
 
-  function findRoute(method: string, path: string, upload: boolean): { route: Route; params: Record<string, string> } | undefined {
+  function findRoute(
+    method: string,
+    path: string,
+    upload: boolean,
+  ): { route: Route; params: Record<string, string> } | undefined {
     for (const route of routes) {
       if (route.method !== method || Boolean(route.upload) !== upload) continue;
       const m = path.match(route.pattern);
@@ -245,7 +315,12 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
   return {
     baseUrl: `${state.origin}${API}`,
     origin: state.origin,
-    owner, repo, token, git, state, requests,
+    owner,
+    repo,
+    token,
+    git,
+    state,
+    requests,
     failNext(method, path, fault) {
       faults.push({ method: method.toUpperCase(), path, fault, left: fault.times ?? 1 });
     },

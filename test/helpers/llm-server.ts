@@ -34,13 +34,20 @@ export async function startLlmServer(replies: Reply[]): Promise<LlmServer> {
   const requests: ChatRequest[] = [];
   // The generic stand-in speaks the wire format; this adapter only scripts it.
   const server = await startOpenAIServer((_body, n, recorded) => {
-    const request: ChatRequest = { body: recorded.body as ChatRequest["body"], authorization: recorded.headers.authorization };
+    const request: ChatRequest = {
+      body: recorded.body as ChatRequest["body"],
+      authorization: recorded.headers.authorization,
+    };
     requests.push(request);
     let reply = replies[Math.min(n - 1, replies.length - 1)]!;
     while (typeof reply === "function") reply = reply(request);
     if ("hang" in reply) return { delayMs: 1, hang: true };
     if ("content" in reply) return { json: chatCompletion(reply.content, request.body.model) };
-    return { status: reply.status, json: reply.body ?? errorBody(reply.status, `status ${reply.status}`), ...(reply.headers ? { headers: reply.headers } : {}) };
+    return {
+      status: reply.status,
+      json: reply.body ?? errorBody(reply.status, `status ${reply.status}`),
+      ...(reply.headers ? { headers: reply.headers } : {}),
+    };
   });
   return { baseURL: server.baseURL, requests, close: () => server.close() };
 }

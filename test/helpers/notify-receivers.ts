@@ -35,7 +35,9 @@ export async function startWebhookReceiver() {
     const path = req.url ?? "/";
     requests.push({ path, contentType: req.headers["content-type"], json: JSON.parse(body) });
     const status = scripted.get(path)?.shift() ?? 200;
-    res.writeHead(status, { "content-type": "text/plain" }).end(status === 200 ? "ok" : "service_unavailable");
+    res
+      .writeHead(status, { "content-type": "text/plain" })
+      .end(status === 200 ? "ok" : "service_unavailable");
   });
   const port = await listen(server);
   return {
@@ -58,13 +60,18 @@ export interface ReceivedMail {
 }
 
 function decodeQp(s: string): string {
-  const bytes = s.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/gi, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+  const bytes = s
+    .replace(/=\r?\n/g, "")
+    .replace(/=([0-9A-F]{2})/gi, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
   return Buffer.from(bytes, "latin1").toString("utf8");
 }
 
 function decodeWords(s: string): string {
   return s.replace(/=\?utf-8\?([QB])\?([^?]*)\?=\s*/gi, (_, enc: string, data: string) =>
-    enc.toUpperCase() === "B" ? Buffer.from(data, "base64").toString("utf8") : decodeQp(data.replace(/_/g, " ")));
+    enc.toUpperCase() === "B"
+      ? Buffer.from(data, "base64").toString("utf8")
+      : decodeQp(data.replace(/_/g, " ")),
+  );
 }
 
 function parseHeaders(block: string): Map<string, string> {
@@ -78,7 +85,10 @@ function parseHeaders(block: string): Map<string, string> {
 
 function splitPart(raw: string): { headers: Map<string, string>; body: string } {
   const at = raw.search(/\r?\n\r?\n/);
-  return { headers: parseHeaders(raw.slice(0, at)), body: raw.slice(at).replace(/^\r?\n\r?\n/, "") };
+  return {
+    headers: parseHeaders(raw.slice(0, at)),
+    body: raw.slice(at).replace(/^\r?\n\r?\n/, ""),
+  };
 }
 
 function decodeBody(part: { headers: Map<string, string>; body: string }): string {
@@ -89,10 +99,17 @@ function decodeBody(part: { headers: Map<string, string>; body: string }): strin
 }
 
 /** Parses a MIME message as nodemailer writes it: one text part, or multipart/alternative text + html. */
-export function parseMail(raw: string): Pick<ReceivedMail, "headers" | "subject" | "text" | "html"> {
+export function parseMail(
+  raw: string,
+): Pick<ReceivedMail, "headers" | "subject" | "text" | "html"> {
   const top = splitPart(raw);
   const boundary = /boundary="?([^";]+)"?/.exec(top.headers.get("content-type") ?? "")?.[1];
-  const parts = boundary ? top.body.split(`--${boundary}`).slice(1, -1).map((p) => splitPart(p.replace(/^\r?\n/, ""))) : [top];
+  const parts = boundary
+    ? top.body
+        .split(`--${boundary}`)
+        .slice(1, -1)
+        .map((p) => splitPart(p.replace(/^\r?\n/, "")))
+    : [top];
   const find = (type: string) => parts.find((p) => p.headers.get("content-type")?.startsWith(type));
   const text = find("text/plain");
   const html = find("text/html");
@@ -149,8 +166,12 @@ export async function startIssuesStandIn(owner: string, repo: string) {
   const calls: string[] = [];
   let base = "";
   const issueJson = (i: StoredIssue) => ({
-    number: i.number, title: i.title, body: i.body, state: i.state,
-    labels: i.labels.map((name) => ({ name })), html_url: `${base}/${owner}/${repo}/issues/${i.number}`,
+    number: i.number,
+    title: i.title,
+    body: i.body,
+    state: i.state,
+    labels: i.labels.map((name) => ({ name })),
+    html_url: `${base}/${owner}/${repo}/issues/${i.number}`,
   });
   const send = (res: ServerResponse, status: number, json: unknown) =>
     res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(json));
@@ -162,10 +183,23 @@ export async function startIssuesStandIn(owner: string, repo: string) {
     if (url.pathname === prefix && req.method === "GET") {
       const label = url.searchParams.get("labels");
       const state = url.searchParams.get("state") ?? "open";
-      return send(res, 200, issues.filter((i) => i.state === state && (!label || i.labels.includes(label))).map(issueJson));
+      return send(
+        res,
+        200,
+        issues
+          .filter((i) => i.state === state && (!label || i.labels.includes(label)))
+          .map(issueJson),
+      );
     }
     if (url.pathname === prefix && req.method === "POST") {
-      const issue: StoredIssue = { number: issues.length + 1, title: body.title, body: body.body ?? "", labels: body.labels ?? [], state: "open", comments: [] };
+      const issue: StoredIssue = {
+        number: issues.length + 1,
+        title: body.title,
+        body: body.body ?? "",
+        labels: body.labels ?? [],
+        state: "open",
+        comments: [],
+      };
       issues.push(issue);
       return send(res, 201, issueJson(issue));
     }
@@ -173,11 +207,20 @@ export async function startIssuesStandIn(owner: string, repo: string) {
     const target = comment && issues.find((i) => i.number === Number(comment[1]));
     if (target && req.method === "POST") {
       target.comments.push(body.body);
-      return send(res, 201, { id: target.comments.length, body: body.body, html_url: `${base}/${owner}/${repo}/issues/${target.number}#issuecomment-${target.comments.length}` });
+      return send(res, 201, {
+        id: target.comments.length,
+        body: body.body,
+        html_url: `${base}/${owner}/${repo}/issues/${target.number}#issuecomment-${target.comments.length}`,
+      });
     }
     return send(res, 404, { message: "Not Found" });
   });
   const port = await listen(server);
   base = `http://127.0.0.1:${port}`;
-  return { baseUrl: base, issues, calls, stop: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    baseUrl: base,
+    issues,
+    calls,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }

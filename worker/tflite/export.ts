@@ -10,7 +10,13 @@ import type { LayersModel } from "@tensorflow/tfjs-node";
 import type { Preprocessing } from "../images.ts";
 import { modelToGraph } from "./graph.ts";
 import { TFLITE_VARIANTS, type TfliteVariant } from "./variants.ts";
-import { DEFAULT_TFLITE_GATES, verifyTflite, type EvalSet, type TfliteGates, type TfliteVerification } from "./verify.ts";
+import {
+  DEFAULT_TFLITE_GATES,
+  verifyTflite,
+  type EvalSet,
+  type TfliteGates,
+  type TfliteVerification,
+} from "./verify.ts";
 import { writeTfliteGraph } from "./writer.ts";
 
 /** Inputs of `exportVariants`. */
@@ -58,30 +64,56 @@ export function tfliteFileName(version: number, variant: TfliteVariant, shipped:
 /** Writes, proves and saves every variant; see the module comment for naming. */
 export async function exportVariants(input: ExportVariantsInput): Promise<ExportResult> {
   const ship = input.ship ?? "float32";
-  const model = typeof input.model === "string" ? await (await import("../evaluate.ts")).loadModel(input.model) : input.model;
+  const model =
+    typeof input.model === "string"
+      ? await (await import("../evaluate.ts")).loadModel(input.model)
+      : input.model;
   try {
     const graph = modelToGraph(model); // once: the variants only re-encode weights
     await mkdir(input.outDir, { recursive: true });
     const variants: VariantExport[] = [];
     for (const variant of TFLITE_VARIANTS) {
       const t0 = performance.now();
-      const bytes = writeTfliteGraph(graph, { labels: input.labels, preprocessing: input.preprocessing, variant, model: { ...input.modelInfo, version: input.version } });
+      const bytes = writeTfliteGraph(graph, {
+        labels: input.labels,
+        preprocessing: input.preprocessing,
+        variant,
+        model: { ...input.modelInfo, version: input.version },
+      });
       const export_ms = performance.now() - t0;
       let verification: TfliteVerification | undefined;
       let reasons: string[];
       try {
-        verification = await verifyTflite({ tfliteBytes: bytes, tfjsModel: model, evalSet: input.evalSet, labels: input.labels, gates: input.gates ?? DEFAULT_TFLITE_GATES });
+        verification = await verifyTflite({
+          tfliteBytes: bytes,
+          tfjsModel: model,
+          evalSet: input.evalSet,
+          labels: input.labels,
+          gates: input.gates ?? DEFAULT_TFLITE_GATES,
+        });
         reasons = verification.gate.reasons;
       } catch (err) {
         reasons = [`${variant}: the file could not be proven: ${(err as Error).message}`];
       }
       const candidate = reasons.length === 0;
-      const file = candidate ? join(input.outDir, tfliteFileName(input.version, variant, variant === ship)) : undefined;
+      const file = candidate
+        ? join(input.outDir, tfliteFileName(input.version, variant, variant === ship))
+        : undefined;
       if (file) await writeFile(file, bytes);
-      variants.push({ variant, ...(file ? { file } : {}), export_ms, ...(verification ? { verification } : {}), candidate, reasons });
+      variants.push({
+        variant,
+        ...(file ? { file } : {}),
+        export_ms,
+        ...(verification ? { verification } : {}),
+        candidate,
+        reasons,
+      });
     }
     const shipped = variants.find((v) => v.variant === ship && v.file);
-    return { ...(shipped?.file ? { shipped: { variant: ship, file: shipped.file } } : {}), variants };
+    return {
+      ...(shipped?.file ? { shipped: { variant: ship, file: shipped.file } } : {}),
+      variants,
+    };
   } finally {
     // A model we loaded is ours to free; a model passed in belongs to the caller.
     if (typeof input.model === "string") model.dispose();

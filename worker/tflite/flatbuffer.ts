@@ -64,7 +64,11 @@ export type Field =
  * A table from its fields (children already built). A field equal to its schema default
  * is left out, as flatc does; pass no `default` to always write it.
  */
-export function table(b: Builder, numSlots: number, fields: readonly (Field | undefined)[]): Offset {
+export function table(
+  b: Builder,
+  numSlots: number,
+  fields: readonly (Field | undefined)[],
+): Offset {
   b.startObject(numSlots);
   for (const f of fields) {
     if (!f) continue;

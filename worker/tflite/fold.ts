@@ -16,15 +16,32 @@ export interface BatchNormParams {
 }
 
 /** Folds BN into `op` (CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED), in place. */
-export function foldBatchNorm(tensors: IrTensor[], op: IrOp, bn: BatchNormParams, bnName: string): void {
+export function foldBatchNorm(
+  tensors: IrTensor[],
+  op: IrOp,
+  bn: BatchNormParams,
+  bnName: string,
+): void {
   const w = tensors[op.inputs[1]!];
   const b = tensors[op.inputs[2]!];
-  if (!w?.data || w.channelAxis === undefined || !b?.data) throw new Error(`cannot fold BatchNorm "${bnName}": op ${op.op} of ${op.layers.join("/")} has no constant weights and bias`);
+  if (!w?.data || w.channelAxis === undefined || !b?.data)
+    throw new Error(
+      `cannot fold BatchNorm "${bnName}": op ${op.op} of ${op.layers.join("/")} has no constant weights and bias`,
+    );
   const channels = w.shape[w.channelAxis]!;
   const { mean, variance } = bn;
-  if (!mean || !variance) throw new Error(`cannot fold BatchNorm "${bnName}": it has no moving_mean/moving_variance`);
-  for (const [what, v] of [["gamma", bn.gamma], ["beta", bn.beta], ["moving_mean", mean], ["moving_variance", variance]] as const) {
-    if (v && v.length !== channels) throw new Error(`cannot fold BatchNorm "${bnName}": ${what} has ${v.length} values but ${op.layers.join("/")} has ${channels} output channels`);
+  if (!mean || !variance)
+    throw new Error(`cannot fold BatchNorm "${bnName}": it has no moving_mean/moving_variance`);
+  for (const [what, v] of [
+    ["gamma", bn.gamma],
+    ["beta", bn.beta],
+    ["moving_mean", mean],
+    ["moving_variance", variance],
+  ] as const) {
+    if (v && v.length !== channels)
+      throw new Error(
+        `cannot fold BatchNorm "${bnName}": ${what} has ${v.length} values but ${op.layers.join("/")} has ${channels} output channels`,
+      );
   }
   const scale = new Float64Array(channels);
   const bias = b.data as Float32Array;
@@ -37,7 +54,12 @@ export function foldBatchNorm(tensors: IrTensor[], op: IrOp, bn: BatchNormParams
 }
 
 /** Multiplies each slice along `axis` of a row-major tensor by its channel's factor. */
-export function scaleChannels(data: Float32Array, shape: number[], axis: number, factor: ArrayLike<number>): void {
+export function scaleChannels(
+  data: Float32Array,
+  shape: number[],
+  axis: number,
+  factor: ArrayLike<number>,
+): void {
   const inner = shape.slice(axis + 1).reduce((a, d) => a * d, 1);
   const channels = shape[axis]!;
   for (let i = 0; i < data.length; i++) {

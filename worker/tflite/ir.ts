@@ -22,8 +22,23 @@ export interface IrTensor {
 
 /** Builtin options of an op, by op kind. */
 export type IrOptions =
-  | { kind: "conv"; padding: "SAME" | "VALID"; strideH: number; strideW: number; dilationH: number; dilationW: number }
-  | { kind: "depthwise"; padding: "SAME" | "VALID"; strideH: number; strideW: number; dilationH: number; dilationW: number; depthMultiplier: number }
+  | {
+      kind: "conv";
+      padding: "SAME" | "VALID";
+      strideH: number;
+      strideW: number;
+      dilationH: number;
+      dilationW: number;
+    }
+  | {
+      kind: "depthwise";
+      padding: "SAME" | "VALID";
+      strideH: number;
+      strideW: number;
+      dilationH: number;
+      dilationW: number;
+      depthMultiplier: number;
+    }
   | { kind: "fullyConnected" }
   | { kind: "add" }
   | { kind: "mean"; keepDims: boolean }
@@ -56,4 +71,9 @@ export interface IrGraph {
 }
 
 /** Ops whose TFLite kernels take a fused activation. */
-export const FUSABLE_OPS: ReadonlySet<OpName> = new Set<OpName>(["CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD"]);
+export const FUSABLE_OPS: ReadonlySet<OpName> = new Set<OpName>([
+  "CONV_2D",
+  "DEPTHWISE_CONV_2D",
+  "FULLY_CONNECTED",
+  "ADD",
+]);

@@ -28,8 +28,10 @@ export function loadLiteRtOnce(): Promise<LiteRtModule> {
     g.self ??= globalThis;
     g.importScripts ??= (file: string) => {
       const code = readFileSync(file, "utf8");
-      const factory = runInThisContext(`(function (require, __filename, __dirname) {${code}\nreturn ModuleFactory;\n})`, { filename: file }) as (
-        r: NodeRequire, f: string, d: string) => unknown;
+      const factory = runInThisContext(
+        `(function (require, __filename, __dirname) {${code}\nreturn ModuleFactory;\n})`,
+        { filename: file },
+      ) as (r: NodeRequire, f: string, d: string) => unknown;
       g.ModuleFactory = factory(require, file, dirname(file));
     };
     // Emscripten's print hooks: keep errors and warnings for messages, drop the INFO chatter.
@@ -77,9 +79,13 @@ export async function openTflite(bytes: Uint8Array): Promise<TfliteSession> {
     model = await litert.loadAndCompile(bytes, { accelerator: "wasm" });
   } catch (err) {
     const why = runtimeLog.length ? ` Runtime log: ${runtimeLog.join(" | ")}` : "";
-    throw new Error(`LiteRT refused the .tflite (${bytes.length} bytes): ${(err as Error).message}.${why}`, { cause: err });
+    throw new Error(
+      `LiteRT refused the .tflite (${bytes.length} bytes): ${(err as Error).message}.${why}`,
+      { cause: err },
+    );
   }
-  const details = (d: readonly { name: string; shape: Int32Array }[]) => d.map((t) => ({ name: t.name, shape: [...t.shape] }));
+  const details = (d: readonly { name: string; shape: Int32Array }[]) =>
+    d.map((t) => ({ name: t.name, shape: [...t.shape] }));
   const inputs = details(model.getInputDetails());
   const outputs = details(model.getOutputDetails());
   return {
@@ -91,7 +97,10 @@ export async function openTflite(bytes: Uint8Array): Promise<TfliteSession> {
         for (const { name, shape } of inputs) {
           const v = values[name];
           const n = shape.reduce((a, d) => a * d, 1);
-          if (!v || v.length !== n) throw new Error(`input "${name}" needs ${n} float32 values (shape [${shape.join(", ")}]), got ${v?.length ?? "none"}`);
+          if (!v || v.length !== n)
+            throw new Error(
+              `input "${name}" needs ${n} float32 values (shape [${shape.join(", ")}]), got ${v?.length ?? "none"}`,
+            );
           feed[name] = new litert.Tensor(v, shape);
         }
         const result = await model.run(feed);

@@ -38,7 +38,12 @@ export interface TfliteMetadata {
 }
 
 /** Builds the metadata of one file. */
-export function buildMetadata(labels: string[], pre: Preprocessing, variant: TfliteVariant, model: Record<string, unknown>): TfliteMetadata {
+export function buildMetadata(
+  labels: string[],
+  pre: Preprocessing,
+  variant: TfliteVariant,
+  model: Record<string, unknown>,
+): TfliteMetadata {
   const k = labels.length;
   return {
     format_version: METADATA_FORMAT_VERSION,
@@ -55,8 +60,16 @@ export function buildMetadata(labels: string[], pre: Preprocessing, variant: Tfl
       std: [...pre.std],
     },
     outputs: [
-      { name: TENSOR_NAMES.probabilities, shape: [1, k], meaning: "softmax class probabilities, in labels order" },
-      { name: TENSOR_NAMES.logits, shape: [1, k], meaning: "pre-softmax class scores, in labels order" },
+      {
+        name: TENSOR_NAMES.probabilities,
+        shape: [1, k],
+        meaning: "softmax class probabilities, in labels order",
+      },
+      {
+        name: TENSOR_NAMES.logits,
+        shape: [1, k],
+        meaning: "pre-softmax class scores, in labels order",
+      },
     ],
     variant,
     model,

@@ -14,7 +14,11 @@ import { ensureNativeBackend } from "../backend.ts";
  * untrained MobileNetV2's output does not depend on its input at all (measured: features
  * vary by 5e-9 between images), which makes argmax agreement meaningless.
  */
-export async function perturbBatchNorm(model: LayersModel, seed: number, calibration?: Tensor4D): Promise<void> {
+export async function perturbBatchNorm(
+  model: LayersModel,
+  seed: number,
+  calibration?: Tensor4D,
+): Promise<void> {
   const tf = await ensureNativeBackend();
   let s = seed;
   for (const layer of model.layers) {
@@ -30,11 +34,16 @@ export async function perturbBatchNorm(model: LayersModel, seed: number, calibra
     const values = layer.weights.map((w) => {
       const shape = w.shape as number[];
       switch (w.originalName.split("/").pop()) {
-        case "gamma": return tf.randomUniform(shape, 0.5, 1.5, "float32", s++);
-        case "beta": return tf.randomUniform(shape, -0.3, 0.3, "float32", s++);
-        case "moving_mean": return stats ? stats.mean.clone() : tf.randomUniform(shape, -0.3, 0.3, "float32", s++);
-        case "moving_variance": return stats ? stats.variance.clone() : tf.randomUniform(shape, 0.3, 2, "float32", s++);
-        default: return w.read().clone();
+        case "gamma":
+          return tf.randomUniform(shape, 0.5, 1.5, "float32", s++);
+        case "beta":
+          return tf.randomUniform(shape, -0.3, 0.3, "float32", s++);
+        case "moving_mean":
+          return stats ? stats.mean.clone() : tf.randomUniform(shape, -0.3, 0.3, "float32", s++);
+        case "moving_variance":
+          return stats ? stats.variance.clone() : tf.randomUniform(shape, 0.3, 2, "float32", s++);
+        default:
+          return w.read().clone();
       }
     });
     layer.setWeights(values);

@@ -16,7 +16,11 @@ export interface Int8Weights {
  * -128) as TFLite's per-channel spec requires; an all-zero channel gets scale 1 so the
  * runtime never divides by zero.
  */
-export function quantizeInt8PerChannel(data: Float32Array, shape: number[], axis: number): Int8Weights {
+export function quantizeInt8PerChannel(
+  data: Float32Array,
+  shape: number[],
+  axis: number,
+): Int8Weights {
   const channels = shape[axis]!;
   const inner = shape.slice(axis + 1).reduce((a, d) => a * d, 1);
   const channelOf = (i: number) => Math.floor(i / inner) % channels;
@@ -54,12 +58,12 @@ export function toFloat16Bits(value: number): number {
     const half = 1 << (shift - 1);
     const rest = mant & ((1 << shift) - 1);
     let sub = mant >>> shift;
-    if (rest > half || (rest === half && (sub & 1))) sub++;
+    if (rest > half || (rest === half && sub & 1)) sub++;
     return sign | sub;
   }
   let h = sign | (e << 10) | (mant >>> 13);
   const rest = mant & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && (h & 1))) h++; // a carry may roll into the exponent, which is right
+  if (rest > 0x1000 || (rest === 0x1000 && h & 1)) h++; // a carry may roll into the exponent, which is right
   return h;
 }
 

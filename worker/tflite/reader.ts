@@ -24,7 +24,9 @@ export interface TfliteSummary {
 /** Thrown for a file that is not a well-formed .tflite. */
 export class InvalidTfliteError extends Error {
   constructor(what: string, size: number) {
-    super(`not a valid .tflite file (${size} bytes): ${what}. The file is truncated or corrupt: re-export it from the TF.js model.`);
+    super(
+      `not a valid .tflite file (${size} bytes): ${what}. The file is truncated or corrupt: re-export it from the TF.js model.`,
+    );
     this.name = "InvalidTfliteError";
   }
 }
@@ -32,13 +34,17 @@ export class InvalidTfliteError extends Error {
 /** Reads and checks a .tflite's structure; throws `InvalidTfliteError` if it is malformed. */
 export function readTflite(bytes: Uint8Array): TfliteSummary {
   const size = bytes.length;
-  const fail = (what: string): never => { throw new InvalidTfliteError(what, size); };
+  const fail = (what: string): never => {
+    throw new InvalidTfliteError(what, size);
+  };
   if (size < 8) fail(`it is shorter than the 8-byte FlatBuffer header`);
   const ident = String.fromCharCode(...bytes.subarray(4, 8));
-  if (ident !== FILE_IDENTIFIER) fail(`its file identifier (bytes 4..8) is "${ident}", expected "${FILE_IDENTIFIER}"`);
+  if (ident !== FILE_IDENTIFIER)
+    fail(`its file identifier (bytes 4..8) is "${ident}", expected "${FILE_IDENTIFIER}"`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const need = (pos: number, n: number, what: string) => {
-    if (!Number.isInteger(pos) || pos < 0 || pos + n > size) fail(`${what} at byte ${pos} (+${n}) lies outside the file`);
+    if (!Number.isInteger(pos) || pos < 0 || pos + n > size)
+      fail(`${what} at byte ${pos} (+${n}) lies outside the file`);
   };
   const u32 = (pos: number, what: string) => (need(pos, 4, what), dv.getUint32(pos, true));
   const u16 = (pos: number, what: string) => (need(pos, 2, what), dv.getUint16(pos, true));
@@ -53,7 +59,12 @@ export function readTflite(bytes: Uint8Array): TfliteSummary {
     return off === 0 ? undefined : table + off;
   };
   const ref = (pos: number, what: string) => pos + u32(pos, what);
-  const vector = (table: number, slot: number, elem: number, what: string): { start: number; length: number } => {
+  const vector = (
+    table: number,
+    slot: number,
+    elem: number,
+    what: string,
+  ): { start: number; length: number } => {
     const f = field(table, slot, what);
     if (f === undefined) return { start: 0, length: 0 };
     const v = ref(f, what);
@@ -85,19 +96,31 @@ export function readTflite(bytes: Uint8Array): TfliteSummary {
   if (tables(root, M.subgraphs, "Model.subgraphs").length === 0) fail("it has no subgraph");
 
   const sig = tables(root, M.signature_defs, "Model.signature_defs")
-    .map((s) => ({ s, key: string(s, Slot.SignatureDef.signature_key, "SignatureDef.signature_key") }))
+    .map((s) => ({
+      s,
+      key: string(s, Slot.SignatureDef.signature_key, "SignatureDef.signature_key"),
+    }))
     .find((x) => x.key === "serving_default");
   if (!sig) fail(`it has no "serving_default" signature`);
   const maps = (slot: number, what: string) =>
-    Object.fromEntries(tables(sig!.s, slot, what).map((m) => [string(m, Slot.TensorMap.name, `${what}.name`), uint(m, Slot.TensorMap.tensor_index, `${what}.tensor_index`)]));
+    Object.fromEntries(
+      tables(sig!.s, slot, what).map((m) => [
+        string(m, Slot.TensorMap.name, `${what}.name`),
+        uint(m, Slot.TensorMap.tensor_index, `${what}.tensor_index`),
+      ]),
+    );
 
   let metadata: TfliteMetadata | undefined;
   for (const m of tables(root, M.metadata, "Model.metadata")) {
     if (string(m, Slot.Metadata.name, "Metadata.name") !== METADATA_NAME) continue;
     const bi = uint(m, Slot.Metadata.buffer, "Metadata.buffer");
-    const buf = buffers[bi] ?? fail(`metadata "${METADATA_NAME}" points at buffer ${bi} of ${buffers.length}`);
+    const buf =
+      buffers[bi] ??
+      fail(`metadata "${METADATA_NAME}" points at buffer ${bi} of ${buffers.length}`);
     try {
-      metadata = JSON.parse(new TextDecoder().decode(bytes.subarray(buf.offset, buf.offset + buf.length))) as TfliteMetadata;
+      metadata = JSON.parse(
+        new TextDecoder().decode(bytes.subarray(buf.offset, buf.offset + buf.length)),
+      ) as TfliteMetadata;
     } catch (err) {
       fail(`metadata "${METADATA_NAME}" is not valid JSON (${(err as Error).message})`);
     }
@@ -106,7 +129,11 @@ export function readTflite(bytes: Uint8Array): TfliteSummary {
     bytes: size,
     version,
     description: string(root, M.description, "Model.description"),
-    signature: { key: "serving_default", inputs: maps(Slot.SignatureDef.inputs, "signature inputs"), outputs: maps(Slot.SignatureDef.outputs, "signature outputs") },
+    signature: {
+      key: "serving_default",
+      inputs: maps(Slot.SignatureDef.inputs, "signature inputs"),
+      outputs: maps(Slot.SignatureDef.outputs, "signature outputs"),
+    },
     buffers,
     ...(metadata ? { metadata } : {}),
   };

@@ -8,12 +8,23 @@ import type { LayersModel, SymbolicTensor, Tensor2D } from "@tensorflow/tfjs-nod
 import { ensureNativeBackend } from "../backend.ts";
 
 /** Pre-softmax class scores of the TF.js model for each input (NHWC, already scaled). */
-export async function tfjsLogits(model: LayersModel, inputs: Float32Array[], inputShape: number[], batchSize = 32): Promise<Float32Array[]> {
+export async function tfjsLogits(
+  model: LayersModel,
+  inputs: Float32Array[],
+  inputShape: number[],
+  batchSize = 32,
+): Promise<Float32Array[]> {
   const tf = await ensureNativeBackend();
   const head = model.layers.at(-1);
   const cfg = head?.getConfig() ?? {};
-  if (!head || head.getClassName() !== "Dense" || (cfg.activation !== "softmax" && cfg.activation !== "linear")) {
-    throw new Error(`cannot take logits of model "${model.name}": its last layer must be a Dense with softmax or linear activation, got ${head?.getClassName()} "${head?.name}"`);
+  if (
+    !head ||
+    head.getClassName() !== "Dense" ||
+    (cfg.activation !== "softmax" && cfg.activation !== "linear")
+  ) {
+    throw new Error(
+      `cannot take logits of model "${model.name}": its last layer must be a Dense with softmax or linear activation, got ${head?.getClassName()} "${head?.name}"`,
+    );
   }
   const features = tf.model({ inputs: model.inputs, outputs: head.input as SymbolicTensor });
   const [kernel, bias] = head.getWeights();
@@ -23,7 +34,10 @@ export async function tfjsLogits(model: LayersModel, inputs: Float32Array[], inp
     const chunk = inputs.slice(start, start + batchSize);
     const flat = new Float32Array(chunk.length * per);
     chunk.forEach((x, i) => {
-      if (x.length !== per) throw new Error(`input ${start + i} has ${x.length} values, expected ${per} ([${inputShape.join(", ")}])`);
+      if (x.length !== per)
+        throw new Error(
+          `input ${start + i} has ${x.length} values, expected ${per} ([${inputShape.join(", ")}])`,
+        );
       flat.set(x, i * per);
     });
     const logits = tf.tidy(() => {

@@ -38,7 +38,8 @@ export interface EncodedGraph {
   ops: FlatOp[];
 }
 
-const bytesOf = (a: Float32Array | Int32Array | Uint16Array | Int8Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+const bytesOf = (a: Float32Array | Int32Array | Uint16Array | Int8Array): Uint8Array =>
+  new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
 const plain = (t: IrTensor): FlatTensor => ({
   name: t.name,
@@ -52,7 +53,11 @@ export function encodeVariant(graph: IrGraph, variant: TfliteVariant): EncodedGr
   const tensors = graph.tensors.map(plain);
   const ops: FlatOp[] = graph.ops.map((o) => ({ ...o, inputs: [...o.inputs] }));
   if (variant === "float32") return { tensors, ops };
-  const weightOps = new Set<OpName>(variant === "int8" ? ["CONV_2D", "FULLY_CONNECTED"] : ["CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"]);
+  const weightOps = new Set<OpName>(
+    variant === "int8"
+      ? ["CONV_2D", "FULLY_CONNECTED"]
+      : ["CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"],
+  );
   const dequantize: FlatOp[] = [];
   for (const op of ops) {
     if (!weightOps.has(op.op)) continue;
@@ -62,13 +67,31 @@ export function encodeVariant(graph: IrGraph, variant: TfliteVariant): EncodedGr
     if (variant === "int8") {
       const q = quantizeInt8PerChannel(w.data as Float32Array, w.shape, w.channelAxis);
       tensors[wi] = {
-        name: w.name, shape: w.shape, type: TensorType.INT8, bytes: bytesOf(q.values),
-        quantization: { scales: q.scales, zeroPoints: new Array<number>(q.scales.length).fill(0), axis: w.channelAxis },
+        name: w.name,
+        shape: w.shape,
+        type: TensorType.INT8,
+        bytes: bytesOf(q.values),
+        quantization: {
+          scales: q.scales,
+          zeroPoints: new Array<number>(q.scales.length).fill(0),
+          axis: w.channelAxis,
+        },
       };
     } else {
-      tensors[wi] = { name: `${w.name}/float16`, shape: w.shape, type: TensorType.FLOAT16, bytes: bytesOf(toFloat16(w.data as Float32Array)) };
+      tensors[wi] = {
+        name: `${w.name}/float16`,
+        shape: w.shape,
+        type: TensorType.FLOAT16,
+        bytes: bytesOf(toFloat16(w.data as Float32Array)),
+      };
       const deq = tensors.push({ name: w.name, shape: w.shape, type: TensorType.FLOAT32 }) - 1;
-      dequantize.push({ op: "DEQUANTIZE", inputs: [wi], outputs: [deq], options: { kind: "none" }, activation: "NONE" });
+      dequantize.push({
+        op: "DEQUANTIZE",
+        inputs: [wi],
+        outputs: [deq],
+        options: { kind: "none" },
+        activation: "NONE",
+      });
       op.inputs[1] = deq;
     }
   }

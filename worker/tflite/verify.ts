@@ -53,18 +53,27 @@ export interface TfliteVerification {
 }
 
 /** Judges measurements against a gate: pure, so every reason is testable. */
-export function judgeTflite(m: Omit<TfliteVerification, "gate">, gate: VariantGate): { passed: boolean; reasons: string[] } {
+export function judgeTflite(
+  m: Omit<TfliteVerification, "gate">,
+  gate: VariantGate,
+): { passed: boolean; reasons: string[] } {
   const reasons: string[] = [];
   const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
   if (gate.maxLogitDiff !== undefined && !(m.max_logit_diff <= gate.maxLogitDiff)) {
-    reasons.push(`${m.variant}: max |logit difference| vs TF.js is ${m.max_logit_diff.toExponential(2)}, above the gate ${gate.maxLogitDiff.toExponential(2)}`);
+    reasons.push(
+      `${m.variant}: max |logit difference| vs TF.js is ${m.max_logit_diff.toExponential(2)}, above the gate ${gate.maxLogitDiff.toExponential(2)}`,
+    );
   }
   if (gate.minArgmaxAgreement !== undefined && !(m.argmax_agreement >= gate.minArgmaxAgreement)) {
-    reasons.push(`${m.variant}: argmax agrees with TF.js on ${pct(m.argmax_agreement)} of ${m.n} images, below the gate ${pct(gate.minArgmaxAgreement)}`);
+    reasons.push(
+      `${m.variant}: argmax agrees with TF.js on ${pct(m.argmax_agreement)} of ${m.n} images, below the gate ${pct(gate.minArgmaxAgreement)}`,
+    );
   }
   const drop = m.reference_accuracy - m.accuracy;
   if (gate.maxAccuracyDrop !== undefined && !(drop <= gate.maxAccuracyDrop + 1e-12)) {
-    reasons.push(`${m.variant}: accuracy ${pct(m.accuracy)} is ${(100 * drop).toFixed(2)} points below TF.js' ${pct(m.reference_accuracy)}, more than the allowed ${(100 * gate.maxAccuracyDrop).toFixed(2)}`);
+    reasons.push(
+      `${m.variant}: accuracy ${pct(m.accuracy)} is ${(100 * drop).toFixed(2)} points below TF.js' ${pct(m.reference_accuracy)}, more than the allowed ${(100 * gate.maxAccuracyDrop).toFixed(2)}`,
+    );
   }
   return { passed: reasons.length === 0, reasons };
 }
@@ -87,10 +96,18 @@ export async function verifyTflite(input: VerifyTfliteInput): Promise<TfliteVeri
   const { tfliteBytes, tfjsModel, evalSet, labels } = input;
   const summary = readTflite(tfliteBytes);
   const meta = summary.metadata;
-  if (!meta) throw new Error(`the .tflite (${tfliteBytes.length} bytes) has no "mango_mlops_metadata": the app could not read its labels`);
-  if (meta.labels.join("\n") !== labels.join("\n")) throw new Error(`the .tflite's labels [${meta.labels.join(", ")}] differ from the model's [${labels.join(", ")}]`);
+  if (!meta)
+    throw new Error(
+      `the .tflite (${tfliteBytes.length} bytes) has no "mango_mlops_metadata": the app could not read its labels`,
+    );
+  if (meta.labels.join("\n") !== labels.join("\n"))
+    throw new Error(
+      `the .tflite's labels [${meta.labels.join(", ")}] differ from the model's [${labels.join(", ")}]`,
+    );
   if (evalSet.inputs.length === 0 || evalSet.inputs.length !== evalSet.trueIdx.length) {
-    throw new Error(`the evaluation set needs images with one true class each; got ${evalSet.inputs.length} images and ${evalSet.trueIdx.length} classes`);
+    throw new Error(
+      `the evaluation set needs images with one true class each; got ${evalSet.inputs.length} images and ${evalSet.trueIdx.length} classes`,
+    );
   }
   const gate = (input.gates ?? DEFAULT_TFLITE_GATES)[meta.variant];
   const session = await openTflite(tfliteBytes);
@@ -101,7 +118,10 @@ export async function verifyTflite(input: VerifyTfliteInput): Promise<TfliteVeri
       const t0 = performance.now();
       const out = await session.run({ image });
       latencies.push(performance.now() - t0);
-      if (!out.logits) throw new Error(`the .tflite has no "logits" output (outputs: ${Object.keys(out).join(", ")})`);
+      if (!out.logits)
+        throw new Error(
+          `the .tflite has no "logits" output (outputs: ${Object.keys(out).join(", ")})`,
+        );
       tflite.push(out.logits);
     }
   } finally {
@@ -115,8 +135,16 @@ export async function verifyTflite(input: VerifyTfliteInput): Promise<TfliteVeri
     for (let k = 0; k < r.length; k++) maxDiff = Math.max(maxDiff, Math.abs(r[k]! - t[k]!));
     if (argmax(r) === argmax(t)) agree++;
   });
-  const own = computeMetrics(evalSet.trueIdx, tflite.map((t) => argmax(t)), labels);
-  const ref = computeMetrics(evalSet.trueIdx, reference.map((r) => argmax(r)), labels);
+  const own = computeMetrics(
+    evalSet.trueIdx,
+    tflite.map((t) => argmax(t)),
+    labels,
+  );
+  const ref = computeMetrics(
+    evalSet.trueIdx,
+    reference.map((r) => argmax(r)),
+    labels,
+  );
   const measured = {
     variant: meta.variant,
     bytes: tfliteBytes.length,
@@ -132,10 +160,17 @@ export async function verifyTflite(input: VerifyTfliteInput): Promise<TfliteVeri
 }
 
 /** Decodes labelled image files into an evaluation set, preprocessed as in training. */
-export async function evalSetFromImages(images: LabeledImage[], labels: string[], inputSize: number): Promise<EvalSet> {
+export async function evalSetFromImages(
+  images: LabeledImage[],
+  labels: string[],
+  inputSize: number,
+): Promise<EvalSet> {
   const trueIdx = toLabelIndices(images, labels);
   const { decodeImages, toInputTensor } = await import("../images.ts");
-  const pixels = await decodeImages(images.map((i) => i.path), inputSize);
+  const pixels = await decodeImages(
+    images.map((i) => i.path),
+    inputSize,
+  );
   const inputs = pixels.map((p) => {
     const t = toInputTensor([p], inputSize); // the training path's own scaling, not a copy of it
     const x = t.dataSync() as Float32Array;

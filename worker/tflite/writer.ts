@@ -8,11 +8,28 @@
 import { Builder } from "flatbuffers";
 import type { LayersModel } from "@tensorflow/tfjs-node";
 import type { Preprocessing } from "../images.ts";
-import { alignedByteVector, float32Vector, int32Vector, int64Vector, offsetVector, table, type Offset } from "./flatbuffer.ts";
+import {
+  alignedByteVector,
+  float32Vector,
+  int32Vector,
+  int64Vector,
+  offsetVector,
+  table,
+  type Offset,
+} from "./flatbuffer.ts";
 import { modelToGraph, TENSOR_NAMES } from "./graph.ts";
 import type { IrGraph, IrOptions } from "./ir.ts";
 import { buildMetadata, METADATA_NAME } from "./metadata.ts";
-import { Activation, BUFFER_ALIGNMENT, BuiltinOperator, BuiltinOptions, FILE_IDENTIFIER, Padding, SCHEMA_VERSION, Slot } from "./schema.ts";
+import {
+  Activation,
+  BUFFER_ALIGNMENT,
+  BuiltinOperator,
+  BuiltinOptions,
+  FILE_IDENTIFIER,
+  Padding,
+  SCHEMA_VERSION,
+  Slot,
+} from "./schema.ts";
 import { encodeVariant, type FlatOp, type TfliteVariant } from "./variants.ts";
 
 /** What goes into a file besides the weights. */
@@ -34,16 +51,24 @@ export function writeTflite(model: LayersModel, opts: WriteTfliteOptions): Uint8
 export function writeTfliteGraph(graph: IrGraph, opts: WriteTfliteOptions): Uint8Array {
   const inShape = graph.tensors[graph.input]!.shape;
   const classes = graph.tensors[graph.probabilities]!.shape.at(-1);
-  if (classes !== opts.labels.length) throw new Error(`the model has ${classes} output classes but ${opts.labels.length} labels were given [${opts.labels.join(", ")}]`);
+  if (classes !== opts.labels.length)
+    throw new Error(
+      `the model has ${classes} output classes but ${opts.labels.length} labels were given [${opts.labels.join(", ")}]`,
+    );
   const size = opts.preprocessing.inputSize;
-  if (inShape[1] !== size || inShape[2] !== size) throw new Error(`the model's input is ${inShape.slice(1, 3).join("x")} but the preprocessing says ${size}x${size}`);
+  if (inShape[1] !== size || inShape[2] !== size)
+    throw new Error(
+      `the model's input is ${inShape.slice(1, 3).join("x")} but the preprocessing says ${size}x${size}`,
+    );
 
   const { tensors, ops } = encodeVariant(graph, opts.variant);
   const b = new Builder(1024 * 1024);
   const buffers: Offset[] = [table(b, Slot.Buffer.count, [])]; // buffer 0: the empty buffer
   const addBuffer = (bytes: Uint8Array): number => {
     const data = alignedByteVector(b, bytes, BUFFER_ALIGNMENT);
-    return buffers.push(table(b, Slot.Buffer.count, [{ slot: Slot.Buffer.data, offset: data }])) - 1;
+    return (
+      buffers.push(table(b, Slot.Buffer.count, [{ slot: Slot.Buffer.data, offset: data }])) - 1
+    );
   };
 
   const S = Slot.Tensor;
@@ -56,7 +81,11 @@ export function writeTfliteGraph(graph: IrGraph, opts: WriteTfliteOptions): Uint
       const Q = Slot.QuantizationParameters;
       const scale = float32Vector(b, t.quantization.scales);
       const zero = int64Vector(b, t.quantization.zeroPoints);
-      quantization = table(b, Q.count, [{ slot: Q.scale, offset: scale }, { slot: Q.zero_point, offset: zero }, { slot: Q.quantized_dimension, int32: t.quantization.axis }]);
+      quantization = table(b, Q.count, [
+        { slot: Q.scale, offset: scale },
+        { slot: Q.zero_point, offset: zero },
+        { slot: Q.quantized_dimension, int32: t.quantization.axis },
+      ]);
     }
     return table(b, S.count, [
       { slot: S.shape, offset: shape },
@@ -72,7 +101,11 @@ export function writeTfliteGraph(graph: IrGraph, opts: WriteTfliteOptions): Uint
     const code = BuiltinOperator[n];
     const O = Slot.OperatorCode;
     // The code goes in both fields: old readers only know the byte, new ones the int.
-    return table(b, O.count, [{ slot: O.deprecated_builtin_code, int8: code }, { slot: O.version, int32: 1 }, { slot: O.builtin_code, int32: code }]);
+    return table(b, O.count, [
+      { slot: O.deprecated_builtin_code, int8: code },
+      { slot: O.version, int32: 1 },
+      { slot: O.builtin_code, int32: code },
+    ]);
   });
   const operators = ops.map((o) => {
     const inputs = int32Vector(b, o.inputs);
@@ -99,18 +132,32 @@ export function writeTfliteGraph(graph: IrGraph, opts: WriteTfliteOptions): Uint
 
   const tensorMap = (name: string, index: number) => {
     const n = b.createString(name);
-    return table(b, Slot.TensorMap.count, [{ slot: Slot.TensorMap.name, offset: n }, { slot: Slot.TensorMap.tensor_index, uint32: index }]);
+    return table(b, Slot.TensorMap.count, [
+      { slot: Slot.TensorMap.name, offset: n },
+      { slot: Slot.TensorMap.tensor_index, uint32: index },
+    ]);
   };
   const D = Slot.SignatureDef;
   const sigIn = offsetVector(b, [tensorMap(TENSOR_NAMES.input, graph.input)]);
-  const sigOut = offsetVector(b, [tensorMap(TENSOR_NAMES.probabilities, graph.probabilities), tensorMap(TENSOR_NAMES.logits, graph.logits)]);
+  const sigOut = offsetVector(b, [
+    tensorMap(TENSOR_NAMES.probabilities, graph.probabilities),
+    tensorMap(TENSOR_NAMES.logits, graph.logits),
+  ]);
   const sigKey = b.createString("serving_default");
-  const signature = table(b, D.count, [{ slot: D.inputs, offset: sigIn }, { slot: D.outputs, offset: sigOut }, { slot: D.signature_key, offset: sigKey }, { slot: D.subgraph_index, uint32: 0, default: 0 }]);
+  const signature = table(b, D.count, [
+    { slot: D.inputs, offset: sigIn },
+    { slot: D.outputs, offset: sigOut },
+    { slot: D.signature_key, offset: sigKey },
+    { slot: D.subgraph_index, uint32: 0, default: 0 },
+  ]);
 
   const meta = buildMetadata(opts.labels, opts.preprocessing, opts.variant, opts.model ?? {});
   const metaBuffer = addBuffer(new TextEncoder().encode(JSON.stringify(meta)));
   const metaName = b.createString(METADATA_NAME);
-  const metadata = table(b, Slot.Metadata.count, [{ slot: Slot.Metadata.name, offset: metaName }, { slot: Slot.Metadata.buffer, uint32: metaBuffer }]);
+  const metadata = table(b, Slot.Metadata.count, [
+    { slot: Slot.Metadata.name, offset: metaName },
+    { slot: Slot.Metadata.buffer, uint32: metaBuffer },
+  ]);
 
   const description = b.createString(
     `mango-mlops ripeness classifier (${opts.variant} weights, input [${inShape.join(", ")}] scaled to ${opts.preprocessing.scale}, ` +
@@ -137,29 +184,65 @@ function builtinOptions(b: Builder, o: FlatOp): [number, Offset | undefined] {
   switch (opt.kind) {
     case "conv": {
       const C = Slot.Conv2DOptions;
-      return [BuiltinOptions.Conv2DOptions, table(b, C.count, [
-        { slot: C.padding, int8: Padding[opt.padding] }, { slot: C.stride_w, int32: opt.strideW }, { slot: C.stride_h, int32: opt.strideH },
-        { slot: C.fused_activation_function, int8: act }, { slot: C.dilation_w_factor, int32: opt.dilationW }, { slot: C.dilation_h_factor, int32: opt.dilationH },
-      ])];
+      return [
+        BuiltinOptions.Conv2DOptions,
+        table(b, C.count, [
+          { slot: C.padding, int8: Padding[opt.padding] },
+          { slot: C.stride_w, int32: opt.strideW },
+          { slot: C.stride_h, int32: opt.strideH },
+          { slot: C.fused_activation_function, int8: act },
+          { slot: C.dilation_w_factor, int32: opt.dilationW },
+          { slot: C.dilation_h_factor, int32: opt.dilationH },
+        ]),
+      ];
     }
     case "depthwise": {
       const C = Slot.DepthwiseConv2DOptions;
-      return [BuiltinOptions.DepthwiseConv2DOptions, table(b, C.count, [
-        { slot: C.padding, int8: Padding[opt.padding] }, { slot: C.stride_w, int32: opt.strideW }, { slot: C.stride_h, int32: opt.strideH },
-        { slot: C.depth_multiplier, int32: opt.depthMultiplier }, { slot: C.fused_activation_function, int8: act },
-        { slot: C.dilation_w_factor, int32: opt.dilationW }, { slot: C.dilation_h_factor, int32: opt.dilationH },
-      ])];
+      return [
+        BuiltinOptions.DepthwiseConv2DOptions,
+        table(b, C.count, [
+          { slot: C.padding, int8: Padding[opt.padding] },
+          { slot: C.stride_w, int32: opt.strideW },
+          { slot: C.stride_h, int32: opt.strideH },
+          { slot: C.depth_multiplier, int32: opt.depthMultiplier },
+          { slot: C.fused_activation_function, int8: act },
+          { slot: C.dilation_w_factor, int32: opt.dilationW },
+          { slot: C.dilation_h_factor, int32: opt.dilationH },
+        ]),
+      ];
     }
     case "fullyConnected": {
       const C = Slot.FullyConnectedOptions;
-      return [BuiltinOptions.FullyConnectedOptions, table(b, C.count, [{ slot: C.fused_activation_function, int8: act }, { slot: C.weights_format, int8: 0 }, { slot: C.keep_num_dims, bool: false }])];
+      return [
+        BuiltinOptions.FullyConnectedOptions,
+        table(b, C.count, [
+          { slot: C.fused_activation_function, int8: act },
+          { slot: C.weights_format, int8: 0 },
+          { slot: C.keep_num_dims, bool: false },
+        ]),
+      ];
     }
     case "add":
-      return [BuiltinOptions.AddOptions, table(b, Slot.AddOptions.count, [{ slot: Slot.AddOptions.fused_activation_function, int8: act }])];
+      return [
+        BuiltinOptions.AddOptions,
+        table(b, Slot.AddOptions.count, [
+          { slot: Slot.AddOptions.fused_activation_function, int8: act },
+        ]),
+      ];
     case "mean":
-      return [BuiltinOptions.ReducerOptions, table(b, Slot.ReducerOptions.count, [{ slot: Slot.ReducerOptions.keep_dims, bool: opt.keepDims }])];
+      return [
+        BuiltinOptions.ReducerOptions,
+        table(b, Slot.ReducerOptions.count, [
+          { slot: Slot.ReducerOptions.keep_dims, bool: opt.keepDims },
+        ]),
+      ];
     case "softmax":
-      return [BuiltinOptions.SoftmaxOptions, table(b, Slot.SoftmaxOptions.count, [{ slot: Slot.SoftmaxOptions.beta, float32: opt.beta }])];
+      return [
+        BuiltinOptions.SoftmaxOptions,
+        table(b, Slot.SoftmaxOptions.count, [
+          { slot: Slot.SoftmaxOptions.beta, float32: opt.beta },
+        ]),
+      ];
     case "none":
       return [BuiltinOptions.NONE, undefined];
   }
