@@ -15,7 +15,8 @@ import { join } from "node:path";
 import { ConfigSchema } from "../lib/config.ts";
 import { trainConfigOf } from "../worker/settings.ts";
 import { trainModel } from "../worker/train.ts";
-import type { LabeledImage, TrainConfig } from "../worker/types.ts";
+import type { TrainConfig } from "../worker/types.ts";
+import type { LabeledImage } from "../lib/dataset.ts";
 import { readRealSet, REAL_4STAGE, realSetPresent } from "./real-photos.ts";
 
 if (!realSetPresent(REAL_4STAGE)) {

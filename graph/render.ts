@@ -6,7 +6,7 @@ import { describeConfusion } from "../lib/analyst/confusions.ts";
 import { classifyChange } from "../lib/analyst/policy.ts";
 import type { MlopsConfig } from "../lib/config.ts";
 import type { ModelArtifact } from "../lib/registry.ts";
-import type { ClassificationMetrics } from "../worker/types.ts";
+import type { ClassificationMetrics } from "../lib/metrics.ts";
 import type { MLOpsStateType } from "./state.ts";
 
 const pct = (x: number | undefined) => (x === undefined ? "–" : `${(x * 100).toFixed(1)}%`);

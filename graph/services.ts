@@ -12,7 +12,9 @@ import { HashCache, openStore, type ObjectStore } from "../lib/storage/index.ts"
 import { createGitHubClient, parseRepository } from "../lib/github/client.ts";
 import { promotionTargetFromEnv, type PromotionTarget } from "../lib/github/target.ts";
 import { createChannelNotifier, type AlertContent } from "../lib/notify/index.ts";
-import type { ClassificationMetrics, LabeledImage, TrainResult } from "../worker/types.ts";
+import type { TrainResult } from "../worker/types.ts";
+import type { LabeledImage } from "../lib/dataset.ts";
+import type { ClassificationMetrics } from "../lib/metrics.ts";
 import type { BatchProgress, ProgressLine } from "../worker/train.ts";
 import { trainConfigOf } from "../worker/settings.ts";
 import type { AlertRef, TfliteSummary } from "./state.ts";

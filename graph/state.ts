@@ -5,7 +5,7 @@
  */
 import { Annotation } from "@langchain/langgraph";
 import type { Analysis, Decision, MetricDelta, PolicyVerdict } from "../lib/analyst/rules.ts";
-import type { ClassificationMetrics } from "../worker/types.ts";
+import type { ClassificationMetrics } from "../lib/metrics.ts";
 import type { ScoreBreakdown } from "../lib/quality/combine.ts";
 import type { ConfusionChange } from "../lib/analyst/confusions.ts";
 import type { PairedStatistics } from "../lib/analyst/stats.ts";

@@ -5,7 +5,14 @@
  */
 import type { Manifest } from "./manifest.ts";
 import { fetchVerified, type HashCache, type ObjectStore } from "./storage/index.ts";
-import type { LabeledImage } from "../worker/types.ts";
+
+/** One image on local disk with its class label; `sha256` identifies it in predictions. */
+export interface LabeledImage {
+  /** Local file (JPEG/PNG/WebP: anything sharp decodes). */
+  path: string;
+  label: string;
+  sha256: string;
+}
 
 /** Runs `fn` over `items` with at most `limit` promises in flight, keeping order. */
 export async function mapLimit<T, R>(

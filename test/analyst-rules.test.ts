@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { analyzeWithRules } from "../lib/analyst/rules.ts";
 import { PolicySchema } from "../lib/config.ts";
-import type { ClassificationMetrics } from "../worker/types.ts";
+import type { ClassificationMetrics } from "../lib/metrics.ts";
 
 const policy = PolicySchema.parse({
   critical_class: "maduro",

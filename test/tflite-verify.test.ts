@@ -4,7 +4,7 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { describePreprocessing } from "../worker/images.ts";
-import { argmax } from "../worker/metrics.ts";
+import { argmax } from "../lib/metrics.ts";
 import { buildMobileNetV2 } from "../worker/mobilenet-v2.ts";
 import { exportVariants } from "../worker/tflite/export.ts";
 import { openTflite } from "../worker/tflite/litert.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { argmax, computeMetrics, crossEntropy, toLabelIndices } from "../worker/metrics.ts";
+import { argmax, computeMetrics, crossEntropy, toLabelIndices } from "../lib/metrics.ts";
 
 describe("computeMetrics", () => {
   // true:  a a a b b c   pred: a a b b a a   -> class c is never predicted

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { evaluateModel } from "../worker/evaluate.ts";
 import { mulberry32, stratifiedSplit } from "../worker/split.ts";
 import { trainModel, type ProgressLine } from "../worker/train.ts";
-import type { LabeledImage, TrainConfig, TrainResult } from "../worker/types.ts";
+import type { TrainConfig, TrainResult } from "../worker/types.ts";
+import type { LabeledImage } from "../lib/dataset.ts";
 
 // An easy task a from-scratch MobileNetV2 must get right in a few epochs: three strongly
 // different colours with per-pixel noise, written as real PNG files. Batches of 16 mix the

@@ -8,8 +8,9 @@ import { resolve } from "node:path";
 import type { LayersModel, Tensor, Tensor2D } from "@tensorflow/tfjs-node";
 import type { FusedMobileNetV2 } from "./fused-mobilenet.ts";
 import { ensureNativeBackend } from "./backend.ts";
-import { argmax, computeMetrics, toLabelIndices } from "./metrics.ts";
-import type { ClassificationMetrics, LabeledImage } from "./types.ts";
+import { argmax, computeMetrics, toLabelIndices } from "../lib/metrics.ts";
+import type { LabeledImage } from "../lib/dataset.ts";
+import type { ClassificationMetrics } from "../lib/metrics.ts";
 
 /** Class scores of a model over an image list, in input order. */
 export interface Predictions {

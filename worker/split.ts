@@ -3,7 +3,7 @@
  * Pure (no TF), so the split a seed gives is testable and the same on every machine.
  */
 import { mulberry32 } from "../lib/random.ts";
-import type { LabeledImage } from "./types.ts";
+import type { LabeledImage } from "../lib/dataset.ts";
 
 export { mulberry32 };
 

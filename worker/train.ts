@@ -37,12 +37,13 @@ import { classCounts, inverseFrequencyWeights, namedWeights } from "./class-weig
 import { predictWith } from "./evaluate.ts";
 import { FusedMobileNetV2 } from "./fused-mobilenet.ts";
 import { decodeImages } from "./images.ts";
-import { argmax, computeMetrics, crossEntropy, toLabelIndices } from "./metrics.ts";
+import { argmax, computeMetrics, crossEntropy, toLabelIndices } from "../lib/metrics.ts";
 import { buildMobileNetV2 } from "./mobilenet-v2.ts";
 import { renderConfusionMatrix, renderTrainingCurves } from "./plots.ts";
 import { learningRateAt, planSchedule } from "./schedule.ts";
 import { batchSeed, mulberry32, shuffled, stratifiedSplit } from "./split.ts";
-import type { AugmentConfig, EpochLog, LabeledImage, TrainConfig, TrainResult } from "./types.ts";
+import type { AugmentConfig, EpochLog, TrainConfig, TrainResult } from "./types.ts";
+import type { LabeledImage } from "../lib/dataset.ts";
 
 /** One progress report: the epoch just finished and the time left if no early stop. */
 export type ProgressLine = EpochLog & { eta_s: number };

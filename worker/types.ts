@@ -1,15 +1,10 @@
+import type { ClassificationMetrics } from "../lib/metrics.ts";
+import type { LabeledImage } from "../lib/dataset.ts";
+
 /**
  * The DL worker's contract: what the graph hands to `trainModel`/`evaluateModel` and what
  * comes back. Plain JSON-able data only, so results can sit in graph state and in files.
  */
-
-/** One image on local disk with its class label; `sha256` identifies it in predictions. */
-export interface LabeledImage {
-  /** Local file (JPEG/PNG/WebP: anything sharp decodes). */
-  path: string;
-  label: string;
-  sha256: string;
-}
 
 /** Hyper-parameters of one training run. */
 export interface TrainConfig {
@@ -71,26 +66,6 @@ export interface AugmentConfig {
   brightness?: number;
   /** Largest contrast change either way, as a factor offset (default 0.2: x0.8 to x1.2). */
   contrast?: number;
-}
-
-/** Per-class scores; precision/recall/F1 are 0 where undefined (see metrics.ts). */
-export interface ClassMetrics {
-  precision: number;
-  recall: number;
-  f1: number;
-  /** Number of evaluation images whose true label is this class. */
-  support: number;
-}
-
-/** Classification quality on one image set. */
-export interface ClassificationMetrics {
-  n: number;
-  accuracy: number;
-  /** Mean F1 over the classes with support > 0. */
-  macro_f1: number;
-  per_class: Record<string, ClassMetrics>;
-  /** rows = true class, cols = predicted class, both in `labels` order. */
-  confusion_matrix: { labels: string[]; matrix: number[][] };
 }
 
 /** One line of `training-log.jsonl`. */

@@ -23,11 +23,11 @@ import { analyzeWithRules } from "../../lib/analyst/rules.ts";
 import type { TfliteMetrics } from "../../lib/analyst/policy.ts";
 import { artifactsUri } from "../../lib/config.ts";
 import { fetchModelFolder } from "../../lib/artifacts.ts";
-import { toLabelIndices } from "../../worker/metrics.ts";
-import type { LabeledImage } from "../../worker/types.ts";
+import { loadEvaluationSet } from "../../lib/evaluation-set.ts";
+import { toLabelIndices } from "../../lib/metrics.ts";
+import type { LabeledImage } from "../../lib/dataset.ts";
 import { type NodeConfig, type PipelineServices, servicesOf } from "../services.ts";
 import { type MLOpsStateType, type MLOpsUpdate, step } from "../state.ts";
-import { loadEvaluationSet } from "./run-training-job.ts";
 
 /** Class indices of the candidate on `images`, from training's predictions.json when it covers exactly them. */
 async function candidatePredictions(

@@ -7,8 +7,9 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { manifestSha256, readManifest } from "../../lib/manifest.ts";
 import { materializeManifest } from "../../lib/dataset.ts";
+import { loadEvaluationSet } from "../../lib/evaluation-set.ts";
 import { batchProgressReporter } from "../../worker/progress.ts";
-import type { LabeledImage } from "../../worker/types.ts";
+import type { LabeledImage } from "../../lib/dataset.ts";
 import { type NodeConfig, type PipelineServices, servicesOf } from "../services.ts";
 import {
   type MLOpsStateType,
@@ -17,32 +18,6 @@ import {
   type TfliteSummary,
   type TrainingSummary,
 } from "../state.ts";
-
-/** The frozen evaluation set, verified and cached locally. */
-export async function loadEvaluationSet(
-  services: PipelineServices,
-): Promise<{ images: LabeledImage[]; path: string; sha256: string }> {
-  const { repoDir, config } = services;
-  const path = config.paths.eval_manifest;
-  const abs = resolve(repoDir, path);
-  const manifest = await readManifest(abs);
-  if (manifest.kind !== "evaluation") {
-    throw new Error(
-      `${path}: $.kind is "${manifest.kind}" but paths.eval_manifest must name an evaluation manifest (fix: point it at data-manifests/eval/<file>.json)`,
-    );
-  }
-  const unknown = manifest.labels.filter((l) => !config.labels.includes(l));
-  if (unknown.length)
-    throw new Error(
-      `${path}: $.labels has ${unknown.join(", ")}, not classes of this model (fix: align it with mlops.config.json labels)`,
-    );
-  const local = await materializeManifest(
-    manifest,
-    services.openStore(manifest.base_uri),
-    services.cache,
-  );
-  return { images: local.eval, path, sha256: await manifestSha256(abs) };
-}
 
 /** Adds the .tflite proof to the candidate's metrics.json, where the issue asks for it. */
 async function recordTflite(metricsPath: string, tflite: TfliteSummary): Promise<void> {

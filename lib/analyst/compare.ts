@@ -4,8 +4,8 @@
  * confusions. Pure, so the benchmark and the tests run exactly what the node runs.
  */
 import type { Policy } from "../config.ts";
-import { computeMetrics } from "../../worker/metrics.ts";
-import type { ClassificationMetrics } from "../../worker/types.ts";
+import { computeMetrics } from "../metrics.ts";
+import type { ClassificationMetrics } from "../metrics.ts";
 import { type ConfusionChange, growingConfusions } from "./confusions.ts";
 import type { TfliteMetrics } from "./policy.ts";
 import { type Analysis, analyzeWithRules } from "./rules.ts";

@@ -4,7 +4,7 @@
  * share of the true class's photos given the wrong label, so classes of different sizes
  * compare fairly. Pure.
  */
-import type { ClassificationMetrics } from "../../worker/types.ts";
+import type { ClassificationMetrics } from "../metrics.ts";
 
 /** One pair whose confusion rate changed. */
 export interface ConfusionChange {

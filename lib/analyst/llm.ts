@@ -6,7 +6,7 @@
  */
 import { ChatOpenAI } from "@langchain/openai";
 import { z } from "zod";
-import type { ClassificationMetrics } from "../../worker/types.ts";
+import type { ClassificationMetrics } from "../metrics.ts";
 import type { AnalystSettings } from "../config.ts";
 import type { ConfusionChange } from "./confusions.ts";
 import type { MetricDelta, PolicyVerdict } from "./policy.ts";

@@ -4,7 +4,7 @@
  * Every analyst (rules or LLM) is held to these; none of them can be argued with.
  */
 import type { Policy } from "../config.ts";
-import type { ClassificationMetrics } from "../../worker/types.ts";
+import type { ClassificationMetrics } from "../metrics.ts";
 import type { ChangeInterval, PairedStatistics } from "./stats.ts";
 
 /** The three outcomes of analyze_performance. */

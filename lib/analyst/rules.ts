@@ -5,7 +5,7 @@
  * is held to.
  */
 import type { Policy } from "../config.ts";
-import type { ClassificationMetrics } from "../../worker/types.ts";
+import type { ClassificationMetrics } from "../metrics.ts";
 import {
   allowance,
   changeVerdicts,

@@ -5,8 +5,8 @@
  * function, so the report can say exactly why a file is not a candidate.
  */
 import type { LayersModel } from "@tensorflow/tfjs-node";
-import { argmax, computeMetrics, toLabelIndices } from "../metrics.ts";
-import type { LabeledImage } from "../types.ts";
+import { argmax, computeMetrics, toLabelIndices } from "../../lib/metrics.ts";
+import type { LabeledImage } from "../../lib/dataset.ts";
 import { openTflite } from "./litert.ts";
 import { readTflite } from "./reader.ts";
 import { tfjsLogits } from "./reference.ts";

@@ -10,7 +10,26 @@
  *   model for the set's gaps. Wrong predictions *into* such a class still cost: they are
  *   lost recall of the true classes.
  */
-import type { ClassificationMetrics, ClassMetrics } from "./types.ts";
+
+/** Per-class scores; precision/recall/F1 are 0 where undefined (see computeMetrics). */
+export interface ClassMetrics {
+  precision: number;
+  recall: number;
+  f1: number;
+  /** Number of evaluation images whose true label is this class. */
+  support: number;
+}
+
+/** Classification quality on one image set. */
+export interface ClassificationMetrics {
+  n: number;
+  accuracy: number;
+  /** Mean F1 over the classes with support > 0. */
+  macro_f1: number;
+  per_class: Record<string, ClassMetrics>;
+  /** rows = true class, cols = predicted class, both in `labels` order. */
+  confusion_matrix: { labels: string[]; matrix: number[][] };
+}
 
 /** Scores predicted class indices against true ones; `labels[i]` names index i. */
 export function computeMetrics(
