@@ -54,7 +54,7 @@ async function main(): Promise<void> {
   if (want.has("demo")) {
     // The demo as a user runs it, in its own process and workspace.
     const started = performance.now();
-    await exec(process.execPath, ["--import", "tsx", join(projectDir, "graph/demo.ts")], {
+    await exec(process.execPath, ["--import", "tsx", join(projectDir, "cli/demo.ts")], {
       cwd: projectDir,
       env: {
         ...process.env,

@@ -23,6 +23,16 @@ import {
 import { PipelineContext } from "./services.ts";
 import { MLOpsState } from "./state.ts";
 
+/** Nodes a run can pause before (`stopBefore`) and resume at: every node after the first. */
+export const PAUSABLE_NODES = [
+  "validate_data",
+  "run_training_job",
+  "analyze_performance",
+  "deploy_to_production",
+  "alert_human",
+] as const;
+export type PausableNode = (typeof PAUSABLE_NODES)[number];
+
 /** Builds and compiles the graph; `threshold` is validate_data's quality gate. */
 export function buildGraph(opts: { threshold: number; checkpointer?: BaseCheckpointSaver }) {
   return new StateGraph(MLOpsState, PipelineContext)

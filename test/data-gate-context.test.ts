@@ -10,13 +10,13 @@ import { join } from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../lib/config.ts";
-import { reviewManifests } from "../lib/manifest-review.ts";
+import { reviewManifests } from "../app/review-manifests.ts";
 import { type Manifest, stringifyManifest } from "../lib/manifest.ts";
 import { dataGateContext } from "../lib/quality/index.ts";
 import { Registry, registryPaths } from "../lib/registry.ts";
 import { HashCache, openStore } from "../lib/storage/index.ts";
 import { encodeJpeg, photoRng, renderPhoto } from "../synth/draw.ts";
-import { runValidate } from "../validate/cli.ts";
+import { runValidate } from "../cli/validate.ts";
 import { sha256 } from "../bench/real-photos.ts";
 
 let repo: string;

@@ -11,7 +11,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createScratchRepo, type ScratchRepo } from "../graph/scratch-repo.ts";
+import { createScratchRepo, type ScratchRepo } from "../synth/scratch-repo.ts";
 import { createGitHubClient, type GitHubClient } from "../lib/github/client.ts";
 import { S3Store, createS3Client, sha256 } from "../lib/storage/index.ts";
 import { synthesizeDataset } from "../synth/dataset.ts";

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { validateManifest } from "../lib/manifest.ts";
-import { parseManifestArgs, runManifest } from "../manifest/cli.ts";
+import { parseManifestArgs, runManifest } from "../cli/manifest.ts";
 import { encodeJpeg, photoRng, renderPhoto } from "../synth/draw.ts";
 
 let dir: string;

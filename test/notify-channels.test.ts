@@ -11,7 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getOctokit } from "@actions/github";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createFileNotifier, type Notifier } from "../graph/services.ts";
+import type { Notifier } from "../graph/services.ts";
+import { createFileNotifier } from "../lib/notify/index.ts";
 import {
   type AlertInput,
   createChannelNotifier,

@@ -6,8 +6,8 @@ import { copyFile, mkdtemp, readFile, rm, truncate, writeFile, mkdir } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runPipeline } from "../graph/run.ts";
-import { createScratchRepo, type ScratchRepo } from "../graph/scratch-repo.ts";
+import { runPipeline } from "../app/pipeline.ts";
+import { createScratchRepo, type ScratchRepo } from "../synth/scratch-repo.ts";
 import type { Manifest } from "../lib/manifest.ts";
 import { synthesizeDataset } from "../synth/dataset.ts";
 import { tinyTraining } from "./helpers/tiny-config.ts";
@@ -69,7 +69,7 @@ describe("bad input", () => {
         { ...m.images[0]!, key: "b/good/verde/nope.jpg", sha256: "0".repeat(64) },
       ],
     }));
-    expect(r.outcome).toBe("halted: data gate failed");
+    expect(r.outcome).toBe("data_gate_failed");
     expect(r.state.failure_analysis_report).toMatch(/nope\.jpg.*missing|missing.*nope\.jpg/s);
   });
 
@@ -78,7 +78,7 @@ describe("bad input", () => {
       const img = await copyOfGood(m, "b/bad/verde/other.jpg");
       return { ...m, images: [...m.images, { ...img, sha256: "f".repeat(64) }] };
     });
-    expect(r.outcome).toBe("halted: data gate failed");
+    expect(r.outcome).toBe("data_gate_failed");
     expect(r.state.failure_analysis_report).toMatch(/other\.jpg.*checksum/s);
   });
 
@@ -101,7 +101,7 @@ describe("bad input", () => {
         ],
       };
     });
-    expect(r.outcome).toBe("halted: data gate failed");
+    expect(r.outcome).toBe("data_gate_failed");
     expect(r.state.failure_analysis_report).toMatch(/cut\.jpg.*decode/s);
   });
 

@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { EXPECTED_OUTCOMES, runDemo, type Row } from "../graph/demo.ts";
+import { EXPECTED_OUTCOMES, runDemo, type Row } from "../cli/demo.ts";
 import { showFile } from "../lib/git.ts";
 import { tinyTraining } from "./helpers/tiny-config.ts";
 
@@ -31,8 +31,8 @@ describe("the demo's three scenarios on a tiny dataset", () => {
       badCount: 12,
       configure: tinyTraining,
     });
-    expect(rows.map((r) => r.result.outcome)).toHaveLength(3);
-    rows.forEach((r, i) => expect(r.result.outcome).toMatch(EXPECTED_OUTCOMES[i]!));
+    expect(rows.map((r) => r.result.summary)).toHaveLength(3);
+    rows.forEach((r, i) => expect(r.result.summary).toMatch(EXPECTED_OUTCOMES[i]!));
   }, 300_000);
 
   it("scenario 1: the first model is proposed as a draft and a person is alerted", async () => {

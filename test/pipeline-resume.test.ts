@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { createScratchRepo } from "../graph/scratch-repo.ts";
+import { createScratchRepo } from "../synth/scratch-repo.ts";
 import { synthesizeDataset } from "../synth/dataset.ts";
 import { tinyTraining } from "./helpers/tiny-config.ts";
 
@@ -23,7 +23,7 @@ function runCli(
   return new Promise((res, rej) => {
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", join(projectDir, "graph/run.ts"), ...args],
+      ["--import", "tsx", join(projectDir, "cli/pipeline.ts"), ...args],
       { cwd: projectDir, env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: "2" } },
     );
     let out = "";

@@ -7,7 +7,7 @@ import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Manifest, validateManifest } from "../lib/manifest.ts";
 import { DEFECT_KINDS, type DefectKind, synthesizeBadBatch } from "../synth/bad-batch.ts";
-import { parseSynthArgs, UsageError } from "../synth/cli.ts";
+import { parseSynthArgs, UsageError } from "../cli/synth.ts";
 import { MANGO_CLASSES, synthesizeDataset } from "../synth/dataset.ts";
 
 let root: string;

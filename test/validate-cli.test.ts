@@ -11,7 +11,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringifyManifest } from "../lib/manifest.ts";
 import { synthesizeBadBatch } from "../synth/bad-batch.ts";
-import { parseValidateArgs } from "../validate/cli.ts";
+import { parseValidateArgs } from "../cli/validate.ts";
 
 const exec = promisify(execFile);
 const REPO = resolve(import.meta.dirname, "..");
@@ -42,7 +42,7 @@ async function validate(...args: string[]): Promise<{ code: number; out: string 
   try {
     const { stdout } = await exec(
       process.execPath,
-      ["--import", "tsx", join(REPO, "validate/cli.ts"), "--config", configPath, ...args],
+      ["--import", "tsx", join(REPO, "cli/validate.ts"), "--config", configPath, ...args],
       { cwd: REPO, env, timeout: 60_000 },
     );
     return { code: 0, out: stdout };

@@ -8,7 +8,7 @@ import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { stringifyManifest } from "../lib/manifest.ts";
 import { synthesizeDataset } from "../synth/dataset.ts";
-import { parseTrainArgs } from "../worker/cli.ts";
+import { parseTrainArgs } from "../cli/train.ts";
 
 const exec = promisify(execFile);
 const projectDir = resolve(import.meta.dirname, "..");
@@ -52,7 +52,7 @@ describe("npm run train", () => {
       [
         "--import",
         "tsx",
-        join(projectDir, "worker/cli.ts"),
+        join(projectDir, "cli/train.ts"),
         "--manifest",
         join(dir, "train.json"),
         "--eval",

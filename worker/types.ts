@@ -1,5 +1,4 @@
 import type { ClassificationMetrics } from "../lib/metrics.ts";
-import type { LabeledImage } from "../lib/dataset.ts";
 
 /**
  * The DL worker's contract: what the graph hands to `trainModel`/`evaluateModel` and what

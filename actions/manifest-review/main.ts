@@ -10,7 +10,7 @@ import {
   changedManifests,
   reviewManifests,
   renderReviewComment,
-} from "../../lib/manifest-review.ts";
+} from "../../app/review-manifests.ts";
 import { githubClient, repository, requiredInput } from "../lib/inputs.ts";
 
 /** Runs the action. */

@@ -1,45 +1,33 @@
 /**
- * The pipeline action's entry: parse inputs, run (or resume) the graph, set outputs and a
- * job summary. The work lives in graph/run.ts, where tests reach it without Actions.
+ * The pipeline action's entry: parse inputs, run (or resume) the graph (app/pipeline.ts),
+ * set outputs and a job summary.
  */
 import * as core from "@actions/core";
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
-import { runPipeline } from "../../graph/run.ts";
-import { loadConfig } from "../../lib/config.ts";
-import { git } from "../../lib/git.ts";
-
-const NODES = [
-  "validate_data",
-  "run_training_job",
-  "analyze_performance",
-  "deploy_to_production",
-  "alert_human",
-] as const;
+import { runPipeline } from "../../app/pipeline.ts";
+import { PAUSABLE_NODES, type PausableNode } from "../../graph/graph.ts";
+import { optionalInput, repository } from "../lib/inputs.ts";
 
 /** The action's inputs, checked. */
 export interface PipelineInputs {
   manifest?: string;
-  stopBefore?: (typeof NODES)[number];
+  stopBefore?: PausableNode;
   resume?: string;
   githubToken?: string;
 }
 
-const optional = (name: string) => core.getInput(name) || undefined;
-
 /** Reads and checks the inputs; a bad value names the input, the allowed values and what came. */
 export function parseInputs(): PipelineInputs {
-  const stopBefore = optional("stop_before");
-  if (stopBefore && !(NODES as readonly string[]).includes(stopBefore)) {
+  const stopBefore = optionalInput("stop_before");
+  if (stopBefore && !(PAUSABLE_NODES as readonly string[]).includes(stopBefore))
     throw new Error(
-      `input stop_before: expected one of ${NODES.join(", ")}, received "${stopBefore}"`,
+      `input stop_before: expected one of ${PAUSABLE_NODES.join(", ")}, received "${stopBefore}"`,
     );
-  }
   const inputs = {
-    manifest: optional("manifest"),
-    stopBefore: stopBefore as PipelineInputs["stopBefore"],
-    resume: optional("resume"),
-    githubToken: optional("github_token"),
+    manifest: optionalInput("manifest"),
+    stopBefore: stopBefore as PausableNode | undefined,
+    resume: optionalInput("resume"),
+    githubToken: optionalInput("github_token"),
   };
   if (inputs.githubToken) core.setSecret(inputs.githubToken);
   if (inputs.resume && inputs.manifest)
@@ -52,10 +40,7 @@ export function parseInputs(): PipelineInputs {
 /** Runs the action. */
 export async function run(): Promise<void> {
   const inputs = parseInputs();
-  const repoDir = process.env.GITHUB_WORKSPACE ?? process.cwd();
-  const config = loadConfig(join(repoDir, "mlops.config.json"));
-  // The services propose on GitHub and open alert issues with this token (graph/services.ts).
-  if (inputs.githubToken) process.env.GITHUB_TOKEN = inputs.githubToken;
+  const { repoDir, config } = repository();
   const result = await runPipeline({
     repoDir,
     config,
@@ -63,21 +48,16 @@ export async function run(): Promise<void> {
     resume: inputs.resume,
     stopBefore: inputs.stopBefore,
     services: { log: (m) => core.info(m) },
+    env: inputs.githubToken ? { ...process.env, GITHUB_TOKEN: inputs.githubToken } : process.env,
+    hooks: { setSecret: core.setSecret, warn: core.warning },
+    pushHaltedRecord: Boolean(inputs.githubToken),
   });
   core.setOutput("run-id", result.runId);
   core.setOutput("outcome", result.outcome);
   core.setOutput("next", result.paused.join(","));
   core.setOutput("decision", result.state.deployment_decision ?? "");
-  const report = await readFile(join(result.runDir, "report.md"), "utf8");
-  await core.summary.addRaw(report).write();
-  if (/halted/.test(result.outcome)) {
-    core.warning(`run ${result.runId}: ${result.outcome}`);
-    // The halted manifest's record must outlive this runner: push refs/mlops/rejected/*.
-    if (inputs.githubToken)
-      await git(repoDir, ["push", "origin", "refs/mlops/rejected/*:refs/mlops/rejected/*"]).catch(
-        (err: Error) => core.warning(`could not push the halted-manifest record: ${err.message}`),
-      );
-  }
+  await core.summary.addRaw(await readFile(result.reportPath, "utf8")).write();
+  if (result.halted) core.warning(`run ${result.runId}: ${result.summary}`);
 }
 
 try {

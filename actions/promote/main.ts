@@ -8,7 +8,7 @@ import { artifactsUri } from "../../lib/config.ts";
 import { readProductionPointer } from "../../lib/github/contents.ts";
 import { promoteProduction, PromotionVerificationError } from "../../lib/github/promote.ts";
 import { registryPaths } from "../../lib/registry.ts";
-import { createServices } from "../../graph/services.ts";
+import { createServices } from "../../app/services.ts";
 import { githubClient, repository, requiredInput } from "../lib/inputs.ts";
 
 /** Runs the action. */

@@ -188,3 +188,27 @@ export function parseRepository(
   if (!m) throw new Error(`${source} must be "owner/repo"; received "${value}"`);
   return { owner: m[1]!, repo: m[2]! };
 }
+
+/**
+ * The one way a GitHub client is built from an environment: `GITHUB_TOKEN` and
+ * `GITHUB_REPOSITORY` ("owner/repo"), at `GITHUB_API_URL` (GHES, or a test's server).
+ * Undefined without a token; a token without a repository is an error that says how to fix it.
+ */
+export function gitHubClientFromEnv(
+  env: Record<string, string | undefined>,
+  retry?: Partial<RetryPolicy>,
+): GitHubClient | undefined {
+  const token = env.GITHUB_TOKEN?.trim() || undefined;
+  const repository = env.GITHUB_REPOSITORY?.trim() || undefined;
+  if (!token) return undefined;
+  if (!repository)
+    throw new Error(
+      'GITHUB_TOKEN is set but GITHUB_REPOSITORY is not: set it to "owner/repo" to use GitHub, or unset GITHUB_TOKEN to work on local branches',
+    );
+  return createGitHubClient({
+    token,
+    baseUrl: env.GITHUB_API_URL?.trim() || "https://api.github.com",
+    ...parseRepository(repository),
+    ...(retry ? { retry } : {}),
+  });
+}

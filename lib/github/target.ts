@@ -5,12 +5,7 @@
  * as every Actions job has, select GitHub).
  */
 import { commitToBranch } from "../git.ts";
-import {
-  createGitHubClient,
-  parseRepository,
-  type GitHubClient,
-  type RetryPolicy,
-} from "./client.ts";
+import { gitHubClientFromEnv, type GitHubClient, type RetryPolicy } from "./client.ts";
 import { proposePromotion, type LabelSpec } from "./promotion.ts";
 
 /** The proposal, as deploy_to_production builds it. */
@@ -142,20 +137,15 @@ export function promotionTargetFromEnv(
   env: Record<string, string | undefined>,
   options: { repoDir: string; reviewers?: string[]; retry?: Partial<RetryPolicy> },
 ): PromotionTarget {
-  const token = env.GITHUB_TOKEN?.trim() || undefined;
-  const repository = env.GITHUB_REPOSITORY?.trim() || undefined;
-  if (!token) return localGitPromotionTarget(options.repoDir);
-  if (!repository)
-    throw new Error(
-      'GITHUB_TOKEN is set but GITHUB_REPOSITORY is not: set it to "owner/repo" to propose on GitHub, or unset GITHUB_TOKEN to propose on a local branch',
-    );
-  const { owner, repo } = parseRepository(repository);
-  const client = createGitHubClient({
-    token,
-    baseUrl: env.GITHUB_API_URL?.trim() || "https://api.github.com",
-    owner,
-    repo,
-    ...(options.retry ? { retry: options.retry } : {}),
-  });
-  return githubPromotionTarget(client, { reviewers: options.reviewers ?? [] });
+  return promotionTargetFor(gitHubClientFromEnv(env, options.retry), options);
+}
+
+/** A pull request on GitHub through `client`, or a local branch when there is none. */
+export function promotionTargetFor(
+  client: GitHubClient | undefined,
+  options: { repoDir: string; reviewers?: string[] },
+): PromotionTarget {
+  return client
+    ? githubPromotionTarget(client, { reviewers: options.reviewers ?? [] })
+    : localGitPromotionTarget(options.repoDir);
 }

@@ -53,3 +53,4 @@ export {
   secretsOf,
   type ChannelNotifierOptions,
 } from "./notifier.ts";
+export { createFileNotifier } from "./file.ts";

@@ -38,7 +38,7 @@ export interface ChannelNotifierOptions {
   warn?: (message: string) => void;
   /** `core.setSecret` in Actions, so the runner masks them in any output. */
   setSecret?: (secret: string) => void;
-  /** The local channel (console + alert.md): `createFileNotifier(log)` of graph/services.ts. */
+  /** The local channel (console + alert.md): `createFileNotifier(log)` (file.ts). */
   file?: AlertNotifier;
   /** Injectable so tests of retries do not wait. */
   sleep?: (ms: number) => Promise<void>;

@@ -96,3 +96,10 @@ export { type ContactSheetOptions, escapeXml, renderContactSheet } from "./conta
 export { type EarlierData, type EarlierDataOptions, loadEarlierData } from "./earlier.ts";
 export { type DataGateInput, type DataGateResult, runDataGate } from "./gate.ts";
 export { type DataGateContext, type DataGateContextOptions, dataGateContext } from "./context.ts";
+export {
+  gateManifest,
+  manifestFitProblems,
+  openManifest,
+  type ManifestGateInput,
+  type ManifestGateOutcome,
+} from "./manifest-gate.ts";

@@ -9,7 +9,13 @@ export {
 } from "./errors.ts";
 export { FileStore, compareKeys, writeFileAtomic } from "./file.ts";
 export { S3Store, createS3Client, parseS3Uri, type S3Settings, type S3StoreOptions } from "./s3.ts";
-export { openStore, type OpenStoreOptions } from "./open.ts";
+export {
+  openStore,
+  s3SettingsOf,
+  storeOpener,
+  type OpenStoreOptions,
+  type S3ConfigSection,
+} from "./open.ts";
 export {
   HashCache,
   fetchVerified,

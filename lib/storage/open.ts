@@ -34,3 +34,21 @@ export function openStore(
   }
   throw new Error(`cannot open a store for "${baseUri}": use ${ALLOWED_FORMS}`);
 }
+
+/** The config's `s3` section, as mlops.config.json spells it. */
+export interface S3ConfigSection {
+  region: string;
+  endpoint?: string;
+  force_path_style: boolean;
+}
+
+/** The S3 settings of the config's `s3` section: the one place its names are mapped. */
+export function s3SettingsOf(s3: S3ConfigSection): S3Settings {
+  return { region: s3.region, endpoint: s3.endpoint, forcePathStyle: s3.force_path_style };
+}
+
+/** Opens stores by base URI with the config's `s3` section. */
+export function storeOpener(s3: S3ConfigSection): (uri: string) => ObjectStore {
+  const settings = s3SettingsOf(s3);
+  return (uri) => openStore(uri, settings);
+}

@@ -1,14 +1,13 @@
 /**
  * The pull-request review of dataset manifests: which manifests a change touches, the data
  * gate on each (the same code and the same comparisons as validate_data: the configured
- * evaluation set and production's training data, via `npm run validate`'s runner), and the
+ * evaluation set and production's training data, app/validate.ts), and the
  * sticky comment that sums them up. Rendering is pure; the rest is IO.
  */
-import { readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
-import type { MlopsConfig } from "./config.ts";
-import { git } from "./git.ts";
-import { runValidate } from "../validate/cli.ts";
+import type { MlopsConfig } from "../lib/config.ts";
+import { git } from "../lib/git.ts";
+import { validateManifest } from "./validate.ts";
 
 /** One reviewed manifest. */
 export interface ManifestReview {
@@ -54,63 +53,45 @@ export async function reviewManifests(opts: {
   manifests: string[];
   outDir: string;
   log: (m: string) => void;
+  env?: NodeJS.ProcessEnv;
 }): Promise<ManifestReview[]> {
   const results: ManifestReview[] = [];
   for (const manifest of opts.manifests) {
-    const out = join(opts.outDir, basename(manifest, ".json"));
-    const lines: string[] = [];
-    const code = await runValidate(
+    const failed = (error: string): ManifestReview => ({
+      manifest,
+      passed: false,
+      quality_score: null,
+      images: 0,
+      refused: 0,
+      findings: [],
+      error: error.slice(0, 2000),
+    });
+    const outcome = await validateManifest(
       {
         manifest: join(opts.repoDir, manifest),
-        out,
+        out: join(opts.outDir, basename(manifest, ".json")),
         config: join(opts.repoDir, "mlops.config.json"),
         repo: opts.repoDir,
         merge: [],
       },
-      (m) => {
-        lines.push(m);
-        opts.log(m);
-      },
-    ).catch((err: Error) => {
-      lines.push(err.message);
-      return 1;
-    });
-    const quality = await readFile(join(out, "quality.json"), "utf8")
-      .then(
-        (t) =>
-          JSON.parse(t) as {
-            quality_score: number;
-            counts?: { images: number; failed: number };
-            images?: Array<{
-              key: string;
-              findings: Array<{ check: string; severity: string; message: string }>;
-            }>;
-          },
-      )
-      .catch(() => undefined);
-    if (!quality || code === 1) {
-      results.push({
-        manifest,
-        passed: false,
-        quality_score: null,
-        images: 0,
-        refused: 0,
-        findings: [],
-        error: lines.join("\n").slice(0, 2000) || "the data gate could not run",
-      });
+      { log: opts.log, ...(opts.env ? { env: opts.env } : {}) },
+    ).catch((err: Error) => ({ kind: "error" as const, reason: err.message }));
+    if (outcome.kind !== "checked") {
+      results.push(failed("reason" in outcome ? outcome.reason : "the data gate could not run"));
       continue;
     }
-    const findings = (quality.images ?? []).flatMap((i) =>
+    const { report, passed } = outcome.result;
+    const findings = report.images.flatMap((i) =>
       i.findings
         .filter((f) => f.severity === "error")
         .map((f) => `\`${i.key}\`: ${f.check}: ${f.message}`),
     );
     results.push({
       manifest,
-      passed: code === 0,
-      quality_score: quality.quality_score,
-      images: quality.counts?.images ?? 0,
-      refused: quality.counts?.failed ?? 0,
+      passed,
+      quality_score: report.quality_score,
+      images: report.counts.images,
+      refused: report.counts.failed,
       findings: findings.slice(0, 10),
     });
   }

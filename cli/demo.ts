@@ -13,8 +13,8 @@ import { join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { synthesizeBadBatch } from "../synth/bad-batch.ts";
 import { synthesizeDataset } from "../synth/dataset.ts";
-import { runPipeline, type RunResult } from "./run.ts";
-import { createScratchRepo } from "./scratch-repo.ts";
+import { runPipeline, type RunResult } from "../app/pipeline.ts";
+import { createScratchRepo } from "../synth/scratch-repo.ts";
 
 /** Mirror, rotation up to 10 degrees, crops keeping 90% of the area; colour untouched. */
 const DEMO_AUGMENT = {
@@ -61,7 +61,7 @@ export async function runDemo(opts: DemoOptions): Promise<Row[]> {
   const run = async (scenario: string) => {
     console.log(`\n=== ${scenario}`);
     const result = await runPipeline({ repoDir: repo, config: scratch.config() });
-    console.log(`--> ${result.outcome}`);
+    console.log(`--> ${result.summary}`);
     rows.push({ scenario, result });
     return result;
   };
@@ -157,15 +157,15 @@ async function main(): Promise<void> {
   for (const { scenario, result } of rows) {
     const s = result.state;
     console.log(
-      `| ${scenario} | ${s.new_data_path ?? "–"} | ${s.quality_score?.toFixed(1) ?? "–"} | ${s.deployment_decision ?? "–"} | ${result.outcome}${s.promotion ? ` (${s.promotion.branch})` : ""} | ${relative(process.cwd(), join(result.runDir, "report.md"))} |`,
+      `| ${scenario} | ${s.new_data_path ?? "–"} | ${s.quality_score?.toFixed(1) ?? "–"} | ${s.deployment_decision ?? "–"} | ${result.summary}${s.promotion ? ` (${s.promotion.branch})` : ""} | ${relative(process.cwd(), join(result.runDir, "report.md"))} |`,
     );
   }
   console.log(`\ndemo wall time: ${seconds.toFixed(0)} s`);
 
-  const wrong = rows.filter((r, i) => !EXPECTED_OUTCOMES[i]!.test(r.result.outcome));
+  const wrong = rows.filter((r, i) => !EXPECTED_OUTCOMES[i]!.test(r.result.summary));
   if (wrong.length) {
     console.error(
-      `unexpected outcomes: ${wrong.map((w) => `${w.scenario}: ${w.result.outcome}`).join("; ")}`,
+      `unexpected outcomes: ${wrong.map((w) => `${w.scenario}: ${w.result.summary}`).join("; ")}`,
     );
     process.exitCode = 1;
   }

@@ -10,8 +10,8 @@ import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { type Manifest, stringifyManifest } from "../lib/manifest.ts";
-import { synthesizeBadBatch } from "./bad-batch.ts";
-import { MANGO_CLASSES, synthesizeDataset } from "./dataset.ts";
+import { synthesizeBadBatch } from "../synth/bad-batch.ts";
+import { MANGO_CLASSES, synthesizeDataset } from "../synth/dataset.ts";
 
 /** A command line that cannot be run; exits with code 2. */
 export class UsageError extends Error {

@@ -10,9 +10,9 @@ import { loadConfig, loadDotEnv } from "../lib/config.ts";
 import { materializeManifest } from "../lib/dataset.ts";
 import { readManifest } from "../lib/manifest.ts";
 import { HashCache, openStore } from "../lib/storage/index.ts";
-import { batchProgressReporter } from "./progress.ts";
-import { trainConfigOf } from "./settings.ts";
-import { trainModel } from "./train.ts";
+import { batchProgressReporter } from "../worker/progress.ts";
+import { trainConfigOf } from "../worker/settings.ts";
+import { trainModel } from "../worker/train.ts";
 
 const USAGE =
   "usage: npm run train -- --manifest data-manifests/M.json --eval data-manifests/eval/E.json --out DIR [--config mlops.config.json] [--cache DIR]";

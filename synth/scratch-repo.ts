@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { loadConfig, type MlopsConfig } from "../lib/config.ts";
 import { stringifyManifest, type Manifest } from "../lib/manifest.ts";
-import { synthesizeDataset } from "../synth/dataset.ts";
+import { synthesizeDataset } from "./dataset.ts";
 
 const exec = promisify(execFile);
 const projectDir = resolve(fileURLToPath(import.meta.url), "../..");

@@ -1,0 +1,102 @@
+/**
+ * The one place services are built from config and environment: stores, the registry,
+ * GitHub (one client, from the token), the VLM reviewer, the alert channels and the DL
+ * worker. Use cases call `createServices`; a test passes `overrides` to swap one part
+ * (a trainer, a reviewer) without touching the rest.
+ */
+import { join } from "node:path";
+import { type MlopsConfig, resolveIn } from "../lib/config.ts";
+import { type GitHubClient, gitHubClientFromEnv } from "../lib/github/client.ts";
+import { promotionTargetFor } from "../lib/github/target.ts";
+import { createChannelNotifier, createFileNotifier } from "../lib/notify/index.ts";
+import { Registry } from "../lib/registry.ts";
+import { HashCache, storeOpener } from "../lib/storage/index.ts";
+import { vlmNotConfiguredReason, type VlmSettings } from "../lib/vlm/settings.ts";
+import type { VlmReviewer } from "../lib/vlm/types.ts";
+import type { PipelineServices } from "../graph/services.ts";
+import { createLocalTrainer } from "./trainer.ts";
+
+/** The pipeline's services plus what only use cases need. */
+export interface AppServices extends PipelineServices {
+  /** The GitHub client, when a token is there to build one (see `publishingEnv`). */
+  github?: GitHubClient;
+}
+
+/** Hooks of the host: `core.setSecret` and `core.warning` in Actions. */
+export interface HostHooks {
+  setSecret?: (secret: string) => void;
+  warn?: (message: string) => void;
+}
+
+/**
+ * The environment as the GitHub-facing services see it: GitHub is used only inside
+ * Actions (GITHUB_ACTIONS=true) or when asked for (MLOPS_PUBLISH=github), so a token in a
+ * developer's shell never turns the demo or a local run into real pull requests.
+ */
+export function publishingEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const onGitHub = env.GITHUB_ACTIONS === "true" || env.MLOPS_PUBLISH === "github";
+  return onGitHub ? env : { ...env, GITHUB_TOKEN: undefined };
+}
+
+/**
+ * The VLM reviewer the settings ask for, or why there is none. The OpenAI client loads on
+ * the first review, so a run without a VLM (the embedded default) never pays for it.
+ */
+export function vlmReviewerOf(
+  settings: VlmSettings,
+  env: NodeJS.ProcessEnv,
+  log: (m: string) => void,
+): VlmReviewer | { reason: string } {
+  const reason = vlmNotConfiguredReason(settings);
+  if (reason) return { reason };
+  let reviewer: Promise<VlmReviewer | { reason: string }> | undefined;
+  return {
+    model: settings.model ?? "",
+    async review(request) {
+      reviewer ??= import("../lib/vlm/client.ts").then((m) =>
+        m.vlmReviewerFromSettings(settings, env, { log }),
+      );
+      const real = await reviewer;
+      if ("reason" in real) return { consulted: false, reason: real.reason, attempts: [] };
+      return real.review(request);
+    },
+  };
+}
+
+/** The services for a repository folder: the embedded defaults, GitHub and channels when configured. */
+export function createServices(
+  repoDir: string,
+  config: MlopsConfig,
+  overrides: Partial<AppServices> = {},
+  env: NodeJS.ProcessEnv = process.env,
+  hooks: HostHooks = {},
+): AppServices {
+  const log = overrides.log ?? ((m: string) => console.log(m));
+  const github =
+    overrides.github ??
+    gitHubClientFromEnv(publishingEnv(env), hooks.warn ? { log: hooks.warn } : undefined);
+  return {
+    repoDir,
+    config,
+    registry: new Registry(repoDir, config.paths.registry, config.model_name),
+    cache: new HashCache(resolveIn(repoDir, config.paths.cache)),
+    openStore: storeOpener(config.s3),
+    trainer: createLocalTrainer(config),
+    notifier: createChannelNotifier({
+      config: config.notify,
+      env,
+      log,
+      warn: hooks.warn,
+      setSecret: hooks.setSecret,
+      octokit: github?.octokit,
+      repo: github ? { owner: github.owner, repo: github.repo } : undefined,
+      file: createFileNotifier(log),
+    }),
+    promotionTarget: promotionTargetFor(github, { repoDir, reviewers: config.github.reviewers }),
+    runDir: (runId) => join(resolveIn(repoDir, config.paths.runs), runId),
+    log,
+    vlm: vlmReviewerOf(config.quality.vlm, env, log),
+    ...(github ? { github } : {}),
+    ...overrides,
+  };
+}

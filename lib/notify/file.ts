@@ -1,0 +1,26 @@
+/**
+ * The local alert channel, always on: the alert printed to the console and written to
+ * `alert.md` in the run folder. It is the embedded default's only channel, and in Actions
+ * the record that outlives a channel being down.
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { AlertNotifier } from "./content.ts";
+
+/** Console + `alert.md` in the run folder: the embedded default's alert channel. */
+export function createFileNotifier(log: (m: string) => void): AlertNotifier {
+  return {
+    async notify(alert, runDir) {
+      await mkdir(runDir, { recursive: true });
+      const path = join(runDir, "alert.md");
+      await writeFile(path, `# ${alert.title}\n\n${alert.body}\n`);
+      log(
+        `ALERT [${alert.severity}] ${alert.title}\n${alert.body
+          .split("\n")
+          .map((l) => `  | ${l}`)
+          .join("\n")}`,
+      );
+      return [{ channel: "file", reason: alert.title, location: path }];
+    },
+  };
+}
