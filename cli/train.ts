@@ -1,18 +1,12 @@
 /**
- * The DL worker on its own: `npm run train -- --manifest M --eval E --out DIR
+ * The DL worker on its own (app/train.ts): `npm run train -- --manifest M --eval E --out DIR
  * [--config mlops.config.json] [--cache DIR]`. Trains on M's train split (val for early
  * stopping), evaluates on E, and writes DIR/tfjs/, DIR/metrics.json, DIR/predictions.json
  * and DIR/training-log.jsonl. Hyper-parameters and labels come from the config file.
  */
-import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { loadConfig, loadDotEnv } from "../lib/config.ts";
-import { materializeManifest } from "../lib/dataset.ts";
-import { readManifest } from "../lib/manifest.ts";
-import { HashCache, openStore } from "../lib/storage/index.ts";
-import { batchProgressReporter } from "../worker/progress.ts";
-import { trainConfigOf } from "../worker/settings.ts";
-import { trainModel } from "../worker/train.ts";
+import { trainOnManifests } from "../app/train.ts";
+import { loadDotEnv } from "../lib/config.ts";
 
 const USAGE =
   "usage: npm run train -- --manifest data-manifests/M.json --eval data-manifests/eval/E.json --out DIR [--config mlops.config.json] [--cache DIR]";
@@ -50,42 +44,10 @@ export function parseTrainArgs(argv: string[]): {
 async function main(): Promise<void> {
   const args = parseTrainArgs(process.argv.slice(2));
   loadDotEnv(process.cwd());
-  const config = loadConfig(resolve(args.config));
-  const cache = new HashCache(resolve(args.cache));
-  const s3 = {
-    region: config.s3.region,
-    endpoint: config.s3.endpoint,
-    forcePathStyle: config.s3.force_path_style,
-  };
-  const [data, evaluation] = await Promise.all([
-    readManifest(resolve(args.manifest)),
-    readManifest(resolve(args.eval)),
-  ]);
-  for (const m of [data, evaluation]) {
-    const unknown = m.labels.filter((l) => !config.labels.includes(l));
-    if (unknown.length)
-      throw new Error(
-        `${m.dataset_id}: labels ${unknown.join(", ")} are not classes of the model [${config.labels.join(", ")}] (fix: align the manifest with mlops.config.json)`,
-      );
-  }
-  const local = await materializeManifest(data, openStore(data.base_uri, s3), cache);
-  const evalLocal = await materializeManifest(
-    evaluation,
-    openStore(evaluation.base_uri, s3),
-    cache,
-  );
-  const result = await trainModel({
-    train: local.train,
-    val: local.val,
-    evaluation: evalLocal.eval,
-    labels: config.labels,
-    outDir: resolve(args.out),
-    config: trainConfigOf(config.training),
-    onBatch: batchProgressReporter({
-      tty: process.stderr.isTTY === true,
-      write: (t) => process.stderr.write(t),
-    }),
-    onProgress: (p) =>
+  const result = await trainOnManifests({
+    ...args,
+    progress: { tty: process.stderr.isTTY === true, write: (t) => process.stderr.write(t) },
+    onEpoch: (p) =>
       console.log(
         `epoch ${p.epoch}: loss ${p.loss.toFixed(3)} acc ${p.accuracy.toFixed(3)} val_loss ${p.val_loss.toFixed(3)} val_acc ${p.val_accuracy.toFixed(3)} ${p.images_per_s.toFixed(0)} img/s ETA ${Math.round(p.eta_s)}s`,
       ),
