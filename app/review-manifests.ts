@@ -7,6 +7,8 @@
 import { basename, join } from "node:path";
 import type { MlopsConfig } from "../lib/config.ts";
 import { git } from "../lib/git.ts";
+import { upsertStickyComment } from "../lib/github/sticky-comment.ts";
+import { gitHubOf, type HostHooks } from "./services.ts";
 import { validateManifest } from "./validate.ts";
 
 /** One reviewed manifest. */
@@ -126,4 +128,51 @@ export function renderReviewComment(
     ...(details.length ? ["#### What to fix", "", ...details, ""] : []),
     runUrl ? `Full reports: [workflow run](${runUrl}) (job summary).` : "",
   ].join("\n");
+}
+
+/** How the review of a pull request ended. */
+export type PullRequestReview =
+  | { kind: "no_manifests" }
+  | {
+      kind: "reviewed";
+      results: ManifestReview[];
+      /** Manifests below the data gate (the check fails on them). */
+      failed: string[];
+      /** The sticky comment's body, also the job summary. */
+      body: string;
+      comment: { action: string; url: string };
+    };
+
+/** Reviews the training manifests a pull request adds or changes, in one sticky comment. */
+export async function reviewPullRequest(req: {
+  repoDir: string;
+  config: MlopsConfig;
+  baseSha: string;
+  pullRequest: number;
+  env: NodeJS.ProcessEnv;
+  hooks?: HostHooks;
+  log: (m: string) => void;
+}): Promise<PullRequestReview> {
+  const { repoDir, config, env } = req;
+  const github = gitHubOf(env, req.hooks);
+  if (!github)
+    throw new Error(
+      "the manifest review needs GitHub to comment: GITHUB_TOKEN and GITHUB_REPOSITORY inside Actions (fix: pass the github_token input)",
+    );
+  const manifests = await changedManifests(repoDir, req.baseSha, config);
+  if (!manifests.length) return { kind: "no_manifests" };
+  const results = await reviewManifests({
+    repoDir,
+    manifests,
+    outDir: join(repoDir, ".mlops", "review"),
+    log: req.log,
+    env,
+  });
+  const runUrl = env.GITHUB_RUN_ID
+    ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`
+    : undefined;
+  const body = renderReviewComment(results, config.quality.threshold, runUrl);
+  const comment = await upsertStickyComment(github, req.pullRequest, "manifest-review", body);
+  const failed = results.filter((r) => !r.passed).map((r) => r.manifest);
+  return { kind: "reviewed", results, failed, body, comment };
 }

@@ -13,7 +13,7 @@ import { Registry } from "../lib/registry.ts";
 import { HashCache, storeOpener } from "../lib/storage/index.ts";
 import { vlmNotConfiguredReason, type VlmSettings } from "../lib/vlm/settings.ts";
 import type { VlmReviewer } from "../lib/vlm/types.ts";
-import type { PipelineServices } from "../graph/services.ts";
+import type { Notifier, PipelineServices } from "../graph/services.ts";
 import { createLocalTrainer } from "./trainer.ts";
 
 /** The pipeline's services plus what only use cases need. */
@@ -63,6 +63,31 @@ export function vlmReviewerOf(
   };
 }
 
+/** The GitHub client of an environment, when publishing to GitHub is on (see `publishingEnv`). */
+export function gitHubOf(env: NodeJS.ProcessEnv, hooks: HostHooks = {}): GitHubClient | undefined {
+  return gitHubClientFromEnv(publishingEnv(env), hooks.warn ? { log: hooks.warn } : undefined);
+}
+
+/** The alert channels: console + alert.md always, and Slack, Teams, email, a GitHub issue as configured. */
+export function notifierOf(
+  config: MlopsConfig,
+  env: NodeJS.ProcessEnv,
+  log: (m: string) => void,
+  hooks: HostHooks = {},
+  github?: GitHubClient,
+): Notifier {
+  return createChannelNotifier({
+    config: config.notify,
+    env,
+    log,
+    warn: hooks.warn,
+    setSecret: hooks.setSecret,
+    octokit: github?.octokit,
+    repo: github ? { owner: github.owner, repo: github.repo } : undefined,
+    file: createFileNotifier(log),
+  });
+}
+
 /** The services for a repository folder: the embedded defaults, GitHub and channels when configured. */
 export function createServices(
   repoDir: string,
@@ -72,9 +97,7 @@ export function createServices(
   hooks: HostHooks = {},
 ): AppServices {
   const log = overrides.log ?? ((m: string) => console.log(m));
-  const github =
-    overrides.github ??
-    gitHubClientFromEnv(publishingEnv(env), hooks.warn ? { log: hooks.warn } : undefined);
+  const github = overrides.github ?? gitHubOf(env, hooks);
   return {
     repoDir,
     config,
@@ -82,16 +105,7 @@ export function createServices(
     cache: new HashCache(resolveIn(repoDir, config.paths.cache)),
     openStore: storeOpener(config.s3),
     trainer: createLocalTrainer(config),
-    notifier: createChannelNotifier({
-      config: config.notify,
-      env,
-      log,
-      warn: hooks.warn,
-      setSecret: hooks.setSecret,
-      octokit: github?.octokit,
-      repo: github ? { owner: github.owner, repo: github.repo } : undefined,
-      file: createFileNotifier(log),
-    }),
+    notifier: notifierOf(config, env, log, hooks, github),
     promotionTarget: promotionTargetFor(github, { repoDir, reviewers: config.github.reviewers }),
     runDir: (runId) => join(resolveIn(repoDir, config.paths.runs), runId),
     log,

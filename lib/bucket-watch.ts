@@ -66,3 +66,8 @@ export async function manifestFromIncoming(
     throw new Error(`the watcher built an invalid manifest: ${built.problems.join("; ")}`);
   return { ...(built.manifest ? { manifest: built.manifest } : {}), skipped: built.skipped };
 }
+
+/** The dataset id of a day's incoming batch: one manifest (and one pull request) per day. */
+export function bucketDatasetId(now: Date): string {
+  return `incoming-${now.toISOString().slice(0, 10)}`;
+}

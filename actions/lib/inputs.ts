@@ -1,13 +1,12 @@
 /**
- * What every action entry shares: optional inputs, the checked-out repository and its
- * config, and a GitHub client from the token input. Kept tiny: the work lives in lib/.
+ * What every action entry shares: inputs (Actions passes "" for an unset one) and the
+ * checked-out repository with its validated config. The work lives in app/.
  */
 import * as core from "@actions/core";
 import { join } from "node:path";
 import { loadConfig, type MlopsConfig } from "../../lib/config.ts";
-import { createGitHubClient, parseRepository, type GitHubClient } from "../../lib/github/client.ts";
 
-/** An input, or undefined when empty (Actions passes "" for an unset input). */
+/** An input, or undefined when empty. */
 export function optionalInput(name: string): string | undefined {
   return core.getInput(name).trim() || undefined;
 }
@@ -23,20 +22,4 @@ export function requiredInput(name: string, hint: string): string {
 export function repository(): { repoDir: string; config: MlopsConfig } {
   const repoDir = process.env.GITHUB_WORKSPACE ?? process.cwd();
   return { repoDir, config: loadConfig(join(repoDir, "mlops.config.json")) };
-}
-
-/** A GitHub client for this repository; the token is masked in logs. */
-export function githubClient(token: string): GitHubClient {
-  core.setSecret(token);
-  const repository = process.env.GITHUB_REPOSITORY;
-  if (!repository)
-    throw new Error(
-      "GITHUB_REPOSITORY is not set (fix: run inside GitHub Actions, or set it to owner/repo)",
-    );
-  return createGitHubClient({
-    token,
-    baseUrl: process.env.GITHUB_API_URL ?? "https://api.github.com",
-    ...parseRepository(repository),
-    retry: { log: (m) => core.warning(m) },
-  });
 }

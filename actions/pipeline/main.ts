@@ -8,16 +8,8 @@ import { runPipeline } from "../../app/pipeline.ts";
 import { PAUSABLE_NODES, type PausableNode } from "../../graph/graph.ts";
 import { optionalInput, repository } from "../lib/inputs.ts";
 
-/** The action's inputs, checked. */
-export interface PipelineInputs {
-  manifest?: string;
-  stopBefore?: PausableNode;
-  resume?: string;
-  githubToken?: string;
-}
-
 /** Reads and checks the inputs; a bad value names the input, the allowed values and what came. */
-export function parseInputs(): PipelineInputs {
+export function parseInputs() {
   const stopBefore = optionalInput("stop_before");
   if (stopBefore && !(PAUSABLE_NODES as readonly string[]).includes(stopBefore))
     throw new Error(

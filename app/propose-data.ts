@@ -1,0 +1,83 @@
+/**
+ * The bucket-watch use case: new images under the incoming location become a manifest
+ * (labels from folder names, sha256 from the bytes), proposed as a pull request; reruns
+ * update the same branch and pull request.
+ */
+import { join } from "node:path";
+import { bucketDatasetId, listedKeys, manifestFromIncoming } from "../lib/bucket-watch.ts";
+import type { MlopsConfig } from "../lib/config.ts";
+import { proposePromotion } from "../lib/github/promotion.ts";
+import { stringifyManifest } from "../lib/manifest.ts";
+import { storeOpener } from "../lib/storage/index.ts";
+import { gitHubOf, type HostHooks } from "./services.ts";
+
+/** Where the new images are, and the repository they are proposed to. */
+export interface ProposeDataRequest {
+  repoDir: string;
+  config: MlopsConfig;
+  incomingUri: string;
+  /** GITHUB_TOKEN (contents and pull requests write), GITHUB_REPOSITORY, GITHUB_API_URL. */
+  env: NodeJS.ProcessEnv;
+  hooks?: HostHooks;
+  now?: Date;
+}
+
+/** What was proposed: nothing new, or the manifest and its pull request. */
+export type ProposeDataResult =
+  | { kind: "nothing_new"; skipped: Array<{ key: string; reason: string }> }
+  | {
+      kind: "proposed";
+      manifest: string;
+      images: number;
+      pullRequest: string;
+      created: boolean;
+      skipped: Array<{ key: string; reason: string }>;
+    };
+
+/** Lists the incoming location and proposes what no manifest lists yet. */
+export async function proposeData(req: ProposeDataRequest): Promise<ProposeDataResult> {
+  const { config, incomingUri } = req;
+  const github = gitHubOf(req.env, req.hooks);
+  if (!github)
+    throw new Error(
+      "bucket-watch needs GitHub: GITHUB_TOKEN and GITHUB_REPOSITORY inside Actions (fix: pass the github_token input)",
+    );
+  const store = storeOpener(config.s3)(incomingUri);
+  const known = await listedKeys(join(req.repoDir, config.paths.manifests), store.baseUri);
+  const datasetId = bucketDatasetId(req.now ?? new Date());
+  const { manifest, skipped } = await manifestFromIncoming(store, {
+    prefix: "",
+    labels: config.labels,
+    known,
+    datasetId,
+  });
+  if (!manifest) return { kind: "nothing_new", skipped };
+  const path = `${config.paths.manifests}/${datasetId}.json`;
+  const counts = config.labels
+    .map((l) => `${l}: ${manifest.images.filter((i) => i.label === l).length}`)
+    .join(", ");
+  const leftOut = skipped.length
+    ? `Left out:\n${skipped.map((s) => `- \`${s.key}\`: ${s.reason}`).join("\n")}\n\n`
+    : "";
+  const out = await proposePromotion(github, {
+    baseBranch: config.git.base_branch,
+    branch: `mlops/data-${datasetId}`,
+    files: [{ path, content: stringifyManifest(manifest) }],
+    commitMessage: `Add ${datasetId}: ${manifest.images.length} new images from ${incomingUri}`,
+    title: `Data: ${manifest.images.length} new images (${datasetId})`,
+    body: `New objects under \`${incomingUri}\` as a manifest (labels from folder names, sha256 computed from the bytes).\n\n${counts}\n\n${leftOut}Merging starts the pipeline on it; the manifest review below checks the photos first.`,
+    draft: false,
+    labels: [
+      { name: "mlops:data", color: "0e8a16", description: "new data proposed by mango-mlops" },
+    ],
+    reviewers: [],
+  });
+  return {
+    kind: "proposed",
+    manifest: path,
+    images: manifest.images.length,
+    pullRequest: out.pullRequest.url,
+    created: out.created,
+    skipped,
+  };
+}
