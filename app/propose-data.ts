@@ -3,7 +3,6 @@
  * (labels from folder names, sha256 from the bytes), proposed as a pull request; reruns
  * update the same branch and pull request.
  */
-import { join } from "node:path";
 import { bucketDatasetId, listedKeys, manifestFromIncoming } from "../lib/bucket-watch.ts";
 import type { MlopsConfig } from "../lib/config.ts";
 import { proposePromotion } from "../lib/github/promotion.ts";
@@ -43,7 +42,7 @@ export async function proposeData(req: ProposeDataRequest): Promise<ProposeDataR
       "bucket-watch needs GitHub: GITHUB_TOKEN and GITHUB_REPOSITORY inside Actions (fix: pass the github_token input)",
     );
   const store = storeOpener(config.s3)(incomingUri);
-  const known = await listedKeys(join(req.repoDir, config.paths.manifests), store.baseUri);
+  const known = await listedKeys(req.repoDir, config.paths, store.baseUri);
   const datasetId = bucketDatasetId(req.now ?? new Date());
   const { manifest, skipped } = await manifestFromIncoming(store, {
     prefix: "",

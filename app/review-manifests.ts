@@ -7,6 +7,7 @@
 import { basename, join } from "node:path";
 import type { MlopsConfig } from "../lib/config.ts";
 import { git } from "../lib/git.ts";
+import { isTrainingManifest } from "../lib/manifest-files.ts";
 import { upsertStickyComment } from "../lib/github/sticky-comment.ts";
 import { gitHubOf, type HostHooks } from "./services.ts";
 import { validateManifest } from "./validate.ts";
@@ -24,7 +25,7 @@ export interface ManifestReview {
   error?: string;
 }
 
-/** Training manifests added or modified since `baseSha` (evaluation manifests excluded: they are reviewed by people). */
+/** Training manifests (lib/manifest-files.ts) added or modified since `baseSha`; evaluation manifests are reviewed by people. */
 export async function changedManifests(
   repoDir: string,
   baseSha: string,
@@ -38,15 +39,11 @@ export async function changedManifests(
     "--",
     config.paths.manifests,
   ]);
-  return out
-    .split("\n")
-    .filter(
-      (p) =>
-        p.endsWith(".json") &&
-        !p.endsWith(".schema.json") &&
-        p !== config.paths.eval_manifest &&
-        !p.startsWith(`${config.paths.manifests}/eval/`),
-    );
+  const changed = out.split("\n").filter(Boolean);
+  const training: string[] = [];
+  for (const path of changed)
+    if (await isTrainingManifest(repoDir, path, config.paths)) training.push(path);
+  return training;
 }
 
 /** Runs the data gate on each manifest; never throws for a bad manifest. */

@@ -5,9 +5,10 @@
  * copies together), which is then proposed as a pull request, so new data still enters
  * through a reviewed commit.
  */
-import { readdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { buildManifest, type SkippedObject } from "./dataset-builder.ts";
+import { listManifestFiles, type ManifestPaths } from "./manifest-files.ts";
 import type { Manifest } from "./manifest.ts";
 import type { QualityConfig } from "./quality/index.ts";
 import type { ObjectStore } from "./storage/index.ts";
@@ -15,23 +16,20 @@ import type { ObjectStore } from "./storage/index.ts";
 export type { SkippedObject } from "./dataset-builder.ts";
 
 /** Keys (under a base URI) that committed manifests already list. */
-export async function listedKeys(manifestsDir: string, baseUri: string): Promise<Set<string>> {
+export async function listedKeys(
+  repoDir: string,
+  paths: ManifestPaths,
+  baseUri: string,
+): Promise<Set<string>> {
   const keys = new Set<string>();
-  const walk = async (dir: string): Promise<void> => {
-    for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-      const p = join(dir, e.name);
-      if (e.isDirectory()) await walk(p);
-      else if (e.name.endsWith(".json") && !e.name.endsWith(".schema.json")) {
-        try {
-          const m = JSON.parse(await readFile(p, "utf8")) as Partial<Manifest>;
-          if (m.base_uri === baseUri) for (const img of m.images ?? []) keys.add(img.key);
-        } catch {
-          // An unreadable manifest lists nothing; the manifest review reports it.
-        }
-      }
+  for (const path of await listManifestFiles(repoDir, paths)) {
+    try {
+      const m = JSON.parse(await readFile(join(repoDir, path), "utf8")) as Partial<Manifest>;
+      if (m.base_uri === baseUri) for (const img of m.images ?? []) keys.add(img.key);
+    } catch {
+      // An unreadable manifest lists nothing; the manifest review reports it.
     }
-  };
-  await walk(manifestsDir);
+  }
   return keys;
 }
 

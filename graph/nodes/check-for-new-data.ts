@@ -4,46 +4,21 @@
  * each manifest's path and sha256, so an edited manifest counts as new).
  */
 import { existsSync } from "node:fs";
-import { readdir, readFile } from "node:fs/promises";
-import { join, relative, resolve } from "node:path";
+import { relative, resolve } from "node:path";
 import { manifestSha256 } from "../../lib/manifest.ts";
+import { listTrainingManifests, type ManifestPaths } from "../../lib/manifest-files.ts";
 import { type NodeConfig, servicesOf } from "../services.ts";
 import { type MLOpsStateType, type MLOpsUpdate, step } from "../state.ts";
-
-async function listJson(dir: string): Promise<string[]> {
-  if (!existsSync(dir)) return [];
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await listJson(path)));
-    else if (entry.name.endsWith(".json") && !entry.name.endsWith(".schema.json")) out.push(path);
-  }
-  return out;
-}
-
-/** True for files that declare themselves evaluation manifests (never trained on). */
-async function isEvaluationManifest(path: string): Promise<boolean> {
-  try {
-    return (JSON.parse(await readFile(path, "utf8")) as { kind?: unknown }).kind === "evaluation";
-  } catch {
-    // Unparseable: it is still a contribution, and validate_data will say what is wrong.
-    return false;
-  }
-}
 
 /** Repo-relative paths of training manifests not yet trained on, sorted by path. */
 export async function findUntrainedManifests(
   repoDir: string,
-  manifestsDir: string,
-  evalManifest: string,
+  paths: ManifestPaths,
   trained: Set<string>,
 ): Promise<Array<{ path: string; sha256: string }>> {
-  const evalAbs = resolve(repoDir, evalManifest);
   const found: Array<{ path: string; sha256: string }> = [];
-  for (const abs of (await listJson(resolve(repoDir, manifestsDir))).sort()) {
-    if (abs === evalAbs || (await isEvaluationManifest(abs))) continue;
-    const path = relative(repoDir, abs);
-    const sha256 = await manifestSha256(abs);
+  for (const path of await listTrainingManifests(repoDir, paths)) {
+    const sha256 = await manifestSha256(resolve(repoDir, path));
     if (!trained.has(`${path}@${sha256}`)) found.push({ path, sha256 });
   }
   return found;
@@ -72,12 +47,7 @@ export async function checkForNewData(
   }
   const trained = await registry.trainedManifests();
   const halted = await registry.rejectedManifests();
-  const candidates = await findUntrainedManifests(
-    repoDir,
-    cfg.paths.manifests,
-    cfg.paths.eval_manifest,
-    new Set(trained.keys()),
-  );
+  const candidates = await findUntrainedManifests(repoDir, cfg.paths, new Set(trained.keys()));
   const untrained = candidates.filter((m) => !halted.has(m.sha256));
   for (const m of candidates.filter((c) => halted.has(c.sha256))) {
     log(

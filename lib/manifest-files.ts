@@ -1,0 +1,76 @@
+/**
+ * Which files under `paths.manifests` are manifests, and which of those are training
+ * manifests: the one definition that check_for_new_data, the manifest review of a pull
+ * request and the bucket watch share.
+ *
+ * A manifest file is a `.json` file anywhere under `paths.manifests` that is not a JSON
+ * schema (`*.schema.json`). A training manifest is a manifest file that is not an
+ * evaluation manifest: not `paths.eval_manifest`, not under `<paths.manifests>/eval/`, and
+ * not declaring `"kind": "evaluation"`. A file that cannot be parsed counts as training:
+ * it is still a contribution, and the data gate says what is wrong with it.
+ */
+import { existsSync } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
+import { join, relative, resolve } from "node:path";
+
+/** The config paths the definition depends on. */
+export interface ManifestPaths {
+  manifests: string;
+  eval_manifest: string;
+}
+
+/** True when `path` (repo-relative) names a manifest file under `paths.manifests`. */
+export function isManifestPath(path: string, paths: ManifestPaths): boolean {
+  const under = relative(paths.manifests, path);
+  return (
+    !under.startsWith("..") &&
+    !under.startsWith("/") &&
+    path.endsWith(".json") &&
+    !path.endsWith(".schema.json")
+  );
+}
+
+/** Repo-relative paths of every manifest file under `paths.manifests`, sorted. */
+export async function listManifestFiles(repoDir: string, paths: ManifestPaths): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    if (!existsSync(dir)) return;
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const abs = join(dir, entry.name);
+      if (entry.isDirectory()) await walk(abs);
+      else if (isManifestPath(relative(repoDir, abs), paths)) out.push(relative(repoDir, abs));
+    }
+  };
+  await walk(resolve(repoDir, paths.manifests));
+  return out.sort();
+}
+
+/** True for a manifest file (repo-relative) that is a training manifest; reads its `kind`. */
+export async function isTrainingManifest(
+  repoDir: string,
+  path: string,
+  paths: ManifestPaths,
+): Promise<boolean> {
+  if (!isManifestPath(path, paths)) return false;
+  if (resolve(repoDir, path) === resolve(repoDir, paths.eval_manifest)) return false;
+  if (!relative(join(paths.manifests, "eval"), path).startsWith("..")) return false;
+  try {
+    const parsed = JSON.parse(await readFile(resolve(repoDir, path), "utf8")) as {
+      kind?: unknown;
+    };
+    return parsed?.kind !== "evaluation";
+  } catch {
+    return true;
+  }
+}
+
+/** Repo-relative paths of every training manifest, sorted. */
+export async function listTrainingManifests(
+  repoDir: string,
+  paths: ManifestPaths,
+): Promise<string[]> {
+  const out: string[] = [];
+  for (const path of await listManifestFiles(repoDir, paths))
+    if (await isTrainingManifest(repoDir, path, paths)) out.push(path);
+  return out;
+}
