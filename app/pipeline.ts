@@ -12,6 +12,7 @@ import { loadConfig, resolveIn, type MlopsConfig } from "../lib/config.ts";
 import { buildGraph } from "../graph/graph.ts";
 import { renderRunReport } from "../graph/render.ts";
 import { git } from "../lib/git.ts";
+import { runFolder } from "../lib/run-folder.ts";
 import { type AppServices, createServices, type HostHooks } from "./services.ts";
 import type { MLOpsStateType } from "../graph/state.ts";
 
@@ -122,6 +123,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
     recursionLimit: 25,
   };
   const runDir = services.runDir(runId);
+  const files = runFolder(runDir);
   await mkdir(runDir, { recursive: true });
   try {
     let input: Partial<MLOpsStateType> | null = {
@@ -150,9 +152,9 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
       const snapshot = await graph.getState(invokeConfig);
       const failedAt = snapshot.next.join(", ") || "unknown node";
       const message = `Run ${runId} failed in ${failedAt}: ${(err as Error).message}\nNothing was promoted. After fixing the cause, resume with: npm run pipeline -- --repo ${repoDir} --resume ${runId}`;
-      await writeFile(join(runDir, "state.json"), JSON.stringify(snapshot.values, null, 2) + "\n");
+      await writeFile(files.state, JSON.stringify(snapshot.values, null, 2) + "\n");
       await writeFile(
-        join(runDir, "report.md"),
+        files.report,
         `# Run ${runId}: failed in ${failedAt}\n\n\`\`\`\n${message}\n\`\`\`\n`,
       );
       throw new Error(message, { cause: err });
@@ -160,8 +162,8 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
     const paused = (await graph.getState(invokeConfig)).next;
     const outcome: RunOutcome = paused.length ? "paused" : outcomeOf(state);
     const summary = describeOutcome(outcome, runId, [...paused]);
-    const reportPath = join(runDir, "report.md");
-    await writeFile(join(runDir, "state.json"), JSON.stringify(state, null, 2) + "\n");
+    const reportPath = files.report;
+    await writeFile(files.state, JSON.stringify(state, null, 2) + "\n");
     await writeFile(reportPath, renderRunReport(state, config, summary));
     const halted = HALTED_OUTCOMES.includes(outcome);
     if (halted && opts.pushHaltedRecord)

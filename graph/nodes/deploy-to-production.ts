@@ -14,6 +14,7 @@ import { promotionBranch, registryPaths, type ProductionPointer } from "../../li
 import { renderModelCard, renderPullRequestBody } from "../render.ts";
 import { type NodeConfig, servicesOf } from "../services.ts";
 import { type MLOpsStateType, type MLOpsUpdate, step } from "../state.ts";
+import { runFolder } from "../../lib/run-folder.ts";
 
 const json = (x: unknown) => JSON.stringify(x, null, 2) + "\n";
 
@@ -96,7 +97,7 @@ export async function deployToProduction(
   });
   const { commit, base } = proposal;
   for (const w of proposal.warnings) log(`deploy_to_production: warning: ${w}`);
-  const prBodyPath = join(services.runDir(state.run_id), "pull-request.md");
+  const prBodyPath = runFolder(services.runDir(state.run_id)).pullRequest;
   await writeFile(prBodyPath, `# ${title}\n\n${body}`);
   const where = proposal.pullRequest
     ? `pull request #${proposal.pullRequest.number} ${proposal.pullRequest.url}`

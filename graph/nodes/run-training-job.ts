@@ -8,6 +8,7 @@ import { join, resolve } from "node:path";
 import { manifestSha256, readManifest } from "../../lib/manifest.ts";
 import { materializeManifest } from "../../lib/dataset.ts";
 import { loadEvaluationSet } from "../../lib/evaluation-set.ts";
+import { runFolder, TRAINING_FILES } from "../../lib/run-folder.ts";
 import { batchProgressReporter } from "../../worker/progress.ts";
 import type { LabeledImage } from "../../lib/dataset.ts";
 import { type NodeConfig, type PipelineServices, servicesOf } from "../services.ts";
@@ -82,7 +83,7 @@ export async function runTrainingJob(
       `${leaked} evaluation images also appear in the training data; the comparison would be meaningless (fix: remove them from the training manifest)`,
     );
 
-  const outDir = resolve(services.runDir(state.run_id), "candidate");
+  const outDir = resolve(runFolder(services.runDir(state.run_id)).candidate);
   log(
     `run_training_job: training ${cfg.model_name} ${version} (device: ${cfg.training.device}) on ${train.length} images (val ${val.length}, eval ${evaluation.images.length}) from ${lineage.length} manifest(s)`,
   );
@@ -108,7 +109,7 @@ export async function runTrainingJob(
     evaluation: evaluation.images,
     runId: state.run_id,
   });
-  await recordTflite(join(outDir, "metrics.json"), tflite);
+  await recordTflite(join(outDir, TRAINING_FILES.metrics), tflite);
   for (const v of tflite.variants) {
     log(
       `run_training_job: ${v.variant} .tflite ${v.candidate ? `proven (${v.bytes} bytes, max logit diff ${v.max_logit_diff?.toExponential(1)}, agreement ${((v.argmax_agreement ?? 0) * 100).toFixed(1)}%, ${v.median_latency_ms?.toFixed(1)} ms/image)` : `refused: ${v.reasons.join("; ")}`}`,

@@ -6,6 +6,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { MlopsConfig } from "../config.ts";
+import { QUALITY_FILES } from "../run-folder.ts";
 import type { Manifest, ManifestImage } from "../manifest.ts";
 import { reviewThumbnail, stratifiedSample } from "../vlm/sample.ts";
 import type { VlmReview, VlmReviewer, VlmSampleImage } from "../vlm/types.ts";
@@ -118,7 +119,7 @@ export async function runDataGate(input: DataGateInput): Promise<DataGateResult>
         async (img) => input.load(entries.get(img.key)!),
         { maxPixels: quality.checks.maxPixels },
       );
-      contactSheet = join(input.outDir, "contact-sheet.jpg");
+      contactSheet = join(input.outDir, QUALITY_FILES.contactSheet);
       await writeFile(contactSheet, jpeg);
     } catch (err) {
       // The sheet illustrates the report; failing to draw it must not fail the gate.
@@ -127,8 +128,8 @@ export async function runDataGate(input: DataGateInput): Promise<DataGateResult>
   }
 
   const passed = report.quality_score >= threshold;
-  const json = join(input.outDir, "quality.json");
-  const markdown = join(input.outDir, input.markdownName ?? "quality.md");
+  const json = join(input.outDir, QUALITY_FILES.json);
+  const markdown = join(input.outDir, input.markdownName ?? QUALITY_FILES.markdown);
   await writeFile(
     json,
     JSON.stringify(
@@ -140,7 +141,7 @@ export async function runDataGate(input: DataGateInput): Promise<DataGateResult>
   let md = renderQualityMarkdown(report, {
     threshold,
     title: `Data quality: ${input.manifestName}`,
-    ...(contactSheet ? { contactSheet: "contact-sheet.jpg" } : {}),
+    ...(contactSheet ? { contactSheet: QUALITY_FILES.contactSheet } : {}),
   });
   if (input.notes?.length) md += `\n## Notes\n\n${input.notes.map((n) => `- ${n}`).join("\n")}\n`;
   await writeFile(markdown, md);

@@ -10,6 +10,7 @@ import { isAbsolute, join, resolve } from "node:path";
 import type { MlopsConfig } from "../config.ts";
 import { formatManifestProblems, type Manifest, ManifestError, readManifest } from "../manifest.ts";
 import type { Registry } from "../registry.ts";
+import { QUALITY_FILES, type QualityFileHead } from "../run-folder.ts";
 import { fetchVerified, type HashCache, type ObjectStore } from "../storage/index.ts";
 import type { VlmReviewer } from "../vlm/types.ts";
 import type { ShardResult } from "./assess.ts";
@@ -99,9 +100,9 @@ async function writeRefusal(
   reason: string,
 ): Promise<{ json: string; markdown: string }> {
   await mkdir(input.outDir, { recursive: true });
-  const json = join(input.outDir, "quality.json");
-  const markdown = join(input.outDir, input.markdownName ?? "quality.md");
-  const record = {
+  const json = join(input.outDir, QUALITY_FILES.json);
+  const markdown = join(input.outDir, input.markdownName ?? QUALITY_FILES.markdown);
+  const record: QualityFileHead = {
     manifest: name,
     threshold: input.config.quality.threshold,
     passed: false,
