@@ -23,6 +23,13 @@ const MAY_IMPORT: Record<string, string[]> = {
   test: ["app", "lib", "worker", "graph", "synth", "cli", "actions", "scripts", "bench"],
 };
 
+/** Packages only some folders may use: the Actions runtime and the orchestrator. */
+const PACKAGE_HOMES: Record<string, string[]> = {
+  "@actions/core": ["actions"],
+  "@langchain/langgraph": ["graph", "app"],
+  "@langchain/langgraph-checkpoint-sqlite": ["app"],
+};
+
 function sources(dir: string): string[] {
   return readdirSync(join(REPO, dir), { withFileTypes: true }).flatMap((e) => {
     const path = join(dir, e.name);
@@ -48,6 +55,21 @@ function violations(): string[] {
         const target = relative(REPO, resolve(REPO, dirname(file), spec));
         const to = target.split("/")[0]!;
         if (to !== top && !MAY_IMPORT[top]!.includes(to)) out.push(`${file} -> ${target}`);
+      }
+    }
+  }
+  return out;
+}
+
+/** `<file> -> <package>` for each package import outside the package's home folders. */
+function packageViolations(): string[] {
+  const out: string[] = [];
+  for (const top of Object.keys(MAY_IMPORT).filter((t) => t !== "test")) {
+    for (const file of sources(top)) {
+      const text = readFileSync(join(REPO, file), "utf8");
+      for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*)["'](@[^/"']+\/[^/"']+)/g)) {
+        const homes = PACKAGE_HOMES[m[1]!];
+        if (homes && !homes.includes(top)) out.push(`${file} -> ${m[1]}`);
       }
     }
   }
@@ -83,5 +105,9 @@ describe("layers", () => {
 
   it("imports only downwards: lib <- worker <- graph <- app <- cli, actions", () => {
     expect(violations()).toEqual([]);
+  });
+
+  it("keeps the Actions runtime in actions/ and LangGraph in graph/ and app/", () => {
+    expect(packageViolations()).toEqual([]);
   });
 });
