@@ -1,11 +1,11 @@
 /**
  * The one place services are built from config and environment: stores, the registry,
- * GitHub (one client, from the token), the VLM reviewer, the alert channels and the DL
- * worker. Use cases call `createServices`; a test passes `overrides` to swap one part
- * (a trainer, a reviewer) without touching the rest.
+ * GitHub (one client, from the token), the VLM reviewer, the LLM analyst, the alert
+ * channels and the DL worker. Use cases call `createServices`; a test passes `overrides`
+ * to swap one part (a trainer, a reviewer) without touching the rest.
  */
 import { join } from "node:path";
-import { type MlopsConfig, resolveIn } from "../lib/config.ts";
+import { type AnalystSettings, type MlopsConfig, resolveIn } from "../lib/config.ts";
 import { type GitHubClient, gitHubClientFromEnv } from "../lib/github/client.ts";
 import { promotionTargetFor } from "../lib/github/target.ts";
 import { createChannelNotifier, createFileNotifier } from "../lib/notify/index.ts";
@@ -13,6 +13,11 @@ import { Registry } from "../lib/registry.ts";
 import { HashCache, storeOpener } from "../lib/storage/index.ts";
 import { vlmNotConfiguredReason, type VlmSettings } from "../lib/vlm/settings.ts";
 import type { VlmReviewer } from "../lib/vlm/types.ts";
+import {
+  ANALYST_API_KEY_ENV,
+  type AnalystLlm,
+  analystNotConfiguredReason,
+} from "../lib/analyst/llm.ts";
 import type { Notifier, PipelineServices } from "../graph/services.ts";
 import { createLocalTrainer } from "./trainer.ts";
 
@@ -59,6 +64,32 @@ export function vlmReviewerOf(
       const real = await reviewer;
       if ("reason" in real) return { consulted: false, reason: real.reason, attempts: [] };
       return real.review(request);
+    },
+  };
+}
+
+/**
+ * The LLM analyst the settings ask for, or why there is none (then the rules decide). Its
+ * key is `MLOPS_LLM_API_KEY` of `env`, never the committed config. The OpenAI client
+ * loads on the first question, so a run without an LLM analyst (the default) never pays
+ * for it.
+ */
+export function analystLlmOf(
+  settings: AnalystSettings,
+  env: NodeJS.ProcessEnv,
+): AnalystLlm | { reason: string } {
+  const reason = analystNotConfiguredReason(settings);
+  if (reason) return { reason };
+  const base_url = settings.base_url!;
+  let analyst: Promise<AnalystLlm> | undefined;
+  return {
+    model: settings.model,
+    base_url,
+    async ask(prompt) {
+      analyst ??= import("../lib/analyst/ask.ts").then((m) =>
+        m.createAnalystLlm({ ...settings, base_url }, { apiKey: env[ANALYST_API_KEY_ENV] }),
+      );
+      return (await analyst).ask(prompt);
     },
   };
 }
@@ -110,6 +141,7 @@ export function createServices(
     runDir: (runId) => join(resolveIn(repoDir, config.paths.runs), runId),
     log,
     vlm: vlmReviewerOf(config.quality.vlm, env, log),
+    analyst: analystLlmOf(config.analyst, env),
     ...(github ? { github } : {}),
     ...overrides,
   };

@@ -16,6 +16,7 @@ import type { ClassificationMetrics } from "../lib/metrics.ts";
 import type { BatchProgress, ProgressLine } from "../worker/train.ts";
 import type { AlertRef, TfliteSummary } from "./state.ts";
 import type { VlmReviewer } from "../lib/vlm/types.ts";
+import type { AnalystLlm } from "../lib/analyst/llm.ts";
 
 /** Trains candidates and re-evaluates saved models: the DL worker behind run_training_job. */
 export interface Trainer {
@@ -76,6 +77,8 @@ export interface PipelineServices {
   log(message: string): void;
   /** validate_data's VLM reviewer, or why there is none (not configured). */
   vlm: VlmReviewer | { reason: string };
+  /** analyze_performance's LLM analyst, or why there is none (not configured: the rules decide). */
+  analyst: AnalystLlm | { reason: string };
 }
 
 /** The graph's context schema: the services of the run. */

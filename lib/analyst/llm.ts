@@ -1,10 +1,10 @@
 /**
- * The LLM analyst: one structured-output call through @langchain/openai to any
- * OpenAI-compatible endpoint. It explains and proposes; guardrails.ts decides what its
- * proposal is worth. Everything measured goes in as one JSON document, delimited and
+ * The LLM analyst's question and answer: the facts it sees, the prompt, the answer's
+ * schema and the records kept of it. It explains and proposes; guardrails.ts decides what
+ * its proposal is worth. Everything measured goes in as one JSON document, delimited and
  * escaped so that text inside it (a dataset named "ignore your instructions") stays data.
+ * Asking it over the wire is ask.ts, loaded only when an endpoint is configured.
  */
-import { ChatOpenAI } from "@langchain/openai";
 import { z } from "zod";
 import type { ClassificationMetrics } from "../metrics.ts";
 import type { AnalystSettings } from "../config.ts";
@@ -104,7 +104,7 @@ export function buildAnalystPrompt(facts: AnalystFacts): AnalystPrompt {
   return { system, user, metricKeys: keys };
 }
 
-/** What one attempt at asking the LLM produced, for the report and `llm-answer.json`. */
+/** What asking the LLM produced, for the report and `llm-answer.json`. */
 export interface LlmOutcome {
   model: string;
   base_url: string;
@@ -119,107 +119,22 @@ export interface LlmOutcome {
   elapsed_ms: number;
 }
 
-/** How `askAnalyst` waits between retries; tests shorten it. */
-export interface RetryOptions {
-  /** First backoff; doubles each retry (a Retry-After header wins, capped at 30 s). */
-  backoffMs?: number;
-  sleep?: (ms: number) => Promise<void>;
+/** The LLM analyst as analyze_performance sees it (a service: app/services.ts builds it). */
+export interface AnalystLlm {
+  readonly model: string;
+  readonly base_url: string;
+  /** Asks once, retrying what the policy retries; never throws, a failure is `error`. */
+  ask(prompt: AnalystPrompt): Promise<LlmOutcome>;
 }
 
-const sleepMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** The environment variable the LLM analyst's API key is read from (never the config file). */
+export const ANALYST_API_KEY_ENV = "MLOPS_LLM_API_KEY";
 
-/** 429, 5xx and dropped connections are worth another try; a timeout or a bad answer is not. */
-function retryable(err: unknown): boolean {
-  const e = err as { status?: number; name?: string; constructor?: { name?: string } };
-  if (typeof e.status === "number") return e.status === 429 || e.status >= 500;
-  return e.constructor?.name === "APIConnectionError";
-}
-
-function retryAfterMs(err: unknown): number | undefined {
-  const headers = (err as { headers?: { get?: (k: string) => string | null } }).headers;
-  const value = typeof headers?.get === "function" ? headers.get("retry-after") : undefined;
-  const s = value ? Number(value) : NaN;
-  return Number.isFinite(s) && s >= 0 ? Math.min(s * 1000, 30_000) : undefined;
-}
-
-function describeError(err: unknown, timeoutMs: number): string {
-  const e = err as Error & { status?: number };
-  if (e.name === "TimeoutError" || e.constructor?.name === "APIConnectionTimeoutError")
-    return `no answer within ${timeoutMs} ms (timeout)`;
-  if (typeof e.status === "number") return `HTTP ${e.status}: ${e.message}`;
-  if (e.name === "SyntaxError") return `the answer is not valid JSON: ${e.message}`;
-  const issues = (err as { issues?: Array<{ path: PropertyKey[]; message: string }> }).issues;
-  if (Array.isArray(issues))
-    return `the answer is outside the schema: ${issues.map((i) => `${i.path.map(String).join(".") || "(root)"}: ${i.message}`).join("; ")}`;
-  if (e.name === "OutputParserException")
-    return `the answer is outside the schema: ${e.message.replace(/\s+/g, " ").slice(0, 400)}`;
-  return `${e.name ?? "Error"}: ${e.message}`;
-}
-
-/**
- * Asks the LLM once, retrying 429/5xx with exponential backoff up to `max_retries` times.
- * Never throws: every failure comes back as `error`, so the rule-based analyst can decide.
- */
-export async function askAnalyst(
-  prompt: AnalystPrompt,
-  settings: AnalystSettings & { base_url: string },
-  apiKey: string | undefined,
-  retry: RetryOptions = {},
-): Promise<LlmOutcome> {
-  const started = performance.now();
-  let raw: string | null = null;
-  // Keeps the body as it came, even when the SDK then fails to parse it.
-  const capture: typeof fetch = async (input, init) => {
-    const res = await fetch(input, init);
-    raw = await res.clone().text();
-    return res;
-  };
-  const chat = new ChatOpenAI({
-    model: settings.model,
-    // A local vLLM/Ollama needs no key, but the client insists on one.
-    apiKey: apiKey || "not-set",
-    timeout: settings.timeout_ms,
-    maxRetries: 0, // our own loop: bounded, and it knows what is worth retrying
-    configuration: { baseURL: settings.base_url, fetch: capture },
-  });
-  const structured = chat.withStructuredOutput(AnalystAnswerSchema, { name: "release_analysis" });
-  const outcome = (
-    answer: AnalystAnswer | null,
-    attempts: number,
-    error: string | null,
-  ): LlmOutcome => ({
-    model: settings.model,
-    base_url: settings.base_url,
-    answer,
-    raw,
-    attempts,
-    error,
-    elapsed_ms: Math.round(performance.now() - started),
-  });
-  const backoff = retry.backoffMs ?? 1000;
-  const sleep = retry.sleep ?? sleepMs;
-  for (let attempt = 1; ; attempt++) {
-    raw = null;
-    try {
-      const parsed = await structured.invoke([
-        { role: "system", content: prompt.system },
-        { role: "user", content: prompt.user },
-      ]);
-      // The schema alone lets "" and [] through; an answer must say why and on what.
-      const answer = AnalystAnswerSchema.parse(parsed);
-      if (!answer.reason.trim())
-        return outcome(null, attempt, "the answer is outside the schema: empty reason");
-      if (!answer.relied_on.length)
-        return outcome(null, attempt, "the answer is outside the schema: relied_on is empty");
-      return outcome(answer, attempt, null);
-    } catch (err) {
-      if (attempt <= settings.max_retries && retryable(err)) {
-        await sleep(retryAfterMs(err) ?? backoff * 2 ** (attempt - 1));
-        continue;
-      }
-      return outcome(null, attempt, describeError(err, settings.timeout_ms));
-    }
-  }
+/** Why the LLM analyst is off with these settings, or undefined when it can be asked. */
+export function analystNotConfiguredReason(settings: AnalystSettings): string | undefined {
+  return settings.base_url
+    ? undefined
+    : "not configured: set analyst.base_url (MLOPS_LLM_BASE_URL); the rule-based analyst decides";
 }
 
 /** `analysis/prompt.md`: the model asked and the exact messages sent. */

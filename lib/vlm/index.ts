@@ -26,9 +26,4 @@ export {
   SYSTEM_PROMPT,
 } from "./prompt.ts";
 export { reviewThumbnail, stratifiedSample } from "./sample.ts";
-export {
-  classifyError,
-  createVlmReviewer,
-  type VlmClientOptions,
-  vlmReviewerFromSettings,
-} from "./client.ts";
+export { createVlmReviewer, type VlmClientOptions, vlmReviewerFromSettings } from "./client.ts";

@@ -2,6 +2,7 @@
  * What the VLM review hands back to the data gate, free of any client library: the
  * gate, the reports and the tests depend on these shapes, not on @langchain/openai.
  */
+import type { LlmAttempt } from "../llm/types.ts";
 
 /** Problems the VLM may name for one image (the schema's enum). */
 export const VLM_PROBLEMS = [
@@ -27,13 +28,9 @@ export interface VlmImageReview {
   comment: string;
 }
 
-/** One request to the VLM and how it ended. */
-export interface VlmAttempt {
-  attempt: number;
-  outcome: "ok" | "http_error" | "timeout" | "invalid_answer" | "network_error";
-  status?: number;
-  detail: string;
-  ms: number;
+/** One request to the VLM and how it ended (outcome ok/http_error/timeout/invalid_answer/network_error). */
+export interface VlmAttempt extends LlmAttempt {
+  /** Images that attempt sent. */
   images: number;
 }
 

@@ -36,7 +36,10 @@ describe("analyze_performance with an LLM analyst", () => {
         }),
       },
     ]);
-    process.env.MLOPS_LLM_API_KEY = "sk-pipeline";
+    // The key comes through the services from the env the run is given; a different key in
+    // this process's own environment must not reach the endpoint.
+    process.env.MLOPS_LLM_API_KEY = "sk-from-process-env";
+    const env = { ...process.env, MLOPS_LLM_API_KEY: "sk-pipeline" };
     workspace = await mkdtemp(join(tmpdir(), "mlops-analyst-"));
     const configure = (c: Record<string, unknown>) => ({
       ...tinyTraining(c),
@@ -66,6 +69,7 @@ describe("analyze_performance with an LLM analyst", () => {
         repoDir: repo,
         config: scratch.config(),
         manifest: `data-manifests/${farm}.json`,
+        env,
       });
       if (farm === "farm-a") {
         // The first model has nothing to compare with: the rules send it to a person, no LLM call.

@@ -5,7 +5,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { type Comparison, compareOnEvaluationSet } from "../../lib/analyst/compare.ts";
 import { applyGuardrails } from "../../lib/analyst/guardrails.ts";
-import { type AnalystFacts, askAnalyst, buildAnalystPrompt } from "../../lib/analyst/llm.ts";
+import { askAnalyst } from "../../lib/analyst/ask.ts";
+import { type AnalystFacts, buildAnalystPrompt } from "../../lib/analyst/llm.ts";
 import { AnalystSettingsSchema, PolicySchema } from "../../lib/config.ts";
 import { type LlmServer, startLlmServer } from "../helpers/llm-server.ts";
 
@@ -137,13 +138,41 @@ describe("the LLM analyst inside its guardrails", () => {
     expect(final.fallback).toMatch(/outside the schema/);
   });
 
-  it("a timeout is not retried: the rules decide within the time limit", async () => {
+  it("a timeout on the first attempt is retried, and the second attempt's answer stands", async () => {
+    const { llm, final } = await ask(good, [{ hang: true }, answer("APPROVE")], {
+      timeout_ms: 300,
+      max_retries: 1,
+    });
+    expect(server!.requests).toHaveLength(2);
+    expect(llm).toMatchObject({ attempts: 2, error: null, answer: { decision: "APPROVE" } });
+    expect(llm.raw).toMatch(/maduro F1 rose 7 pts/);
+    expect(final).toMatchObject({ decision: "APPROVE", analyst: "llm", fallback: null });
+  });
+
+  it("timeouts on every attempt: the rules decide, within the time limit of each attempt", async () => {
     const started = Date.now();
     const { llm, final } = await ask(good, [{ hang: true }], { timeout_ms: 300, max_retries: 2 });
-    expect(Date.now() - started).toBeLessThan(2000);
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(server!.requests).toHaveLength(3);
+    expect(llm).toMatchObject({ attempts: 3, answer: null, raw: null });
+    expect(llm.error).toMatch(/no answer within 300 ms \(timeout\)/);
+    expect(final).toMatchObject({ decision: "APPROVE", analyst: "rules" });
+    expect(final.fallback).toMatch(/after 3 attempt\(s\): no answer within 300 ms \(timeout\)/);
+  });
+
+  it("a 401 is not retried: another attempt cannot fix a wrong key", async () => {
+    const { llm } = await ask(good, [{ status: 401 }], { max_retries: 2 });
+    expect(server!.requests).toHaveLength(1);
     expect(llm).toMatchObject({ attempts: 1, answer: null });
-    expect(llm.error).toMatch(/timeout/);
-    expect(final.fallback).toMatch(/timeout/);
+    expect(llm.error).toMatch(/^HTTP 401/);
+  });
+
+  it("an invalid answer is not asked again: the rules decide at once", async () => {
+    const { llm } = await ask(good, [{ content: "{not json" }, answer("APPROVE")], {
+      max_retries: 2,
+    });
+    expect(server!.requests).toHaveLength(1);
+    expect(llm).toMatchObject({ attempts: 1, answer: null });
   });
 
   it("429, then 503, then an answer: retried with backoff", async () => {

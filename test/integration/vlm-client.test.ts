@@ -146,7 +146,7 @@ describe("VLM reviewer over the wire", () => {
       "invalid_answer",
       "invalid_answer",
     ]);
-    expect(out.reason).toMatch(/invalid answer.*\(3 attempts\)/);
+    expect(out.reason).toMatch(/the answer is not valid JSON: .*\(3 attempts\)/);
     expect(waits).toEqual([100, 200]);
   });
 
@@ -183,7 +183,7 @@ describe("VLM reviewer over the wire", () => {
     expect(performance.now() - started).toBeLessThan(3000);
     expect(out.consulted).toBe(false);
     expect(out.attempts.map((a) => a.outcome)).toEqual(["timeout", "timeout"]);
-    if (!out.consulted) expect(out.reason).toMatch(/no answer in time/);
+    if (!out.consulted) expect(out.reason).toMatch(/no answer within 300 ms \(timeout\)/);
   });
 
   it("backs off on 429 as Retry-After says, then uses the answer", async () => {
