@@ -10,6 +10,7 @@ import {
   type PromotionOutcome,
   PromotionVerificationError,
 } from "../lib/github/promote.ts";
+import type { Alert } from "../lib/notify/index.ts";
 import { registryPaths } from "../lib/registry.ts";
 import { storeOpener } from "../lib/storage/index.ts";
 import { gitHubOf, type HostHooks, notifierOf } from "./services.ts";
@@ -31,6 +32,37 @@ export interface PromoteRequest {
 /** What was served: the outcome of the promotion, and the model it is for. */
 export interface PromoteResult extends PromotionOutcome {
   model: string;
+}
+
+/** The alert for a promotion whose artifact failed verification; pure. */
+export function verificationAlert(
+  model: string,
+  pointerPath: string,
+  commit: string,
+  err: PromotionVerificationError,
+): Alert {
+  const runId = `promote-${commit.slice(0, 10)}`;
+  return {
+    runId,
+    severity: "error",
+    title: `Promotion of ${model} failed verification; production is unchanged`,
+    whatHappened: `the artifact named by ${pointerPath} at ${commit} did not verify, so nothing was served.`,
+    why: `${err.failures.length} file(s) of ${err.version} are missing from the artifact store, outside it, or not the bytes whose sha256 the pointer records.`,
+    evidence: [
+      {
+        label: "Files that failed verification",
+        items: err.failures.map((f) => `${f.name} (${f.uri}): ${f.problem}`),
+      },
+    ],
+    nextStep:
+      "restore the artifact at its recorded location or republish it from its training run, or revert the pointer commit.",
+    facts: [
+      { name: "Model", value: `${model} ${err.version}` },
+      { name: "Commit", value: commit.slice(0, 10) },
+      { name: "Run", value: runId },
+    ],
+    links: [],
+  };
 }
 
 /** Serves the production pointer of `commit`; a verification failure alerts, then throws. */
@@ -58,12 +90,7 @@ export async function promote(req: PromoteRequest): Promise<PromoteResult> {
     if (err instanceof PromotionVerificationError) {
       const notifier = notifierOf(config, req.env, log, req.hooks, github);
       await notifier.notify(
-        {
-          runId: `promote-${commit.slice(0, 10)}`,
-          severity: "error",
-          title: `Promotion of ${config.model_name} failed verification; production is unchanged`,
-          body: `What happened: the artifact named by ${pointerPath} at ${commit} did not verify.\nEvidence: ${err.message}\nNext step: restore the artifact at its recorded location, or revert the pointer commit.`,
-        },
+        verificationAlert(config.model_name, pointerPath, commit, err),
         `${repoDir}/.mlops/promote`,
       );
     }

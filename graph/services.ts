@@ -9,7 +9,7 @@ import type { MlopsConfig } from "../lib/config.ts";
 import type { Registry } from "../lib/registry.ts";
 import type { HashCache, ObjectStore } from "../lib/storage/index.ts";
 import type { PromotionTarget } from "../lib/github/target.ts";
-import type { AlertContent } from "../lib/notify/index.ts";
+import type { Alert } from "../lib/notify/index.ts";
 import type { TrainResult } from "../worker/types.ts";
 import type { LabeledImage } from "../lib/dataset.ts";
 import type { ClassificationMetrics } from "../lib/metrics.ts";
@@ -45,15 +45,11 @@ export interface Trainer {
   }): Promise<TfliteSummary>;
 }
 
-/** An alert for a person: what happened, the evidence, and what to do next. */
-export interface AlertMessage {
-  runId: string;
-  title: string;
-  severity: "error" | "warning" | "info";
-  body: string;
-  /** Structured form for Slack, Teams, email and issues; the file channel uses `body`. */
-  content?: AlertContent;
-}
+/**
+ * An alert for a person, as data: what happened, why, the evidence, the next step, facts
+ * and links (lib/notify/alert.ts). Every channel renders it from these fields.
+ */
+export type AlertMessage = Alert;
 
 /** Sends alerts; the embedded default writes them to the console and the run folder. */
 export interface Notifier {

@@ -5,7 +5,7 @@
  */
 import { createTransport } from "nodemailer";
 import type { EmailChannel } from "./config.ts";
-import type { AlertContent } from "./content.ts";
+import { type Alert, type AlertEvidence, HEADINGS, webLinks } from "./alert.ts";
 
 /** The rendered e-mail. */
 export interface RenderedEmail {
@@ -38,32 +38,61 @@ export function escapeHtml(text: string): string {
 
 const paragraph = (text: string) => `<p>${text.split("\n").map(escapeHtml).join("<br>\n")}</p>`;
 
+const evidenceText = (evidence: AlertEvidence[]) =>
+  evidence
+    .flatMap((e) =>
+      typeof e === "string" ? [`- ${e}`] : [`- ${e.label}:`, ...e.items.map((i) => `  - ${i}`)],
+    )
+    .join("\n");
+
+const li = (text: string, nested = "") =>
+  `<li>${text.split("\n").map(escapeHtml).join("<br>\n")}${nested}</li>`;
+const evidenceHtml = (evidence: AlertEvidence[]) =>
+  [
+    "<ul>",
+    ...evidence.map((e) =>
+      typeof e === "string"
+        ? li(e)
+        : li(`${e.label}:`, `\n<ul>\n${e.items.map((i) => li(i)).join("\n")}\n</ul>\n`),
+    ),
+    "</ul>",
+  ].join("\n");
+
 /** The e-mail for an alert; pure. */
-export function renderEmail(content: AlertContent): RenderedEmail {
+export function renderEmail(alert: Alert): RenderedEmail {
   // A subject is one header line: a newline in a title must not start another header.
-  const subject = `[mango-mlops ${content.severity.toUpperCase()}] ${content.title}`.replace(
+  const subject = `[mango-mlops ${alert.severity.toUpperCase()}] ${alert.title}`.replace(
     /[\r\n]+/g,
     " ",
   );
-  const links = content.links.filter((l) => /^https?:\/\//.test(l.url));
+  const links = webLinks(alert);
+  const sections = [
+    { heading: HEADINGS.why, text: alert.why, html: paragraph(alert.why) },
+    {
+      heading: HEADINGS.evidence,
+      text: evidenceText(alert.evidence),
+      html: evidenceHtml(alert.evidence),
+    },
+    { heading: HEADINGS.nextStep, text: alert.nextStep, html: paragraph(alert.nextStep) },
+  ].filter((s) => s.text);
   const text = [
-    content.title,
+    alert.title,
     "",
-    content.summary,
-    ...content.sections.flatMap((s) => ["", `${s.heading}:`, s.text]),
+    alert.whatHappened,
+    ...sections.flatMap((s) => ["", `${s.heading}:`, s.text]),
     "",
-    ...content.facts.map((f) => `${f.name}: ${f.value}`),
+    ...alert.facts.map((f) => `${f.name}: ${f.value}`),
     ...(links.length > 0 ? ["", ...links.map((l) => `${l.label}: ${l.url}`)] : []),
     "",
   ].join("\n");
   const html = [
     "<!doctype html>",
     `<html><body style="font-family: sans-serif">`,
-    `<h2>${escapeHtml(content.title)}</h2>`,
-    paragraph(content.summary),
-    ...content.sections.flatMap((s) => [`<h3>${escapeHtml(s.heading)}</h3>`, paragraph(s.text)]),
+    `<h2>${escapeHtml(alert.title)}</h2>`,
+    paragraph(alert.whatHappened),
+    ...sections.flatMap((s) => [`<h3>${escapeHtml(s.heading)}</h3>`, s.html]),
     "<table>",
-    ...content.facts.map(
+    ...alert.facts.map(
       (f) => `<tr><th align="left">${escapeHtml(f.name)}</th><td>${escapeHtml(f.value)}</td></tr>`,
     ),
     "</table>",

@@ -5,7 +5,13 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { AlertNotifier } from "./content.ts";
+import type { Alert, AlertNotifier } from "./alert.ts";
+import { alertMarkdown } from "./markdown.ts";
+
+/** `alert.md` for an alert: its title as the heading, then the Markdown body; pure. */
+export function renderAlertFile(alert: Alert): string {
+  return `# ${alert.title}\n\n${alertMarkdown(alert)}`;
+}
 
 /** Console + `alert.md` in the run folder: the embedded default's alert channel. */
 export function createFileNotifier(log: (m: string) => void): AlertNotifier {
@@ -13,13 +19,9 @@ export function createFileNotifier(log: (m: string) => void): AlertNotifier {
     async notify(alert, runDir) {
       await mkdir(runDir, { recursive: true });
       const path = join(runDir, "alert.md");
-      await writeFile(path, `# ${alert.title}\n\n${alert.body}\n`);
-      log(
-        `ALERT [${alert.severity}] ${alert.title}\n${alert.body
-          .split("\n")
-          .map((l) => `  | ${l}`)
-          .join("\n")}`,
-      );
+      await writeFile(path, renderAlertFile(alert));
+      const body = alertMarkdown(alert).trimEnd().split("\n");
+      log(`ALERT [${alert.severity}] ${alert.title}\n${body.map((l) => `  | ${l}`).join("\n")}`);
       return [{ channel: "file", reason: alert.title, location: path }];
     },
   };

@@ -4,7 +4,8 @@
  * opening another, so a manifest that keeps failing gives one thread, not a pile.
  */
 import type { getOctokit } from "@actions/github";
-import { type AlertContent, dedupeKeyOf } from "./content.ts";
+import { type Alert, dedupeKeyOf } from "./alert.ts";
+import { alertMarkdown } from "./markdown.ts";
 
 /** The Octokit of `@actions/github` (`getOctokit(token, { baseUrl })`). */
 export type GithubClient = ReturnType<typeof getOctokit>;
@@ -30,30 +31,10 @@ export function issueMarker(dedupeKey: string): string {
 }
 
 /** The issue for an alert, with its marker; pure. */
-export function renderIssue(
-  content: AlertContent,
-  labels: string[] = ["mlops-alert"],
-): RenderedIssue {
-  const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
-  const body = [
-    issueMarker(dedupeKeyOf(content)),
-    `**${content.severity.toUpperCase()}**: ${content.summary}`,
-    ...content.sections.flatMap((s) => ["", `### ${s.heading}`, "", s.text]),
-    ...(content.facts.length > 0
-      ? [
-          "",
-          "| | |",
-          "| --- | --- |",
-          ...content.facts.map((f) => `| ${cell(f.name)} | ${cell(f.value)} |`),
-        ]
-      : []),
-    ...(content.links.length > 0
-      ? ["", ...content.links.map((l) => `- [${l.label}](${l.url})`)]
-      : []),
-    "",
-  ].join("\n");
+export function renderIssue(alert: Alert, labels: string[] = ["mlops-alert"]): RenderedIssue {
+  const body = `${issueMarker(dedupeKeyOf(alert))}\n${alertMarkdown(alert)}`;
   // GitHub refuses titles over 256 characters.
-  const title = content.title.length <= 256 ? content.title : `${content.title.slice(0, 255)}…`;
+  const title = alert.title.length <= 256 ? alert.title : `${alert.title.slice(0, 255)}…`;
   return { title, body, labels };
 }
 

@@ -1,17 +1,23 @@
 /**
- * alert_human's real channels: Slack (Block Kit), Teams (Adaptive Card), e-mail (SMTP) and
- * a GitHub issue, configured by the `notify` section, fanned out by `createChannelNotifier`.
+ * The typed alert (alert.ts) and its channels: Slack (Block Kit), Teams (Adaptive Card),
+ * e-mail (SMTP), a GitHub issue and the local file, configured by the `notify` section,
+ * fanned out by `createChannelNotifier`.
  */
 export {
-  type AlertContent,
-  type AlertInput,
+  type Alert,
+  type AlertEvidence,
+  type AlertFact,
+  type AlertLink,
   type AlertNotifier,
   type AlertSeverity,
   type DeliveryRef,
   dedupeKeyOf,
-  fromAlertMessage,
+  HEADINGS,
+  webLinks,
+  withLinks,
   workflowRunLink,
-} from "./content.ts";
+} from "./alert.ts";
+export { alertMarkdown, evidenceMarkdown } from "./markdown.ts";
 export {
   EmailChannelSchema,
   GithubIssueChannelSchema,
@@ -53,4 +59,4 @@ export {
   secretsOf,
   type ChannelNotifierOptions,
 } from "./notifier.ts";
-export { createFileNotifier } from "./file.ts";
+export { createFileNotifier, renderAlertFile } from "./file.ts";

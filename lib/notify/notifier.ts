@@ -8,13 +8,13 @@
  */
 import type { NotifySettings } from "./config.ts";
 import {
-  type AlertContent,
+  type Alert,
   type AlertNotifier,
   type DeliveryRef,
   dedupeKeyOf,
-  fromAlertMessage,
+  withLinks,
   workflowRunLink,
-} from "./content.ts";
+} from "./alert.ts";
 import { createSmtpTransport, type MailTransport, renderEmail, sendEmail } from "./email.ts";
 import { type GithubClient, openOrUpdateIssue, renderIssue } from "./github-issue.ts";
 import { withRetry } from "./retry.ts";
@@ -48,7 +48,7 @@ interface Channel {
   name: string;
   /** Where it goes, said without secrets: shown when delivery fails. */
   target: string;
-  send(content: AlertContent): Promise<string>;
+  send(alert: Alert): Promise<string>;
 }
 
 /** Replaces each secret, and every URL's path and query, in an error text. */
@@ -89,10 +89,10 @@ function channelsOf(o: ChannelNotifierOptions, warn: (m: string) => void): Chann
     channels.push({
       name: "slack",
       target: "slack webhook",
-      send: async (content) => (
+      send: async (alert) => (
         await postSlack(
           secret(webhook_url_env),
-          renderSlackMessage(content),
+          renderSlackMessage(alert),
           fetchImpl,
           config.timeout_ms,
         ),
@@ -105,10 +105,10 @@ function channelsOf(o: ChannelNotifierOptions, warn: (m: string) => void): Chann
     channels.push({
       name: "teams",
       target: "teams webhook",
-      send: async (content) => (
+      send: async (alert) => (
         await postTeams(
           secret(webhook_url_env),
-          renderTeamsCard(content),
+          renderTeamsCard(alert),
           fetchImpl,
           config.timeout_ms,
         ),
@@ -122,13 +122,13 @@ function channelsOf(o: ChannelNotifierOptions, warn: (m: string) => void): Chann
     channels.push({
       name: "email",
       target: `smtp ${email.smtp_host}:${email.smtp_port}`,
-      send: async (content) => {
+      send: async (alert) => {
         transport ??= createSmtpTransport(email, env, config.timeout_ms);
         const sent = await sendEmail(
           transport,
           { from: email.from, to: email.to },
-          renderEmail(content),
-          content.runId,
+          renderEmail(alert),
+          alert.runId,
         );
         if (sent.rejected.length > 0) warn(`email: the server refused ${sent.rejected.join(", ")}`);
         return sent.messageId;
@@ -140,7 +140,7 @@ function channelsOf(o: ChannelNotifierOptions, warn: (m: string) => void): Chann
     channels.push({
       name: "github_issue",
       target: o.repo ? `${o.repo.owner}/${o.repo.repo} issues` : "github issues",
-      send: async (content) => {
+      send: async (alert) => {
         if (!o.octokit || !o.repo)
           throw new Error(
             "no GitHub client or repository was given (fix: run in Actions with GITHUB_TOKEN, or drop notify.github_issue)",
@@ -148,8 +148,8 @@ function channelsOf(o: ChannelNotifierOptions, warn: (m: string) => void): Chann
         const ref = await openOrUpdateIssue(
           o.octokit,
           o.repo,
-          renderIssue(content, labels),
-          dedupeKeyOf(content),
+          renderIssue(alert, labels),
+          dedupeKeyOf(alert),
         );
         return ref.url;
       },
@@ -170,8 +170,9 @@ export function createChannelNotifier(options: ChannelNotifierOptions): AlertNot
   const runLink = workflowRunLink(env);
 
   return {
-    async notify(alert, runDir) {
-      const content = fromAlertMessage(alert, runLink ? [runLink] : []);
+    async notify(given, runDir) {
+      // Every channel, the local one included, links the run that raised the alert.
+      const alert = runLink ? withLinks(given, [runLink]) : given;
       const local: Promise<DeliveryRef[]> = options.file
         ? Promise.resolve()
             .then(() => options.file!.notify(alert, runDir))
@@ -182,7 +183,7 @@ export function createChannelNotifier(options: ChannelNotifierOptions): AlertNot
         : Promise.resolve([]);
       const remote = channels.map(async (channel): Promise<DeliveryRef> => {
         try {
-          const location = await withRetry(() => channel.send(content), {
+          const location = await withRetry(() => channel.send(alert), {
             retries: config.retries,
             sleep: options.sleep,
             onRetry: (error, attempt, delayMs) =>

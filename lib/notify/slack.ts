@@ -3,7 +3,7 @@
  * within Slack's limits (a header of 150 characters, 3000 per section, 10 fields, 25
  * buttons), since a payload over any of them is refused whole with `invalid_blocks`.
  */
-import type { AlertContent, AlertSeverity } from "./content.ts";
+import { type Alert, type AlertEvidence, type AlertSeverity, HEADINGS, webLinks } from "./alert.ts";
 import { type FetchLike, postJson } from "./webhook.ts";
 
 /** A Block Kit message as the webhook takes it; `text` is the notification's fallback. */
@@ -28,30 +28,39 @@ const cut = (text: string, max: number) =>
 const mrkdwn = (text: string) => ({ type: "mrkdwn", text });
 const plain = (text: string) => ({ type: "plain_text", text, emoji: true });
 
+// mrkdwn has no lists: bullets are characters, a labelled list's items indented under it.
+const evidenceMrkdwn = (evidence: AlertEvidence[]) =>
+  evidence
+    .flatMap((e) =>
+      typeof e === "string"
+        ? [`• ${escapeMrkdwn(e)}`]
+        : [`• ${escapeMrkdwn(e.label)}:`, ...e.items.map((i) => `    ◦ ${escapeMrkdwn(i)}`)],
+    )
+    .join("\n");
+
 /** The Block Kit message for an alert; pure. */
-export function renderSlackMessage(content: AlertContent): SlackPayload {
+export function renderSlackMessage(alert: Alert): SlackPayload {
   const blocks: Array<Record<string, unknown>> = [
-    { type: "header", text: plain(cut(`${EMOJI[content.severity]} ${content.title}`, 150)) },
+    { type: "header", text: plain(cut(`${EMOJI[alert.severity]} ${alert.title}`, 150)) },
   ];
-  if (content.summary)
-    blocks.push({ type: "section", text: mrkdwn(cut(escapeMrkdwn(content.summary), 3000)) });
-  if (content.facts.length > 0) {
+  if (alert.whatHappened)
+    blocks.push({ type: "section", text: mrkdwn(cut(escapeMrkdwn(alert.whatHappened), 3000)) });
+  if (alert.facts.length > 0) {
     blocks.push({
       type: "section",
-      fields: content.facts
+      fields: alert.facts
         .slice(0, 10)
         .map((f) => mrkdwn(cut(`*${escapeMrkdwn(f.name)}*\n${escapeMrkdwn(f.value)}`, 2000))),
     });
   }
-  for (const section of content.sections) {
-    if (!section.text) continue;
-    blocks.push({
-      type: "section",
-      text: mrkdwn(cut(`*${escapeMrkdwn(section.heading)}*\n${escapeMrkdwn(section.text)}`, 3000)),
-    });
-  }
-  const links = content.links
-    .filter((l) => /^https?:\/\//.test(l.url) && l.url.length <= 3000)
+  const section = (heading: string, text: string) => {
+    if (text) blocks.push({ type: "section", text: mrkdwn(cut(`*${heading}*\n${text}`, 3000)) });
+  };
+  section(HEADINGS.why, escapeMrkdwn(alert.why));
+  section(HEADINGS.evidence, evidenceMrkdwn(alert.evidence));
+  section(HEADINGS.nextStep, escapeMrkdwn(alert.nextStep));
+  const links = webLinks(alert)
+    .filter((l) => l.url.length <= 3000)
     .slice(0, 25);
   if (links.length > 0) {
     blocks.push({
@@ -66,12 +75,10 @@ export function renderSlackMessage(content: AlertContent): SlackPayload {
   }
   blocks.push({
     type: "context",
-    elements: [
-      mrkdwn(`mango-mlops · run \`${escapeMrkdwn(content.runId)}\` · ${content.severity}`),
-    ],
+    elements: [mrkdwn(`mango-mlops · run \`${escapeMrkdwn(alert.runId)}\` · ${alert.severity}`)],
   });
   return {
-    text: cut(escapeMrkdwn(`${content.title}: ${content.summary}`), 3000),
+    text: cut(escapeMrkdwn(`${alert.title}: ${alert.whatHappened}`), 3000),
     blocks: blocks.slice(0, 50),
   };
 }

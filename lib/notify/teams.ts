@@ -3,7 +3,7 @@
  * message envelope that both Workflows "post to a channel" webhooks and the older
  * incoming-webhook connectors accept.
  */
-import type { AlertContent, AlertSeverity } from "./content.ts";
+import { type Alert, type AlertEvidence, type AlertSeverity, HEADINGS, webLinks } from "./alert.ts";
 import { type FetchLike, postJson } from "./webhook.ts";
 
 /** The webhook body: one Adaptive Card attachment. */
@@ -42,37 +42,48 @@ const lines = (text: string, spacing: string) =>
       spacing: i === 0 ? spacing : "None",
     }));
 
+// Bullets are characters: a card's Markdown lists render differently from host to host.
+const evidenceLines = (evidence: AlertEvidence[]) =>
+  evidence
+    .flatMap((e) =>
+      typeof e === "string" ? [`• ${e}`] : [`• ${e.label}:`, ...e.items.map((i) => `  ◦ ${i}`)],
+    )
+    .join("\n");
+
 /** The Teams message for an alert; pure. */
-export function renderTeamsCard(content: AlertContent): TeamsPayload {
+export function renderTeamsCard(alert: Alert): TeamsPayload {
   const body: Array<Record<string, unknown>> = [
     {
       type: "TextBlock",
-      text: content.title,
+      text: alert.title,
       size: "Large",
       weight: "Bolder",
-      color: COLOR[content.severity],
+      color: COLOR[alert.severity],
       wrap: true,
       style: "heading",
     },
-    ...lines(content.summary, "Small"),
+    ...lines(alert.whatHappened, "Small"),
   ];
-  if (content.facts.length > 0) {
+  if (alert.facts.length > 0) {
     body.push({
       type: "FactSet",
-      facts: content.facts.map((f) => ({ title: f.name, value: f.value })),
+      facts: alert.facts.map((f) => ({ title: f.name, value: f.value })),
     });
   }
-  for (const section of content.sections) {
-    if (!section.text) continue;
+  const section = (heading: string, text: string) => {
+    if (!text) return;
     body.push({
       type: "TextBlock",
-      text: section.heading,
+      text: heading,
       weight: "Bolder",
       wrap: true,
       spacing: "Medium",
     });
-    body.push(...lines(section.text, "Small"));
-  }
+    body.push(...lines(text, "Small"));
+  };
+  section(HEADINGS.why, alert.why);
+  section(HEADINGS.evidence, evidenceLines(alert.evidence));
+  section(HEADINGS.nextStep, alert.nextStep);
   return {
     type: "message",
     attachments: [
@@ -85,9 +96,11 @@ export function renderTeamsCard(content: AlertContent): TeamsPayload {
           version: "1.4",
           msteams: { width: "Full" },
           body,
-          actions: content.links
-            .filter((l) => /^https?:\/\//.test(l.url))
-            .map((l) => ({ type: "Action.OpenUrl", title: l.label, url: l.url })),
+          actions: webLinks(alert).map((l) => ({
+            type: "Action.OpenUrl",
+            title: l.label,
+            url: l.url,
+          })),
         },
       },
     ],

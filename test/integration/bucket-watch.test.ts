@@ -47,7 +47,11 @@ describe("bucket watch", () => {
       join(manifests, "old.json"),
       stringifyManifest({ ...first.manifest!, images: first.manifest!.images.slice(0, 1) }),
     );
-    const known = await listedKeys(dir, { manifests: "data-manifests", eval_manifest: "data-manifests/eval/evaluation.json" }, store.baseUri);
+    const known = await listedKeys(
+      dir,
+      { manifests: "data-manifests", eval_manifest: "data-manifests/eval/evaluation.json" },
+      store.baseUri,
+    );
     expect(known.size).toBe(1);
 
     const { manifest, skipped } = await manifestFromIncoming(store, {

@@ -134,14 +134,15 @@ describe("the analysis as people read it", () => {
     expect(report).toMatch(/## Statistics/);
   });
 
-  it("a rejection alert opens with the confusions that grew", () => {
+  it("a rejection alert's evidence opens with the confusions that grew", () => {
     const s = state([93, 88, 88, 93, 93], [95, 95, 80, 95, 95]);
     expect(s.deployment_decision).toBe("REJECT");
     const alert = composeAlert(s, 7, "mango-ripeness");
-    expect(alert.body.split("\n")[0]).toBe("Confusions that grew:");
-    expect(alert.body.split("\n")[1]).toMatch(
-      /^- v3 confused maduro with sobremaduro 8\.0 pts more often than v2/,
+    const [first, ...rest] = alert.evidence;
+    expect(first).toMatchObject({ label: "Confusions that grew" });
+    expect((first as { items: string[] }).items[0]).toMatch(
+      /^v3 confused maduro with sobremaduro 8\.0 pts more often than v2/,
     );
-    expect(alert.body).toMatch(/Analysis: \/runs\/r1\/analysis \(analysis\.json\)/);
+    expect(rest).toContain("Analysis: /runs/r1/analysis (analysis.json).");
   });
 });
