@@ -14,12 +14,8 @@
 import { readFile } from "node:fs/promises";
 import { mapPool as pool } from "../lib/pool.ts";
 import { parseArgs } from "node:util";
-import {
-  type CopyRule,
-  findDuplicates,
-  findEarlierMatches,
-  type HashedImage,
-} from "../lib/quality/copy-index.ts";
+import type { CopyRule, HashedImage } from "../lib/quality/copy-index.ts";
+import { findDuplicates, findEarlierMatches } from "../lib/quality/copy-search.ts";
 import { copySimilarity, decodeThumbnail, mirrorThumbnail } from "../lib/quality/copies.ts";
 import {
   analyzeImage,

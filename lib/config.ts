@@ -3,11 +3,14 @@
  * `mlops.config.schema.json`) plus environment variables (a `.env` beside it is read when
  * present; `.env.example` lists them all). Environment wins over the file. A bad value is
  * an error that names the file or variable, the field, what was expected and what came.
+ * The `training` section is config-training.ts, the environment variables config-env.ts.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { z } from "zod";
+import { ENV_OVERRIDES } from "./config-env.ts";
+import { TrainingSchema } from "./config-training.ts";
 import { QualityConfigSchema } from "./quality/config.ts";
 import { VlmSettingsSchema } from "./vlm/settings.ts";
 import { NotifySettingsSchema } from "./notify/config.ts";
@@ -82,73 +85,6 @@ export const AnalystSettingsSchema = z
   .prefault({});
 export type AnalystSettings = z.infer<typeof AnalystSettingsSchema>;
 
-/**
- * Training-time augmentation: one affine warp (crop, mirror, rotation) plus brightness and
- * contrast. No hue or saturation jitter: colour is what tells ripe from unripe.
- */
-export const AugmentSchema = z.strictObject({
-  /** Mirror left-right with probability 1/2. */
-  flip: z.boolean().default(true),
-  /** Largest rotation either way, in degrees. */
-  rotation_deg: z.number().min(0).max(180).default(15),
-  /** Smallest share of the image area a random crop keeps (1 = no crop). */
-  min_crop_area: z.number().gt(0).max(1).default(0.8),
-  /** Largest aspect-ratio change of the crop, as a factor (1 = square only). */
-  max_aspect: z
-    .number()
-    .min(1)
-    .default(4 / 3),
-  /** Largest brightness shift either way, as a share of the full range. */
-  brightness: z.number().min(0).max(1).default(0.1),
-  /** Largest contrast change either way, as a factor offset (0.2: x0.8 to x1.2). */
-  contrast: z.number().min(0).lt(1).default(0.2),
-});
-
-/** Hyper-parameters of the DL worker; worker/README.md has the ablation behind each default. */
-export const TrainingSchema = z.strictObject({
-  alpha: z.number().positive().max(1.4).default(0.35),
-  input_size: z.number().int().min(32).max(224).default(96),
-  batch_size: z.number().int().min(1).max(512).default(32),
-  /** Maximum epochs; early stopping may end sooner. */
-  epochs: z.number().int().min(1).max(500).default(50),
-  /** Adam's peak learning rate. */
-  learning_rate: z.number().positive().max(1).default(0.002),
-  /** "cosine": linear warm-up then cosine decay to 0 at `epochs`; "constant": `learning_rate` throughout. */
-  lr_schedule: z.enum(["cosine", "constant"]).default("cosine"),
-  warmup_epochs: z.number().min(0).default(1),
-  /** Epochs without a new best validation loss before training stops. */
-  patience: z.number().int().min(1).default(12),
-  seed: z.number().int().default(42),
-  /**
-   * false (the default: on the real photos it trained better without, see worker/README.md)
-   * or an object of strengths, `{}` for the milder defaults of each field.
-   */
-  augment: z.union([z.literal(false), AugmentSchema]).default(false),
-  /** Weight the loss by inverse class frequency. */
-  class_weights: z.boolean().default(true),
-  /** Label smoothing of the targets, in [0, 1). */
-  label_smoothing: z.number().min(0).lt(1).default(0),
-  /** Dropout before the classifier. */
-  dropout: z.number().min(0).lt(1).default(0.2),
-  /** Mixup's Beta(alpha, alpha) parameter (images blended in pairs, targets alike); 0 = off. */
-  mixup: z.number().min(0).max(10).default(0),
-  /** Decay of an exponential moving average of the weights (validated and kept instead of the raw ones); 0 = off. */
-  ema_decay: z.number().min(0).lt(1).default(0),
-  /**
-   * Data-parallel replicas: each batch is split over this many worker threads, one core
-   * each, BatchNorm statistics taken per replica. "auto": 2 on a CPU with 2 cores or more
-   * (the ablation's setting) when that leaves each replica 16 images of a batch, else 1;
-   * 1 on a GPU.
-   */
-  replicas: z.union([z.literal("auto"), z.number().int().min(1).max(64)]).default("auto"),
-  /**
-   * Where training runs: "cpu" (tfjs-node), "gpu" (tfjs-node-gpu; an error when no GPU is
-   * found) or "auto" (the GPU build when it is installed and sees a GPU, else the CPU).
-   */
-  device: z.enum(["auto", "cpu", "gpu"]).default("auto"),
-});
-export type TrainingSettings = z.infer<typeof TrainingSchema>;
-
 export const S3SettingsSchema = z.strictObject({
   region: z.string().default("us-east-1"),
   /** For S3-compatible stores (OCI Object Storage, MinIO): their endpoint URL. */
@@ -216,104 +152,6 @@ export const ConfigSchema = z.strictObject({
     .prefault({}),
 });
 export type MlopsConfig = z.infer<typeof ConfigSchema>;
-
-/** Environment variables that override the file; each names the field it sets. */
-export const ENV_OVERRIDES: Record<
-  string,
-  { field: string; parse: "number" | "string" | "boolean"; doc: string }
-> = {
-  MLOPS_MODEL_NAME: { field: "model_name", parse: "string", doc: "registry name of the model" },
-  MLOPS_QUALITY_THRESHOLD: {
-    field: "quality.threshold",
-    parse: "number",
-    doc: "data gate threshold out of 10 (default 7.0)",
-  },
-  MLOPS_EVAL_MANIFEST: {
-    field: "paths.eval_manifest",
-    parse: "string",
-    doc: "path of the frozen evaluation manifest",
-  },
-  MLOPS_ARTIFACTS_URI: {
-    field: "artifacts_uri",
-    parse: "string",
-    doc: "where candidate artifacts go (folder, file:/// or s3://)",
-  },
-  MLOPS_RUNS_DIR: {
-    field: "paths.runs",
-    parse: "string",
-    doc: "run folders (report.md, state.json)",
-  },
-  MLOPS_CACHE_DIR: { field: "paths.cache", parse: "string", doc: "content-addressed image cache" },
-  MLOPS_EPOCHS: { field: "training.epochs", parse: "number", doc: "maximum training epochs" },
-  MLOPS_INPUT_SIZE: {
-    field: "training.input_size",
-    parse: "number",
-    doc: "MobileNetV2 input side in pixels",
-  },
-  MLOPS_ALPHA: { field: "training.alpha", parse: "number", doc: "MobileNetV2 width multiplier" },
-  MLOPS_BATCH_SIZE: { field: "training.batch_size", parse: "number", doc: "training batch size" },
-  MLOPS_SEED: {
-    field: "training.seed",
-    parse: "number",
-    doc: "seed for weights, shuffling and splits",
-  },
-  MLOPS_TRAIN_DEVICE: {
-    field: "training.device",
-    parse: "string",
-    doc: "where training runs: auto, cpu or gpu",
-  },
-  MLOPS_BASE_BRANCH: {
-    field: "git.base_branch",
-    parse: "string",
-    doc: "branch promotions are proposed against",
-  },
-  MLOPS_S3_ENDPOINT: {
-    field: "s3.endpoint",
-    parse: "string",
-    doc: "S3-compatible endpoint URL (OCI, MinIO); empty for AWS",
-  },
-  AWS_REGION: { field: "s3.region", parse: "string", doc: "S3 region" },
-  MLOPS_S3_FORCE_PATH_STYLE: {
-    field: "s3.force_path_style",
-    parse: "boolean",
-    doc: "path-style S3 addressing (true for most S3-compatible stores)",
-  },
-  MLOPS_LLM_BASE_URL: {
-    field: "analyst.base_url",
-    parse: "string",
-    doc: "OpenAI-compatible endpoint of the LLM analyst; unset = rule-based analyst",
-  },
-  MLOPS_LLM_MODEL: {
-    field: "analyst.model",
-    parse: "string",
-    doc: "model name the LLM analyst asks for",
-  },
-  MLOPS_LLM_TIMEOUT_MS: {
-    field: "analyst.timeout_ms",
-    parse: "number",
-    doc: "LLM analyst timeout per attempt, in ms",
-  },
-  MLOPS_LLM_MAX_RETRIES: {
-    field: "analyst.max_retries",
-    parse: "number",
-    doc: "LLM analyst retries after 429/5xx",
-  },
-  MLOPS_VLM_BASE_URL: {
-    field: "quality.vlm.base_url",
-    parse: "string",
-    doc: "OpenAI-compatible endpoint of the data gate's VLM review (unset: no VLM review)",
-  },
-  MLOPS_VLM_MODEL: {
-    field: "quality.vlm.model",
-    parse: "string",
-    doc: "model name of the VLM review at that endpoint",
-  },
-  MLOPS_VLM_SAMPLE_SIZE: {
-    field: "quality.vlm.sample_size",
-    parse: "number",
-    doc: "images the VLM reviews per batch",
-  },
-};
 
 /** Thrown for any unusable configuration value. */
 export class ConfigError extends Error {

@@ -16,7 +16,8 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { z } from "zod";
-import { ConfigSchema, ENV_OVERRIDES } from "../lib/config.ts";
+import { ConfigSchema } from "../lib/config.ts";
+import { ENV_OVERRIDES } from "../lib/config-env.ts";
 import { ManifestSchema } from "../lib/manifest.ts";
 
 /** A file this script owns: its repo-relative path and its exact expected bytes. */

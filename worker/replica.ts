@@ -11,7 +11,8 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { ensureNativeBackend } from "./backend.ts";
 import { batchTensors } from "./batch.ts";
-import { FusedMobileNetV2, type Gradients } from "./fused-mobilenet.ts";
+import { FusedMobileNetV2 } from "./fused-mobilenet.ts";
+import type { Gradients } from "./fused-net.ts";
 import { buildMobileNetV2 } from "./mobilenet-v2.ts";
 import type { ReplicaInit, ReplicaRequest, ReplicaReply } from "./parallel.ts";
 

@@ -3,7 +3,7 @@
  * worker's TrainConfig: the one mapping that `npm run train`, the pipeline's trainer and
  * the benchmarks share, so they train with the same settings.
  */
-import type { TrainingSettings } from "../lib/config.ts";
+import type { TrainingSettings } from "../lib/config-training.ts";
 import type { TrainConfig } from "./types.ts";
 
 export function trainConfigOf(t: TrainingSettings): TrainConfig {

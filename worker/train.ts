@@ -18,31 +18,28 @@
  *
  * The steps run as fused TensorFlow kernels (fused-mobilenet.ts) on the device that
  * `config.device` asks for (backend.ts); metrics.json names the device that ran.
+ *
+ * The request's checks are train-check.ts, the batches cut into replica shares
+ * train-shares.ts, and what the run writes at the end train-artifacts.ts.
  */
-import { appendFile, mkdir, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { resolveAugment, sampleJitter } from "./augment.ts";
+import { resolveAugment } from "./augment.ts";
 import { describeBackend, deviceFromEnv, ensureNativeBackend } from "./backend.ts";
-import {
-  batchTensors,
-  dropoutKeepMask,
-  mixupPlan,
-  probabilitiesOf,
-  recalibrationBatches,
-  smoothedTargets,
-} from "./batch.ts";
-import { autoReplicas, ReplicaPool, type ReplicaBatch } from "./parallel.ts";
-import { classCounts, inverseFrequencyWeights, namedWeights } from "./class-weights.ts";
-import { predictWith } from "./evaluate.ts";
+import { batchTensors, probabilitiesOf, recalibrationBatches } from "./batch.ts";
+import { autoReplicas, ReplicaPool } from "./parallel.ts";
+import { classCounts, inverseFrequencyWeights } from "./class-weights.ts";
 import { FusedMobileNetV2 } from "./fused-mobilenet.ts";
 import { decodeImages } from "./images.ts";
-import { argmax, computeMetrics, crossEntropy, toLabelIndices } from "../lib/metrics.ts";
+import { argmax, crossEntropy, toLabelIndices } from "../lib/metrics.ts";
 import { buildMobileNetV2 } from "./mobilenet-v2.ts";
-import { renderConfusionMatrix, renderTrainingCurves } from "./plots.ts";
 import { learningRateAt, planSchedule } from "./schedule.ts";
-import { batchSeed, mulberry32, shuffled, stratifiedSplit } from "./split.ts";
-import type { AugmentConfig, EpochLog, TrainConfig, TrainResult } from "./types.ts";
+import { mulberry32, shuffled, stratifiedSplit } from "./split.ts";
+import { writeArtifacts } from "./train-artifacts.ts";
+import { checkRequest } from "./train-check.ts";
+import { batchShares, type ShareSource, warmUp } from "./train-shares.ts";
+import type { EpochLog, TrainConfig, TrainResult } from "./types.ts";
 import type { LabeledImage } from "../lib/dataset.ts";
 
 /** One progress report: the epoch just finished and the time left if no early stop. */
@@ -158,38 +155,20 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
     });
   } else if (config.emaDecay) net.enableEma(config.emaDecay);
 
-  /** A batch cut into one share per replica, every random draw made here in a fixed order. */
-  const shares = (idx: number[], epoch: number, batch: number): ReplicaBatch[] => {
-    const jitter = augment
-      ? sampleJitter(idx.length, augment, mulberry32(batchSeed(config.seed, epoch, batch)))
-      : undefined;
-    const out: ReplicaBatch[] = [];
-    for (let r = 0, from = 0; r < replicas; r++) {
-      const to = from + Math.floor(idx.length / replicas) + (r < idx.length % replicas ? 1 : 0);
-      const part = idx.slice(from, to);
-      const pixels = new Uint8Array(part.length * config.inputSize * config.inputSize * 3);
-      part.forEach((i, k) =>
-        pixels.set(trainPixels[i] as Uint8Array, k * config.inputSize * config.inputSize * 3),
-      );
-      out.push({
-        pixels,
-        ...(jitter ? { jitter: jitter.slice(from, to) } : {}),
-        targets: smoothedTargets(
-          part.map((i) => trainY[i] as number),
-          labels.length,
-          smoothing,
-        ),
-        weights: part.map(
-          (i) => ((weights[trainY[i] as number] as number) * part.length) / idx.length,
-        ),
-        ...(config.mixup ? { mix: mixupPlan(part.length, config.mixup, rng) } : {}),
-        ...(dropoutRate > 0
-          ? { dropoutMask: dropoutKeepMask(part.length * net.featureCount, dropoutRate, rng) }
-          : {}),
-      });
-      from = to;
-    }
-    return out;
+  const source: ShareSource = {
+    seed: config.seed,
+    inputSize: config.inputSize,
+    numClasses: labels.length,
+    replicas,
+    trainPixels,
+    trainY,
+    classWeights: weights,
+    augment,
+    smoothing,
+    mixup: config.mixup,
+    dropoutRate,
+    featureCount: net.featureCount,
+    rng,
   };
 
   const history: EpochLog[] = [];
@@ -206,7 +185,7 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
       for (let start = 0, batch = 0; start < order.length; start += config.batchSize, batch++) {
         const idx = order.slice(start, start + config.batchSize);
         lr = learningRateAt(step++, schedule);
-        const parts = shares(idx, epoch, batch);
+        const parts = batchShares(source, idx, epoch, batch);
         const result = pool
           ? await pool.step(parts, lr)
           : tf.tidy(() => {
@@ -270,144 +249,30 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
     const fitSeconds = (performance.now() - fitStart) / 1000;
     if (!best) throw new Error("training ran no epoch (config.epochs must be >= 1)");
     net.restore(best.weights); // BN moving statistics included
-    net.writeTo(model);
-    await model.save(`file://${modelDir}`);
-
-    const evaluated = await predictWith(net, req.evaluation, config.inputSize, config.batchSize);
-    const metrics = computeMetrics(evalY, evaluated.predictions, labels);
-    const backend = tf.getBackend();
-    const plots = {
-      curves: join(outDir, "training-curves.svg"),
-      confusion: join(outDir, "confusion-matrix.svg"),
-    };
-    await writeFile(
-      plots.curves,
-      renderTrainingCurves(history, best.epoch, { augmented: augment !== undefined }),
-    );
-    await writeFile(
-      plots.confusion,
-      renderConfusionMatrix(
-        metrics.confusion_matrix,
-        `Confusion matrix: evaluation set, best epoch ${best.epoch}`,
-      ),
-    );
-    const class_weights = namedWeights(labels, weights);
-    await writeJson(join(outDir, "metrics.json"), {
-      ...metrics,
+    return await writeArtifacts({
+      net,
+      model,
+      evaluation: req.evaluation,
+      evalY,
       labels,
       config,
-      backend,
-      device: runtime.device,
-      replicas,
-      runtime,
-      best_epoch: best.epoch,
-      history,
-      train_images: train.length,
-      val_images: val.length,
-      eval_images: req.evaluation.length,
-      train_seconds: fitSeconds,
-      class_weights,
-      augmentation: augment ?? false,
-      lr_schedule: schedule,
-      plots: { curves: "training-curves.svg", confusion: "confusion-matrix.svg" },
-    });
-    await writeJson(join(outDir, "predictions.json"), {
-      labels,
-      keys: req.evaluation.map((i) => i.sha256),
-      predictions: evaluated.predictions,
-      probabilities: evaluated.probabilities,
-    });
-    return {
+      outDir,
       modelDir,
-      labels: [...labels],
-      metrics,
-      predictions: evaluated.predictions,
       history,
       bestEpoch: best.epoch,
-      trainSeconds: fitSeconds,
-      backend,
-      device: runtime.device,
+      fitSeconds,
+      augment,
+      classWeights: weights,
+      runtime,
       replicas,
-      classWeights: class_weights,
-      plots,
-    };
+      trainImages: train.length,
+      valImages: val.length,
+      schedule,
+    });
   } finally {
     await pool?.close();
     if (best) tf.dispose([...best.weights.values()]);
     net.dispose();
     model.dispose();
   }
-}
-
-/**
- * One full training step of the judging network on a dummy batch before replicas start:
- * every kernel and attribute name the replicas will use is then registered (see
- * parallel.ts). Its weights are overwritten by the replicas' after every epoch.
- */
-function warmUp(
-  net: FusedMobileNetV2,
-  inputSize: number,
-  numClasses: number,
-  augment: Required<AugmentConfig> | undefined,
-): void {
-  tf.tidy(() => {
-    const n = 2;
-    const part: ReplicaBatch = {
-      pixels: new Uint8Array(n * inputSize * inputSize * 3).fill(128),
-      ...(augment ? { jitter: sampleJitter(n, augment, mulberry32(0)) } : {}),
-      targets: smoothedTargets([0, 1 % numClasses], numClasses, 0.1),
-      weights: [1, 1],
-      mix: mixupPlan(n, 0.2, mulberry32(0)),
-      dropoutMask: new Float32Array(n * net.featureCount).fill(1),
-    };
-    net.trainStep({
-      ...batchTensors(part, inputSize, numClasses, net.featureCount),
-      learningRate: 0,
-    });
-    net.predict(tf.zeros([1, inputSize, inputSize, 3]));
-  });
-}
-
-function checkRequest({ train, evaluation, labels, config }: TrainRequest): void {
-  const problems: string[] = [];
-  if (labels.length < 2)
-    problems.push(`labels: need at least 2 classes, got [${labels.join(", ")}]`);
-  if (new Set(labels).size !== labels.length)
-    problems.push(`labels: duplicates in [${labels.join(", ")}]`);
-  if (train.length === 0) problems.push("train: no training images");
-  if (evaluation.length === 0) problems.push("evaluation: no evaluation images");
-  for (const key of ["inputSize", "batchSize", "epochs", "patience"] as const) {
-    if (!Number.isInteger(config[key]) || config[key] < 1)
-      problems.push(`config.${key}: must be a positive integer, got ${config[key]}`);
-  }
-  if (!(config.learningRate > 0))
-    problems.push(`config.learningRate: must be > 0, got ${config.learningRate}`);
-  if (!(config.alpha > 0)) problems.push(`config.alpha: must be > 0, got ${config.alpha}`);
-  if (!Number.isInteger(config.seed))
-    problems.push(`config.seed: must be an integer, got ${config.seed}`);
-  if (!["cosine", "constant", undefined].includes(config.lrSchedule))
-    problems.push(`config.lrSchedule: must be "cosine" or "constant", got ${config.lrSchedule}`);
-  if (config.warmupEpochs !== undefined && !(config.warmupEpochs >= 0))
-    problems.push(`config.warmupEpochs: must be >= 0, got ${config.warmupEpochs}`);
-  const share = (key: "labelSmoothing" | "dropout" | "emaDecay", v: number | undefined) => {
-    if (v !== undefined && !(v >= 0 && v < 1))
-      problems.push(`config.${key}: must be in [0, 1), got ${v}`);
-  };
-  share("labelSmoothing", config.labelSmoothing);
-  share("dropout", config.dropout);
-  share("emaDecay", config.emaDecay);
-  if (
-    config.replicas !== undefined &&
-    config.replicas !== "auto" &&
-    !(Number.isInteger(config.replicas) && config.replicas >= 1)
-  )
-    problems.push(`config.replicas: must be "auto" or an integer >= 1, got ${config.replicas}`);
-  if (config.mixup !== undefined && !(config.mixup >= 0))
-    problems.push(`config.mixup: must be >= 0 (0 = off), got ${config.mixup}`);
-  if (problems.length > 0)
-    throw new Error(`trainModel: invalid request:\n- ${problems.join("\n- ")}`);
-}
-
-async function writeJson(path: string, value: unknown): Promise<void> {
-  await writeFile(path, JSON.stringify(value, null, 2) + "\n");
 }

@@ -4,7 +4,7 @@
  * cannot be shown (missing, corrupt, not an image, too large) get a grey tile saying so.
  */
 import sharp, { type OverlayOptions } from "sharp";
-import type { ImageReport } from "./assess.ts";
+import type { ImageReport } from "./shard-check.ts";
 
 /** Layout of the sheet. */
 export interface ContactSheetOptions {

@@ -10,16 +10,10 @@ import { QUALITY_FILES } from "../run-folder.ts";
 import type { Manifest, ManifestImage } from "../manifest.ts";
 import { reviewThumbnail, stratifiedSample } from "../vlm/sample.ts";
 import type { VlmReview, VlmReviewer, VlmSampleImage } from "../vlm/types.ts";
-import {
-  applyVlmReview,
-  checkShard,
-  type EarlierSet,
-  finishAssessment,
-  type QualityReport,
-  type ShardResult,
-} from "./assess.ts";
+import { applyVlmReview, type EarlierSet, finishAssessment, type QualityReport } from "./assess.ts";
 import type { LabelCounts } from "./batch-checks.ts";
 import { renderContactSheet } from "./contact-sheet.ts";
+import { checkShard, type ShardResult } from "./shard-check.ts";
 import { failureAnalysis, renderQualityMarkdown, worstImages } from "./report.ts";
 
 /** Inputs of `runDataGate`. */

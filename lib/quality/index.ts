@@ -38,14 +38,16 @@ export {
   type CopyMatch,
   type CopyRule,
   type CopySearchStats,
+  type HashedImage,
+} from "./copy-index.ts";
+export {
+  type CopySearch,
   type DuplicateGroup,
   type EarlierMatch,
-  type CopySearch,
   findDuplicates,
   findEarlierMatches,
-  type HashedImage,
   searchCopies,
-} from "./copy-index.ts";
+} from "./copy-search.ts";
 export {
   type BatchScore,
   CHECK_DESCRIPTIONS,
@@ -53,11 +55,10 @@ export {
   checkThresholds,
   describeScoring,
   type Finding,
-  judgeDuplicates,
-  judgeEarlierMatches,
-  judgeImage,
   scoreBatch,
 } from "./score.ts";
+export { judgeImage } from "./image-findings.ts";
+export { judgeDuplicates, judgeEarlierMatches } from "./copy-findings.ts";
 export {
   type BatchFinding,
   countLabels,
@@ -79,18 +80,20 @@ export {
   applyVlmReview,
   type AssessOptions,
   assessImages,
-  checkShard,
   copyRule,
-  type CheckShardOptions,
   type ClassStatistics,
   type EarlierSet,
   finishAssessment,
   type FinishOptions,
-  type ImageReport,
   type QualityReport,
+} from "./assess.ts";
+export {
+  checkShard,
+  type CheckShardOptions,
+  type ImageReport,
   type ReportedMeasurements,
   type ShardResult,
-} from "./assess.ts";
+} from "./shard-check.ts";
 export { failureAnalysis, renderQualityMarkdown, vlmStatusLine, worstImages } from "./report.ts";
 export { type ContactSheetOptions, escapeXml, renderContactSheet } from "./contact-sheet.ts";
 export { type EarlierData, type EarlierDataOptions, loadEarlierData } from "./earlier.ts";

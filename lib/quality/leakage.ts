@@ -10,7 +10,8 @@ import { runPool } from "../pool.ts";
 import { ChecksumMismatchError, InvalidKeyError, ObjectNotFoundError } from "../storage/errors.ts";
 import type { QualityConfig } from "./config.ts";
 import { analyzeImage } from "./image-checks.ts";
-import type { EarlierMatch, HashedImage } from "./copy-index.ts";
+import type { HashedImage } from "./copy-index.ts";
+import type { EarlierMatch } from "./copy-search.ts";
 import type { Finding } from "./score.ts";
 
 /** The finding for a loader that threw: storage errors map to their checks. */

@@ -13,7 +13,7 @@ import type { Registry } from "../registry.ts";
 import { QUALITY_FILES, type QualityFileHead } from "../run-folder.ts";
 import { fetchVerified, type HashCache, type ObjectStore } from "../storage/index.ts";
 import type { VlmReviewer } from "../vlm/types.ts";
-import type { ShardResult } from "./assess.ts";
+import type { ShardResult } from "./shard-check.ts";
 import { dataGateContext } from "./context.ts";
 import { type DataGateResult, runDataGate } from "./gate.ts";
 

@@ -4,7 +4,8 @@
  * words are shown as quoted data, never as part of our own sentences.
  */
 import { CHECK_NAMES } from "./config.ts";
-import type { ImageReport, QualityReport } from "./assess.ts";
+import type { QualityReport } from "./assess.ts";
+import type { ImageReport } from "./shard-check.ts";
 import type { Finding } from "./score.ts";
 
 const cell = (s: string) =>

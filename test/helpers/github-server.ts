@@ -11,11 +11,15 @@
  * `failNext` injects faults (502, rate limits, ...) before, or after, a request is applied.
  * The API root is `<origin>/api/v3`, as on GitHub Enterprise Server, so code that
  * assumes api.github.com's root paths fails here.
+ *
+ * The endpoints are github-routes.ts; the state they keep is github-state.ts.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { GitRefusal, GitStore } from "./github-git-store.ts";
-import { routes, type Reply, type Route } from "./github-routes.ts";
+import type { Reply, Route } from "./github-route-kit.ts";
+import { routes } from "./github-routes.ts";
+import type { ServerState } from "./github-state.ts";
 
 /** A fault to answer instead of (or after) handling matching requests. */
 export interface Fault {
@@ -60,81 +64,6 @@ export interface RunningGitHubServer {
   requests: SeenRequest[];
   failNext(method: string, path: RegExp, fault: Fault): void;
   stop(): Promise<void>;
-}
-
-/** Everything the routes read and change besides git objects. */
-export interface ServerState {
-  owner: string;
-  repo: string;
-  login: string;
-  defaultBranch: string;
-  collaborators: Set<string>;
-  origin: string;
-  issues: Issue[];
-  comments: Map<number, Comment>;
-  labels: Map<string, Label>;
-  releases: Release[];
-  nextId: () => number;
-}
-
-/** An issue or, with `pull`, a pull request (they share numbers, as on GitHub). */
-export interface Issue {
-  number: number;
-  title: string;
-  body: string | null;
-  state: "open" | "closed";
-  labels: string[];
-  user: string;
-  created_at: string;
-  updated_at: string;
-  pull?: {
-    head: string;
-    base: string;
-    draft: boolean;
-    merged: boolean;
-    merge_commit_sha: string | null;
-    head_sha_at_close: string | null;
-    requested_reviewers: string[];
-    requested_teams: string[];
-  };
-}
-
-/** An issue comment. */
-export interface Comment {
-  id: number;
-  issue_number: number;
-  body: string;
-  user: string;
-  created_at: string;
-  updated_at: string;
-}
-
-/** A repository label. */
-export interface Label {
-  id: number;
-  name: string;
-  color: string;
-  description: string | null;
-}
-
-/** A release and its assets' bytes. */
-export interface Release {
-  id: number;
-  tag_name: string;
-  target_commitish: string;
-  name: string | null;
-  body: string | null;
-  draft: boolean;
-  prerelease: boolean;
-  created_at: string;
-  assets: {
-    id: number;
-    name: string;
-    label: string | null;
-    content_type: string;
-    bytes: Buffer;
-    created_at: string;
-  }[];
 }
 
 const API = "/api/v3";

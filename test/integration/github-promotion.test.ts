@@ -3,23 +3,13 @@
  * GitHub stand-in on 127.0.0.1: one branch, one commit with the registry change, one pull
  * request whose body is the analysis, whatever reruns, faults and races happen.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { git, showFile } from "../../lib/git.ts";
 import {
   createGitHubClient,
   GitHubRateLimitError,
-  retryDecision,
   type GitHubClient,
 } from "../../lib/github/client.ts";
 import { proposePromotion, type PromotionProposal } from "../../lib/github/promotion.ts";
-import {
-  decisionLabels,
-  promotionTargetFromEnv,
-  type PromotionRequest,
-} from "../../lib/github/target.ts";
 import { startGitHubServer, type RunningGitHubServer } from "../helpers/github-server.ts";
 
 let gh: RunningGitHubServer;
@@ -270,137 +260,5 @@ describe("proposePromotion", () => {
     await expect(proposePromotion(client(), proposal({ baseBranch: "trunk" }))).rejects.toThrow(
       /base branch "trunk" does not exist .*MLOPS_BASE_BRANCH/,
     );
-  });
-});
-
-describe("retryDecision", () => {
-  const policy = { maxRetries: 3, maxWaitMs: 60_000, baseDelayMs: 500, now: () => NOW };
-  it("backs off exponentially on server errors and stops after maxRetries", () => {
-    const failure = { status: 504, message: "Gateway Timeout", response: { headers: {} } };
-    expect([0, 1, 2, 3].map((a) => retryDecision(failure, a, policy))).toMatchObject([
-      { retry: true, waitMs: 500 },
-      { retry: true, waitMs: 1000 },
-      { retry: true, waitMs: 2000 },
-      { retry: false },
-    ]);
-  });
-  it("retries a connection failure (500 without a response) but not a 500 answer", () => {
-    expect(retryDecision({ status: 500, message: "ECONNRESET" }, 0, policy)).toMatchObject({
-      retry: true,
-    });
-    expect(
-      retryDecision({ status: 500, message: "boom", response: { headers: {} } }, 0, policy),
-    ).toEqual({ retry: false });
-  });
-  it("does not retry a 403 that is not a rate limit, nor a 404 or 422", () => {
-    for (const status of [403, 404, 422])
-      expect(
-        retryDecision(
-          {
-            status,
-            message: "Resource not accessible by integration",
-            response: { headers: { "x-ratelimit-remaining": "4000" } },
-          },
-          0,
-          policy,
-        ),
-      ).toEqual({ retry: false });
-  });
-  it("waits a minute for a secondary rate limit without headers", () => {
-    expect(
-      retryDecision(
-        {
-          status: 403,
-          message: "You have exceeded a secondary rate limit",
-          response: { headers: {} },
-        },
-        0,
-        policy,
-      ),
-    ).toMatchObject({ retry: true, waitMs: 60_000 });
-  });
-});
-
-describe("promotionTargetFromEnv", () => {
-  const request = (decision: PromotionRequest["decision"]): PromotionRequest => ({
-    decision,
-    baseBranch: "main",
-    branch: "mlops/mango-ripeness-v3",
-    files: [
-      {
-        path: "models/mango-ripeness/production.json",
-        content: `{"version":"v3","decision":"${decision}"}\n`,
-      },
-    ],
-    commitMessage: "Promote mango-ripeness v3",
-    title: "Promote mango-ripeness v3",
-    body: `decided ${decision}`,
-  });
-
-  it("proposes on GitHub with the token and repository Actions provides, labelled by decision", async () => {
-    const target = promotionTargetFromEnv(
-      {
-        GITHUB_TOKEN: gh.token,
-        GITHUB_REPOSITORY: `${gh.owner}/${gh.repo}`,
-        GITHUB_API_URL: gh.baseUrl,
-      },
-      { repoDir: "/nonexistent", reviewers: ["bob"], retry: { sleep: async () => {} } },
-    );
-    expect(target.kind).toBe("github");
-    const review = await target.propose(request("HUMAN_REVIEW"));
-    expect(review).toMatchObject({
-      target: "github",
-      draft: true,
-      pullRequest: { number: 1, created: true },
-      warnings: [],
-    });
-    expect(pulls()[0]!.labels).toEqual(["mlops:promotion", "mlops:needs-review"]);
-    expect(pulls()[0]!.pull!.requested_reviewers).toEqual(["bob"]);
-    const approve = await target.propose(request("APPROVE"));
-    expect(approve.pullRequest).toMatchObject({ number: 1, created: false });
-    expect(pulls()[0]!.labels).toEqual(["mlops:promotion", "mlops:approved"]);
-  });
-
-  it("stays local without a token (Actions sets GITHUB_REPOSITORY in every job) and refuses a token without a repository", () => {
-    expect(promotionTargetFromEnv({ GITHUB_REPOSITORY: "a/b" }, { repoDir: "." }).kind).toBe(
-      "local-git",
-    );
-    expect(() => promotionTargetFromEnv({ GITHUB_TOKEN: "t" }, { repoDir: "." })).toThrow(
-      /GITHUB_REPOSITORY is not/,
-    );
-    expect(() =>
-      promotionTargetFromEnv({ GITHUB_TOKEN: "t", GITHUB_REPOSITORY: "nope" }, { repoDir: "." }),
-    ).toThrow(/"owner\/repo"; received "nope"/);
-  });
-
-  it("commits on a local branch without a token, leaving the current branch alone", async () => {
-    const repoDir = await mkdtemp(join(tmpdir(), "target-local-"));
-    try {
-      await git(repoDir, ["init", "-q", "-b", "main"]);
-      await git(repoDir, ["commit", "-q", "--allow-empty", "-m", "init"]);
-      const target = promotionTargetFromEnv({}, { repoDir });
-      const out = await target.propose(request("HUMAN_REVIEW"));
-      expect(out).toMatchObject({
-        target: "local-git",
-        draft: true,
-        branch: "mlops/mango-ripeness-v3",
-      });
-      expect(
-        await showFile(repoDir, "mlops/mango-ripeness-v3", "models/mango-ripeness/production.json"),
-      ).toContain('"decision":"HUMAN_REVIEW"');
-      expect(
-        await showFile(repoDir, "main", "models/mango-ripeness/production.json"),
-      ).toBeUndefined();
-    } finally {
-      await rm(repoDir, { recursive: true, force: true });
-    }
-  });
-
-  it("labels by decision and takes the other decision's label off", () => {
-    expect(decisionLabels("APPROVE")).toMatchObject({
-      labels: [{ name: "mlops:promotion" }, { name: "mlops:approved" }],
-      remove: ["mlops:needs-review"],
-    });
-    expect(decisionLabels("HUMAN_REVIEW").remove).toEqual(["mlops:approved"]);
   });
 });

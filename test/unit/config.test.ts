@@ -6,13 +6,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import {
-  ConfigError,
-  ConfigSchema,
-  ENV_OVERRIDES,
-  loadConfig,
-  parseConfig,
-} from "../../lib/config.ts";
+import { ConfigError, ConfigSchema, loadConfig, parseConfig } from "../../lib/config.ts";
+import { ENV_OVERRIDES } from "../../lib/config-env.ts";
 
 const REPO = resolve(import.meta.dirname, "../..");
 

@@ -1,39 +1,11 @@
 /**
  * Dataset manifests as contributors meet them: every mistake is reported with the file,
  * the exact JSON path and a fix, and a good manifest passes (with warnings where it is
- * merely doubtful).
+ * merely doubtful). Reading a manifest file is manifest-read.test.ts.
  */
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
-import {
-  type Manifest,
-  ManifestError,
-  type ManifestProblem,
-  readManifest,
-  stringifyManifest,
-  validateManifest,
-} from "../../lib/manifest.ts";
-
-const FILE = "data-manifests/farm-a-2026-11.json";
-const hash = (n: number): string => n.toString(16).padStart(64, "0");
-
-function training(): Manifest {
-  return {
-    schema_version: 1,
-    dataset_id: "farm-a-2026-11",
-    kind: "training",
-    base_uri: "s3://mango-data/farm-a/2026-11",
-    labels: ["verde", "maduro"],
-    images: [
-      { key: "verde/1.jpg", label: "verde", sha256: hash(1), split: "train" },
-      { key: "verde/2.jpg", label: "verde", sha256: hash(2), split: "val" },
-      { key: "maduro/3.jpg", label: "maduro", sha256: hash(3), split: "train" },
-      { key: "maduro/4.jpg", label: "maduro", sha256: hash(4), split: "val" },
-    ],
-  };
-}
+import { describe, expect, it } from "vitest";
+import { type ManifestProblem, validateManifest } from "../../lib/manifest.ts";
+import { FILE, hash, training } from "../helpers/manifest-fixture.ts";
 
 /** Validates a changed copy of the good manifest and returns its errors. */
 function errorsOf(change: (m: Record<string, any>) => void): ManifestProblem[] {
@@ -241,89 +213,5 @@ describe("validateManifest", () => {
         fix: "see data-manifests/README.md for the format",
       },
     ]);
-  });
-});
-
-describe("readManifest", () => {
-  const temps: string[] = [];
-  afterAll(async () => {
-    await Promise.all(temps.map((d) => rm(d, { recursive: true, force: true })));
-  });
-  async function tempDir(): Promise<string> {
-    const dir = await mkdtemp(join(tmpdir(), "manifest-test-"));
-    temps.push(dir);
-    return dir;
-  }
-
-  /** The ManifestError readManifest throws for `path`. */
-  async function failure(path: string): Promise<ManifestError> {
-    const err = await readManifest(path).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(ManifestError);
-    return err as ManifestError;
-  }
-
-  it("reads a committed manifest back exactly", async () => {
-    const path = join(await tempDir(), "farm-a.json");
-    await writeFile(path, stringifyManifest(training()));
-    expect(await readManifest(path)).toEqual(training());
-  });
-
-  it("names the file and the syntax problem for invalid JSON, keeping the cause", async () => {
-    const path = join(await tempDir(), "broken.json");
-    await writeFile(path, '{ "schema_version": 1, "dataset_id": "x", }\n');
-    const err = await failure(path);
-    expect(err.problems).toEqual([
-      {
-        file: path,
-        path: "$",
-        message: expect.stringMatching(/^is not valid JSON: /),
-        fix: expect.stringContaining("fix the JSON syntax"),
-      },
-    ]);
-    expect(err.cause).toBeInstanceOf(SyntaxError);
-    expect(err.message).toMatch(
-      new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: \\$: is not valid JSON`),
-    );
-  });
-
-  it("names a missing file", async () => {
-    const path = join(await tempDir(), "no-such-manifest.json");
-    const err = await failure(path);
-    expect(err.problems).toEqual([
-      { file: path, path: "$", message: expect.stringContaining("ENOENT"), fix: "check the path" },
-    ]);
-  });
-
-  it("names a path that cannot be read as a file", async () => {
-    const path = join(await tempDir(), "a-folder.json");
-    await mkdir(path);
-    const err = await failure(path);
-    expect(err.problems).toEqual([
-      {
-        file: path,
-        path: "$",
-        message: expect.stringMatching(/^cannot be read: .*EISDIR/),
-        fix: "check the path",
-      },
-    ]);
-  });
-
-  it("throws every validation error with the file's path in one message", async () => {
-    const path = join(await tempDir(), "farm-a.json");
-    const m = training();
-    m.images[0]!.label = "rojo";
-    m.images[1]!.split = "eval";
-    await writeFile(path, stringifyManifest(m));
-    const err = await failure(path);
-    expect(err.problems.map((p) => [p.file, p.path])).toEqual([
-      [path, "$.images[0].label"],
-      [path, "$.images[1].split"],
-    ]);
-    expect(err.message.split("\n")).toHaveLength(2);
-    expect(err.message).toContain(`${path}: $.images[0].label: "rojo" is not in the label set`);
-    expect(err.message).toContain("(fix: correct the label");
   });
 });

@@ -6,7 +6,8 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ENV_OVERRIDES, loadConfig } from "../../lib/config.ts";
+import { loadConfig } from "../../lib/config.ts";
+import { ENV_OVERRIDES } from "../../lib/config-env.ts";
 import { validateManifest } from "../../lib/manifest.ts";
 import { generatedFiles, staleFiles } from "../../scripts/write-schemas.ts";
 
