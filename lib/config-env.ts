@@ -83,7 +83,7 @@ export const ENV_OVERRIDES: Record<
   MLOPS_LLM_MAX_RETRIES: {
     field: "analyst.max_retries",
     parse: "number",
-    doc: "LLM analyst retries after 429/5xx",
+    doc: "LLM analyst retries after 408/409/429/5xx, timeouts and dropped connections",
   },
   MLOPS_VLM_BASE_URL: {
     field: "quality.vlm.base_url",

@@ -77,9 +77,9 @@ export const AnalystSettingsSchema = z
     /** e.g. https://api.openai.com/v1 or http://127.0.0.1:8000/v1 (vLLM, Ollama); unset = rule-based analyst only. */
     base_url: z.string().url().optional(),
     model: z.string().min(1).default("gpt-4o-mini"),
-    /** Per attempt; a timed-out answer is not retried and the rule-based analyst decides. */
+    /** Per attempt; a timed-out attempt is retried like a 5xx (see max_retries). */
     timeout_ms: z.number().int().min(100).max(600_000).default(60_000),
-    /** Further attempts after a 429, a 5xx or a dropped connection, with exponential backoff. */
+    /** Further attempts after a 408, 409, 429, a 5xx, a timeout or a dropped connection, with exponential backoff. */
     max_retries: z.number().int().min(0).max(10).default(2),
   })
   .prefault({});

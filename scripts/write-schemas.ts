@@ -58,7 +58,7 @@ export function renderEnvExample(overrides: typeof ENV_OVERRIDES = ENV_OVERRIDES
   const kinds = { number: "number", string: "text", boolean: "true or false" } as const;
   const lines = [
     "# Environment of the mango-mlops pipeline. Copy to .env (git-ignored) and set only what you need.",
-    `# ${GENERATED_BY} Source: ENV_OVERRIDES in lib/config.ts.`,
+    `# ${GENERATED_BY} Source: ENV_OVERRIDES in lib/config-env.ts.`,
     "# A variable set here (or in the real environment) wins over mlops.config.json; an empty one is ignored.",
     "",
   ];

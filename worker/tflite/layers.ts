@@ -45,7 +45,7 @@ export class UnsupportedLayerError extends Error {
   constructor(layer: LayerLike, why: string) {
     super(
       `cannot write layer "${layer.name}" (type ${layer.getClassName()}) to .tflite: ${why}. ` +
-        `The writer supports ${SUPPORTED_LAYERS.join(", ")}; replace the layer or extend worker/tflite/graph.ts.`,
+        `The writer supports ${SUPPORTED_LAYERS.join(", ")}; replace the layer or add its conversion to worker/tflite/convert.ts.`,
     );
     this.name = "UnsupportedLayerError";
   }
