@@ -7,6 +7,7 @@
  * callers reconcile "already exists" answers (see promotion.ts).
  */
 import { getOctokit } from "@actions/github";
+import pRetry from "p-retry";
 
 /** The Octokit instance with REST methods and pagination. */
 export type Octokit = ReturnType<typeof getOctokit>;
@@ -158,22 +159,39 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
   // which would silently send a test's (or GHES's) requests to api.github.com.
   const octokit = getOctokit(options.token, { baseUrl: options.baseUrl.replace(/\/$/, "") });
   octokit.hook.wrap("request", async (request, requestOptions) => {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await request(requestOptions);
-      } catch (err) {
-        if (!isRequestFailure(err)) throw err;
-        const decision = retryDecision(err, attempt, policy);
-        if (!decision.retry) {
-          if (decision.tooLong)
-            throw new GitHubRateLimitError(decision.tooLong, err.status, { cause: err });
-          throw err;
-        }
-        policy.log(
-          `${decision.reason} on ${requestOptions.method} ${requestOptions.url}; retry ${attempt + 1}/${policy.maxRetries} in ${Math.round(decision.waitMs / 100) / 10} s`,
-        );
-        await policy.sleep(decision.waitMs);
-      }
+    // p-retry drives the attempts; retryDecision says whether and how long to wait (GitHub's
+    // rate-limit headers included), so p-retry's own delay is off.
+    const decisions = new WeakMap<object, RetryDecision>();
+    const decide = (err: unknown, attempt: number): RetryDecision => {
+      if (!isRequestFailure(err)) return { retry: false };
+      const known = decisions.get(err);
+      if (known) return known;
+      const decision = retryDecision(err, attempt, policy);
+      decisions.set(err, decision);
+      return decision;
+    };
+    try {
+      return await pRetry(() => request(requestOptions), {
+        retries: policy.maxRetries,
+        minTimeout: 0,
+        maxTimeout: 0,
+        shouldRetry: ({ error, attemptNumber }) => decide(error, attemptNumber - 1).retry,
+        onFailedAttempt: async ({ error, attemptNumber }) => {
+          const decision = decide(error, attemptNumber - 1);
+          if (!decision.retry) return;
+          policy.log(
+            `${decision.reason} on ${requestOptions.method} ${requestOptions.url}; retry ${attemptNumber}/${policy.maxRetries} in ${Math.round(decision.waitMs / 100) / 10} s`,
+          );
+          await policy.sleep(decision.waitMs);
+        },
+      });
+    } catch (err) {
+      const decision = isRequestFailure(err) ? decisions.get(err) : undefined;
+      if (decision && !decision.retry && decision.tooLong)
+        throw new GitHubRateLimitError(decision.tooLong, (err as RequestFailure).status, {
+          cause: err,
+        });
+      throw err;
     }
   });
   return { octokit, owner: options.owner, repo: options.repo };

@@ -3,6 +3,7 @@
  * dropped connection, a timeout, a 429 or a 5xx is tried again with exponential backoff;
  * a 4xx (bad URL, bad payload, no permission) is not, since repeating it cannot help.
  */
+import pRetry from "p-retry";
 
 /** A webhook answered with a non-2xx status; `retryAfterMs` from its `retry-after` header. */
 export class HttpStatusError extends Error {
@@ -32,23 +33,29 @@ export interface RetryOptions {
 
 const sleepReal = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Runs `attempt` until it succeeds, fails permanently, or the retries are spent (then rethrows the last error). */
+/**
+ * Runs `attempt` until it succeeds, fails permanently, or the retries are spent (then
+ * rethrows the last error). p-retry drives the attempts; its own delay is off, so the
+ * wait follows this backoff and the server's `retry-after`, through an injectable sleep.
+ */
 export async function withRetry<T>(
   attempt: (n: number) => Promise<T>,
   options: RetryOptions,
 ): Promise<T> {
   const { retries, baseDelayMs = 500, maxDelayMs = 30_000, sleep = sleepReal, onRetry } = options;
-  for (let n = 0; ; n++) {
-    try {
-      return await attempt(n);
-    } catch (error) {
-      if (n >= retries || !isRetryable(error)) throw error;
+  return pRetry((attemptNumber) => attempt(attemptNumber - 1), {
+    retries,
+    minTimeout: 0,
+    maxTimeout: 0,
+    shouldRetry: ({ error }) => isRetryable(error),
+    onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+      if (!retriesLeft || !isRetryable(error)) return;
       const hinted = retryAfterOf(error);
-      const delay = Math.min(maxDelayMs, hinted ?? baseDelayMs * 2 ** n);
-      onRetry?.(error, n + 1, delay);
+      const delay = Math.min(maxDelayMs, hinted ?? baseDelayMs * 2 ** (attemptNumber - 1));
+      onRetry?.(error, attemptNumber, delay);
       await sleep(delay);
-    }
-  }
+    },
+  });
 }
 
 const NETWORK_CODES = new Set([
