@@ -18,6 +18,9 @@ import {
 import { fetchVerified } from "../lib/storage/index.ts";
 import { createServices } from "./services.ts";
 
+/** `npm run validate` names its markdown report report.md (the run folder: quality.md). */
+const VALIDATE_REPORT = "report.md";
+
 /** What to validate, and against what. */
 export interface ValidateRequest {
   manifest: string;
@@ -116,7 +119,7 @@ export async function validateManifest(
     cache: services.cache,
     reviewer: services.vlm,
     outDir: out,
-    markdownName: "report.md",
+    markdownName: VALIDATE_REPORT,
     ...(req.eval ? { evalManifest: req.eval === "none" ? null : resolve(req.eval) } : {}),
     ...(req.trained ? { trainedManifests: req.trained.map((t) => resolve(t)) } : {}),
     ...(req.merge.length ? { shards: await readShards(req.merge) } : {}),

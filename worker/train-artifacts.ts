@@ -16,6 +16,7 @@ import type { FusedMobileNetV2 } from "./fused-mobilenet.ts";
 import { renderConfusionMatrix, renderTrainingCurves } from "./plots.ts";
 import type { LrSchedule } from "./schedule.ts";
 import type { AugmentConfig, EpochLog, TrainConfig, TrainResult } from "./types.ts";
+import { type PredictionsFile, TRAINING_FILES } from "../lib/run-folder.ts";
 
 /** A finished run, its network holding the weights to keep. */
 export interface FinishedRun {
@@ -52,8 +53,8 @@ export async function writeArtifacts(run: FinishedRun): Promise<TrainResult> {
   const metrics = computeMetrics(run.evalY, evaluated.predictions, labels);
   const backend = tf.getBackend();
   const plots = {
-    curves: join(outDir, "training-curves.svg"),
-    confusion: join(outDir, "confusion-matrix.svg"),
+    curves: join(outDir, TRAINING_FILES.curves),
+    confusion: join(outDir, TRAINING_FILES.confusion),
   };
   await writeFile(
     plots.curves,
@@ -67,7 +68,7 @@ export async function writeArtifacts(run: FinishedRun): Promise<TrainResult> {
     ),
   );
   const class_weights = namedWeights(labels, run.classWeights);
-  await writeJson(join(outDir, "metrics.json"), {
+  await writeJson(join(outDir, TRAINING_FILES.metrics), {
     ...metrics,
     labels,
     config,
@@ -84,14 +85,15 @@ export async function writeArtifacts(run: FinishedRun): Promise<TrainResult> {
     class_weights,
     augmentation: run.augment ?? false,
     lr_schedule: run.schedule,
-    plots: { curves: "training-curves.svg", confusion: "confusion-matrix.svg" },
+    plots: { curves: TRAINING_FILES.curves, confusion: TRAINING_FILES.confusion },
   });
-  await writeJson(join(outDir, "predictions.json"), {
-    labels,
+  const predictions: PredictionsFile = {
+    labels: [...labels],
     keys: run.evaluation.map((i) => i.sha256),
     predictions: evaluated.predictions,
     probabilities: evaluated.probabilities,
-  });
+  };
+  await writeJson(join(outDir, TRAINING_FILES.predictions), predictions);
   return {
     modelDir: run.modelDir,
     labels: [...labels],

@@ -41,6 +41,7 @@ import { checkRequest } from "./train-check.ts";
 import { batchShares, type ShareSource, warmUp } from "./train-shares.ts";
 import type { EpochLog, TrainConfig, TrainResult } from "./types.ts";
 import type { LabeledImage } from "../lib/dataset.ts";
+import { TRAINING_FILES } from "../lib/run-folder.ts";
 
 /** One progress report: the epoch just finished and the time left if no early stop. */
 export type ProgressLine = EpochLog & { eta_s: number };
@@ -89,8 +90,8 @@ export async function trainModel(req: TrainRequest): Promise<TrainResult> {
   await ensureNativeBackend(config.device ?? deviceFromEnv());
   const runtime = await describeBackend();
   const outDir = resolve(req.outDir);
-  const modelDir = join(outDir, "tfjs");
-  const logPath = join(outDir, "training-log.jsonl");
+  const modelDir = join(outDir, TRAINING_FILES.model);
+  const logPath = join(outDir, TRAINING_FILES.log);
   await mkdir(outDir, { recursive: true });
   await rm(logPath, { force: true });
 

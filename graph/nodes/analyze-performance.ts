@@ -10,7 +10,6 @@
  * 4. files.ts: analysis.json, prompt.md and llm-answer.json in the run folder.
  */
 import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
 import type { LlmOutcome } from "../../lib/analyst/llm.ts";
 import { loadEvaluationSet } from "../../lib/evaluation-set.ts";
 import { type NodeConfig, servicesOf } from "../services.ts";
@@ -30,6 +29,7 @@ import {
   writePrompt,
 } from "./analyze-performance/files.ts";
 import { candidatePredictions, productionPredictions } from "./analyze-performance/predictions.ts";
+import { runFolder } from "../../lib/run-folder.ts";
 
 export { shippedTflite } from "./analyze-performance/decide.ts";
 
@@ -41,7 +41,7 @@ export async function analyzePerformance(
   const services = servicesOf(config);
   const { config: cfg, log } = services;
   const runDir = services.runDir(state.run_id);
-  const analysisDir = join(runDir, "analysis");
+  const analysisDir = runFolder(runDir).analysis.dir;
   await mkdir(analysisDir, { recursive: true });
   const evaluation = await loadEvaluationSet(services);
   const ctx = {

@@ -4,9 +4,9 @@
  * the record that outlives a channel being down.
  */
 import { mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import type { Alert, AlertNotifier } from "./alert.ts";
 import { alertMarkdown } from "./markdown.ts";
+import { runFolder } from "../run-folder.ts";
 
 /** `alert.md` for an alert: its title as the heading, then the Markdown body; pure. */
 export function renderAlertFile(alert: Alert): string {
@@ -18,7 +18,7 @@ export function createFileNotifier(log: (m: string) => void): AlertNotifier {
   return {
     async notify(alert, runDir) {
       await mkdir(runDir, { recursive: true });
-      const path = join(runDir, "alert.md");
+      const path = runFolder(runDir).alert;
       await writeFile(path, renderAlertFile(alert));
       const body = alertMarkdown(alert).trimEnd().split("\n");
       log(`ALERT [${alert.severity}] ${alert.title}\n${body.map((l) => `  | ${l}`).join("\n")}`);

@@ -16,6 +16,7 @@ import type { Analysis } from "../../../lib/analyst/rules.ts";
 import type { EvaluationSetRef } from "../../state.ts";
 import type { Compared } from "./compare.ts";
 import type { CandidatePredictions } from "./predictions.ts";
+import { ANALYSIS_FILES } from "../../../lib/run-folder.ts";
 
 async function writeJson(path: string, value: unknown): Promise<void> {
   await writeFile(path, JSON.stringify(value, null, 2) + "\n");
@@ -31,7 +32,7 @@ export async function writeFirstModelAnalysis(
   },
 ): Promise<void> {
   const { analysis } = record;
-  await writeJson(join(dir, "analysis.json"), {
+  await writeJson(join(dir, ANALYSIS_FILES.analysis), {
     evaluation_set: record.evaluation_set,
     candidate_version: record.candidate_version,
     production_version: null,
@@ -47,14 +48,14 @@ export async function writePrompt(
   asked: { model: string; base_url: string },
 ): Promise<void> {
   await writeFile(
-    join(dir, "prompt.md"),
+    join(dir, ANALYSIS_FILES.prompt),
     renderPromptFile(prompt, { model: asked.model, base_url: asked.base_url }),
   );
 }
 
 /** llm-answer.json: the raw HTTP body as received, and what became of it. */
 export async function writeLlmAnswer(dir: string, llm: LlmOutcome): Promise<void> {
-  await writeJson(join(dir, "llm-answer.json"), llmAnswerRecord(llm));
+  await writeJson(join(dir, ANALYSIS_FILES.llmAnswer), llmAnswerRecord(llm));
 }
 
 /** analysis.json of a compared candidate: everything the decision rests on. */
@@ -70,7 +71,7 @@ export async function writeAnalysis(
 ): Promise<void> {
   const { compared, llm } = record;
   const rules = compared.comparison.analysis;
-  await writeJson(join(dir, "analysis.json"), {
+  await writeJson(join(dir, ANALYSIS_FILES.analysis), {
     ...compared.facts,
     candidate_predictions: record.candidate.source,
     deterministic_ms: record.deterministicMs,

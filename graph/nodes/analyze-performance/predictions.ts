@@ -12,6 +12,7 @@ import { artifactsUri } from "../../../lib/config.ts";
 import type { LabeledImage } from "../../../lib/dataset.ts";
 import type { ProductionPointer } from "../../../lib/registry.ts";
 import type { PipelineServices } from "../../services.ts";
+import { type PredictionsFile, runFolder, TRAINING_FILES } from "../../../lib/run-folder.ts";
 
 /** The candidate's class indices and where they came from (analysis.json says which). */
 export interface CandidatePredictions {
@@ -26,13 +27,9 @@ export async function candidatePredictions(
   images: LabeledImage[],
 ): Promise<CandidatePredictions> {
   const labels = services.config.labels;
-  const file = join(dirname(modelPath), "predictions.json");
+  const file = join(dirname(modelPath), TRAINING_FILES.predictions);
   if (existsSync(file)) {
-    const saved = JSON.parse(await readFile(file, "utf8")) as {
-      labels?: string[];
-      keys?: string[];
-      predictions?: number[];
-    };
+    const saved = JSON.parse(await readFile(file, "utf8")) as Partial<PredictionsFile>;
     const sameImages =
       saved.keys?.length === images.length &&
       images.every((img, i) => saved.keys![i] === img.sha256);
@@ -58,7 +55,7 @@ export async function productionPredictions(
   runDir: string,
   images: LabeledImage[],
 ): Promise<number[]> {
-  const dir = join(runDir, "production", production.version);
+  const dir = runFolder(runDir).production(production.version);
   try {
     await fetchModelFolder(
       services.openStore(artifactsUri(services.repoDir, services.config)),
