@@ -9,6 +9,7 @@
  * not declaring `"kind": "evaluation"`. A file that cannot be parsed counts as training:
  * it is still a contribution, and the data gate says what is wrong with it.
  */
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
@@ -73,4 +74,35 @@ export async function listTrainingManifests(
   for (const path of await listManifestFiles(repoDir, paths))
     if (await isTrainingManifest(repoDir, path, paths)) out.push(path);
   return out;
+}
+
+/** The manifest changed after the run fixed its sha256: its bytes were not what was checked. */
+export class ManifestChangedError extends Error {
+  constructor(
+    readonly path: string,
+    readonly expected: string,
+    readonly actual: string | null,
+    node: string,
+  ) {
+    super(
+      `${node}: ${path} ${actual ? `changed since this run began (sha256 ${expected.slice(0, 12)}… then, ${actual.slice(0, 12)}… now)` : "was deleted since this run began"}, so this run stops instead of using bytes the data gate did not check; production is unchanged (fix: start a new run: the changed manifest is new data and goes through the data gate)`,
+    );
+    this.name = "ManifestChangedError";
+  }
+}
+
+/** Throws `ManifestChangedError` unless `path` still hashes to `sha256` (a resumed run). */
+export async function assertUnchanged(
+  repoDir: string,
+  path: string,
+  sha256: string,
+  node: string,
+): Promise<void> {
+  const abs = resolve(repoDir, path);
+  const actual = existsSync(abs)
+    ? createHash("sha256")
+        .update(await readFile(abs))
+        .digest("hex")
+    : null;
+  if (actual !== sha256) throw new ManifestChangedError(path, sha256, actual, node);
 }

@@ -5,7 +5,9 @@
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { manifestSha256, readManifest } from "../../lib/manifest.ts";
+import { assertUnchanged } from "../../lib/manifest-files.ts";
+import { readRecordedManifest } from "../../lib/manifest-history.ts";
+import { type Manifest, readManifest } from "../../lib/manifest.ts";
 import { materializeManifest } from "../../lib/dataset.ts";
 import { loadEvaluationSet } from "../../lib/evaluation-set.ts";
 import { runFolder, TRAINING_FILES } from "../../lib/run-folder.ts";
@@ -26,13 +28,56 @@ async function recordTflite(metricsPath: string, tflite: TfliteSummary): Promise
   await writeFile(metricsPath, JSON.stringify({ ...metrics, tflite }, null, 2) + "\n");
 }
 
+/** A manifest the candidate learns from, at the content it must be read at. */
+interface TrainingManifest {
+  path: string;
+  /** sha256 of the bytes to train on: the lineage's record, or what validate_data checked. */
+  sha256: string;
+  /** The version whose lineage records it; null for this run's new manifest. */
+  version: string | null;
+}
+
 /** Manifests the candidate learns from: production's lineage plus the new one. */
-async function trainingManifests(services: PipelineServices, newPath: string): Promise<string[]> {
+async function trainingManifests(
+  services: PipelineServices,
+  state: MLOpsStateType,
+): Promise<TrainingManifest[]> {
   const production = await services.registry.production();
   const earlier = production
-    ? ((await services.registry.lineage(production.version))?.manifests.map((m) => m.path) ?? [])
+    ? ((await services.registry.lineage(production.version))?.manifests ?? [])
     : [];
-  return [...new Set([...earlier, newPath])];
+  const newPath = state.new_data_path!;
+  // The new manifest replaces its own earlier version (an edited trained manifest).
+  return [
+    ...earlier
+      .filter((m) => m.path !== newPath)
+      .map((m) => ({ path: m.path, sha256: m.sha256, version: production!.version })),
+    { path: newPath, sha256: state.manifest_sha256!, version: null },
+  ];
+}
+
+/** Reads a training manifest at exactly the bytes that were validated (or trained before). */
+async function readTrainingManifest(
+  services: PipelineServices,
+  m: TrainingManifest,
+  scratchDir: string,
+): Promise<Manifest> {
+  if (m.version) {
+    const recorded = await readRecordedManifest({
+      repoDir: services.repoDir,
+      path: m.path,
+      sha256: m.sha256,
+      version: m.version,
+      scratchDir,
+    });
+    if (recorded.source !== "working tree")
+      services.log(
+        `run_training_job: ${m.path} as ${m.version} learned it, from ${recorded.source}`,
+      );
+    return recorded.manifest;
+  }
+  await assertUnchanged(services.repoDir, m.path, m.sha256, "run_training_job");
+  return readManifest(resolve(services.repoDir, m.path));
 }
 
 /** The node. */
@@ -41,15 +86,17 @@ export async function runTrainingJob(
   config: NodeConfig,
 ): Promise<MLOpsUpdate> {
   const services = servicesOf(config);
-  const { repoDir, config: cfg, registry, log } = services;
+  const { config: cfg, registry, log } = services;
   const version = await registry.nextVersion();
   const rejected = new Set(state.rejected_images);
   const seen = new Set<string>();
   const train: LabeledImage[] = [];
   const val: LabeledImage[] = [];
   const lineage: TrainingSummary["manifests"] = [];
-  for (const path of await trainingManifests(services, state.new_data_path!)) {
-    const manifest = await readManifest(resolve(repoDir, path));
+  const scratchDir = join(runFolder(services.runDir(state.run_id)).dir, "manifests");
+  for (const entry of await trainingManifests(services, state)) {
+    const { path } = entry;
+    const manifest = await readTrainingManifest(services, entry, scratchDir);
     const local = await materializeManifest(
       manifest,
       services.openStore(manifest.base_uri),
@@ -71,7 +118,7 @@ export async function runTrainingJob(
     }
     lineage.push({
       path,
-      sha256: await manifestSha256(resolve(repoDir, path)),
+      sha256: entry.sha256,
       dataset_id: manifest.dataset_id,
       images: manifest.images.length,
     });

@@ -6,6 +6,7 @@
  * that cannot be used at all scores 0 with the reason as the failure analysis; nothing
  * here throws for bad data or an unavailable VLM.
  */
+import { assertUnchanged } from "../../lib/manifest-files.ts";
 import { gateManifest } from "../../lib/quality/index.ts";
 import { type NodeConfig, servicesOf } from "../services.ts";
 import { type MLOpsStateType, type MLOpsUpdate, step } from "../state.ts";
@@ -18,6 +19,9 @@ export async function validateData(
   const services = servicesOf(config);
   const { config: cfg, log } = services;
   const file = state.new_data_path!;
+  // A resumed run checks the bytes check_for_new_data chose, or stops.
+  if (state.manifest_sha256)
+    await assertUnchanged(services.repoDir, file, state.manifest_sha256, "validate_data");
   const outcome = await gateManifest({
     repoDir: services.repoDir,
     config: cfg,
