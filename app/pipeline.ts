@@ -107,6 +107,17 @@ async function pushHaltedRecord(repoDir: string, warn: (m: string) => void): Pro
   );
 }
 
+/**
+ * Why a run id cannot name a run folder (it becomes `<paths.runs>/<id>` and the checkpoint
+ * thread), or undefined: a plain name, so no id reaches outside the runs folder.
+ */
+export function runIdProblem(id: string): string | undefined {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(id))
+    return "is not a plain name of at most 100 letters, digits, '.', '_' and '-' starting with a letter or digit";
+  if (id.includes("..")) return 'contains ".."';
+  return undefined;
+}
+
 /** Runs (or resumes) one pipeline run to its end and writes its report. */
 export async function runPipeline(opts: RunOptions): Promise<RunResult> {
   const repoDir = resolve(opts.repoDir);
@@ -117,6 +128,11 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
   const checkpointer = SqliteSaver.fromConnString(checkpointPath);
   const graph = buildGraph({ threshold: config.quality.threshold, checkpointer });
   const runId = opts.resume ?? opts.runId ?? newRunId();
+  const badId = runIdProblem(runId);
+  if (badId)
+    throw new Error(
+      `${opts.resume ? "--resume" : "--run-id"} "${runId}" ${badId} (fix: use a run id printed by an earlier run, or letters, digits, ".", "_" and "-")`,
+    );
   const invokeConfig = {
     configurable: { thread_id: runId },
     context: { services },
