@@ -14,8 +14,50 @@ import { join } from "node:path";
 import { z } from "zod";
 import { git, listBranches, showFile } from "./git.ts";
 
+const REPUBLISH = "fix: republish the artifact from its training run with plain, unique file names";
+
+/**
+ * Why an artifact file name is not a plain file name, or undefined when it is. Names become
+ * keys beside the serving key and paths in download folders, so a folder part or `..`
+ * would put a file somewhere else than the one reviewed. Pure.
+ */
+export function artifactFileNameProblem(name: string): string | undefined {
+  if (name === "") return "is empty";
+  if (name.includes("/") || name.includes("\\")) return "has a folder part ('/' or '\\')";
+  if (name === "." || name === "..") return `is "${name}"`;
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what this rejects
+  if (/[\u0000-\u001f\u007f]/.test(name)) return "contains control characters";
+  return undefined;
+}
+
+/**
+ * Every problem with an artifact's file names: each must be a plain file name, and no two
+ * may share a base name (compared ignoring case, as some file systems do). Pure.
+ */
+export function artifactNameProblems(
+  files: readonly { name: string }[],
+): { index: number; name: string; problem: string }[] {
+  const problems: { index: number; name: string; problem: string }[] = [];
+  const seen = new Map<string, number>();
+  files.forEach(({ name }, i) => {
+    const problem = artifactFileNameProblem(name);
+    if (problem) problems.push({ index: i, name, problem: `file ${i}'s name ${problem}` });
+    const base = (name.split(/[\\/]/).pop() ?? name).toLowerCase();
+    const first = seen.get(base);
+    if (first === undefined) seen.set(base, i);
+    else
+      problems.push({
+        index: i,
+        name,
+        problem: `file ${i} has the same base name as file ${first} (${JSON.stringify(files[first]!.name)})`,
+      });
+  });
+  return problems;
+}
+
 /** One file of a model artifact, content-addressed in the artifact store. */
 export const ArtifactFileSchema = z.object({
+  /** A plain file name, unique within the artifact (see artifactNameProblems). */
   name: z.string(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   bytes: z.number().int().nonnegative(),
@@ -23,13 +65,22 @@ export const ArtifactFileSchema = z.object({
 });
 
 /** `vN/artifact.json`: the model's files, each with its sha256 and location. */
-export const ArtifactSchema = z.object({
-  /** "tflite+tfjs-layers": the .tflite the app runs (first file) plus the TF.js model it was exported from. */
-  format: z.enum(["tfjs-layers", "tflite+tfjs-layers"]),
-  input_size: z.number().int(),
-  labels: z.array(z.string()),
-  files: z.array(ArtifactFileSchema).min(1),
-});
+export const ArtifactSchema = z
+  .object({
+    /** "tflite+tfjs-layers": the .tflite the app runs (first file) plus the TF.js model it was exported from. */
+    format: z.enum(["tfjs-layers", "tflite+tfjs-layers"]),
+    input_size: z.number().int(),
+    labels: z.array(z.string()),
+    files: z.array(ArtifactFileSchema).min(1),
+  })
+  .superRefine((artifact, ctx) => {
+    for (const p of artifactNameProblems(artifact.files))
+      ctx.addIssue({
+        code: "custom",
+        path: ["files"],
+        message: `${JSON.stringify(p.name)}: ${p.problem} (${REPUBLISH})`,
+      });
+  });
 export type ModelArtifact = z.infer<typeof ArtifactSchema>;
 
 /** `vN/lineage.json`: exactly which data a version saw and was judged on. */

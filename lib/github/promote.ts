@@ -2,54 +2,31 @@
  * Promotion on merge: reconciles the serving location with the production pointer in git.
  * The pointer (read at the merge commit) names a version and its artifact files with their
  * sha256; every file is fetched from the content-addressed artifact store and verified
- * before anything is written, so a corrupt or tampered artifact changes nothing. Then the
- * files go to stable serving keys the app downloads from, and `production.json` beside
- * them is written last, as the record of what is served. Running it again is a no-op; a
- * reverted pointer serves the previous version the same way. With a GitHub client it also
+ * before anything is written, so a corrupt or tampered artifact, or one whose file names are
+ * not plain and unique, changes nothing. Then the files go to stable serving keys the app
+ * downloads from, and `production.json` beside them is written last, as the record of what
+ * is served. Running it again is a no-op when the bytes at every serving key hash to what
+ * the record names; a file that does not is rewritten from the verified artifact, and the
+ * outcome's notes say so. A reverted pointer serves the previous version the same way. With a GitHub client it also
  * tags the version and attaches its `.tflite` files to a release (see release.ts).
  */
-import { posix } from "node:path";
-import { z } from "zod";
-import type { ModelArtifact, ProductionPointer } from "../registry.ts";
-import { ObjectNotFoundError, objectUri, sha256, type ObjectStore } from "../storage/index.ts";
+import type { ProductionPointer } from "../registry.ts";
+import { objectUri, type ObjectStore } from "../storage/index.ts";
 import type { GitHubClient } from "./client.ts";
+import { checkArtifactNames, fetchVerifiedArtifact } from "./promote-verify.ts";
 import { publishRelease, type PublishedRelease } from "./release.ts";
+import {
+  readServingRecord,
+  recordMatchesPlan,
+  servingMismatches,
+  servingPlan,
+  servingRecordKey,
+  writePlanned,
+  type ServingRecord,
+} from "./serving.ts";
 
-/** `<serving dir>/production.json`: what the serving location holds, for the app and for reruns. */
-export const ServingRecordSchema = z.object({
-  model: z.string(),
-  version: z.string(),
-  /** The file at the stable key (the `.tflite`, else the first artifact file). */
-  key: z.string(),
-  sha256: z.string(),
-  bytes: z.number().int(),
-  source_uri: z.string(),
-  promoted_at: z.string(),
-  commit: z.string().optional(),
-  files: z.array(
-    z.object({
-      name: z.string(),
-      key: z.string(),
-      sha256: z.string(),
-      bytes: z.number().int(),
-      source_uri: z.string(),
-    }),
-  ),
-});
-export type ServingRecord = z.infer<typeof ServingRecordSchema>;
-
-/** Artifact files that failed verification; nothing was written. */
-export class PromotionVerificationError extends Error {
-  constructor(
-    readonly version: string,
-    readonly failures: { name: string; uri: string; problem: string }[],
-  ) {
-    super(
-      `promotion of ${version} refused, serving location unchanged: ${failures.map((f) => `${f.name} (${f.uri}): ${f.problem}`).join("; ")} (fix: republish the artifact from its training run, or revert the pointer)`,
-    );
-    this.name = "PromotionVerificationError";
-  }
-}
+export { PromotionVerificationError, type VerificationFailure } from "./promote-verify.ts";
+export { ServingRecordSchema, servingPlan, type ServingRecord } from "./serving.ts";
 
 /** Options of `promoteProduction`. */
 export interface PromoteOptions {
@@ -80,23 +57,6 @@ export interface PromotionOutcome {
   notes: string[];
 }
 
-/** Pure: where each artifact file is served. The first `.tflite` goes to the stable key; the rest keep their names beside it. */
-export function servingPlan(
-  artifact: ModelArtifact,
-  servingKey: string,
-): { file: ModelArtifact["files"][number]; key: string; primary: boolean }[] {
-  const dir = posix.dirname(servingKey);
-  const primary = artifact.files.find((f) => f.name.endsWith(".tflite")) ?? artifact.files[0];
-  return artifact.files.map((file) => {
-    const isPrimary = file === primary;
-    return {
-      file,
-      key: isPrimary && file.name.endsWith(".tflite") ? servingKey : `${dir}/${file.name}`,
-      primary: isPrimary,
-    };
-  });
-}
-
 /** Pure: the release notes of a version. */
 export function renderReleaseNotes(pointer: ProductionPointer, record: ServingRecord): string {
   const rows = record.files.map((f) => `| ${f.name} | ${f.bytes} | \`${f.sha256}\` |`);
@@ -110,63 +70,6 @@ export function renderReleaseNotes(pointer: ProductionPointer, record: ServingRe
     ...rows,
     "",
   ].join("\n");
-}
-
-function keyUnder(store: ObjectStore, uri: string): string | undefined {
-  const base = store.baseUri.replace(/\/+$/, "");
-  return uri.startsWith(`${base}/`) ? uri.slice(base.length + 1) : undefined;
-}
-
-/** Fetches and verifies every artifact file; throws PromotionVerificationError listing every failure. */
-async function fetchVerifiedArtifact(
-  store: ObjectStore,
-  pointer: ProductionPointer,
-): Promise<Map<string, Buffer>> {
-  const bytes = new Map<string, Buffer>();
-  const failures: { name: string; uri: string; problem: string }[] = [];
-  for (const file of pointer.artifact.files) {
-    const key = keyUnder(store, file.uri);
-    if (key === undefined) {
-      failures.push({
-        name: file.name,
-        uri: file.uri,
-        problem: `not under the artifact store ${store.baseUri}`,
-      });
-      continue;
-    }
-    try {
-      const data = await store.get(key);
-      const actual = sha256(data);
-      if (actual !== file.sha256)
-        failures.push({
-          name: file.name,
-          uri: file.uri,
-          problem: `sha256 ${actual}, the registry says ${file.sha256}`,
-        });
-      else bytes.set(file.name, data);
-    } catch (err) {
-      if (!(err instanceof ObjectNotFoundError)) throw err;
-      failures.push({ name: file.name, uri: file.uri, problem: "missing from the artifact store" });
-    }
-  }
-  if (failures.length) throw new PromotionVerificationError(pointer.version, failures);
-  return bytes;
-}
-
-async function readServingRecord(
-  store: ObjectStore,
-  key: string,
-): Promise<ServingRecord | undefined> {
-  try {
-    const parsed = ServingRecordSchema.safeParse(
-      JSON.parse((await store.get(key)).toString("utf8")),
-    );
-    // An unreadable record means "unknown": the files are rewritten, which is always safe.
-    return parsed.success ? parsed.data : undefined;
-  } catch (err) {
-    if (err instanceof ObjectNotFoundError || err instanceof SyntaxError) return undefined;
-    throw err;
-  }
 }
 
 /** Reconciles serving with the pointer; tags and releases when a client is given. */
@@ -187,59 +90,60 @@ export async function promoteProduction(opts: PromoteOptions): Promise<Promotion
       notes: ["no production pointer yet: nothing to serve"],
     };
   const notes: string[] = [];
+  checkArtifactNames(pointer, opts.servingKey);
   const verified = await fetchVerifiedArtifact(opts.artifactStore, pointer);
   const plan = servingPlan(pointer.artifact, opts.servingKey);
-  const recordKey = `${posix.dirname(opts.servingKey)}/production.json`;
+  const recordKey = servingRecordKey(opts.servingKey);
+  const recordUri = objectUri(opts.servingStore.baseUri, recordKey);
   const previous = await readServingRecord(opts.servingStore, recordKey);
-  const inSync =
-    previous?.version === pointer.version &&
-    previous.files.length === plan.length &&
-    plan.every((p) => previous.files.some((f) => f.key === p.key && f.sha256 === p.file.sha256)) &&
-    (
-      await Promise.all(
-        plan.map(async (p) => (await opts.servingStore.head(p.key))?.size === p.file.bytes),
-      )
-    ).every(Boolean);
+  // In sync only when the record names this version's files and the bytes at every key
+  // hash to what it names: a file of the right size can still be the wrong file.
+  const recorded =
+    previous && recordMatchesPlan(previous, pointer.version, plan) ? previous : undefined;
+  const drifted = recorded ? await servingMismatches(opts.servingStore, plan) : [];
+  const inSync = recorded !== undefined && !drifted.length;
 
-  const files = plan.map((p) => ({
-    name: p.file.name,
-    key: p.key,
-    sha256: p.file.sha256,
-    bytes: p.file.bytes,
-    source_uri: p.file.uri,
-  }));
   const primary = plan.find((p) => p.primary)!;
-  const record: ServingRecord =
-    previous && inSync
-      ? previous
-      : {
-          model: pointer.model,
-          version: pointer.version,
-          key: primary.key,
-          sha256: primary.file.sha256,
-          bytes: primary.file.bytes,
-          source_uri: primary.file.uri,
-          promoted_at: (opts.now ?? (() => new Date()))().toISOString(),
-          ...(opts.commit ? { commit: opts.commit } : {}),
-          files,
-        };
+  const record: ServingRecord = recorded ?? {
+    model: pointer.model,
+    version: pointer.version,
+    key: primary.key,
+    sha256: primary.file.sha256,
+    bytes: primary.file.bytes,
+    source_uri: primary.file.uri,
+    promoted_at: (opts.now ?? (() => new Date()))().toISOString(),
+    ...(opts.commit ? { commit: opts.commit } : {}),
+    files: plan.map((p) => ({
+      name: p.file.name,
+      key: p.key,
+      sha256: p.file.sha256,
+      bytes: p.file.bytes,
+      source_uri: p.file.uri,
+    })),
+  };
   if (!primary.file.name.endsWith(".tflite"))
     notes.push(
       `artifact of ${pointer.version} has no .tflite: ${opts.servingKey} was not written and may hold another version; production.json names what is served`,
     );
   if (inSync) {
-    log(
-      `promote: ${objectUri(opts.servingStore.baseUri, recordKey)} already serves ${pointer.version}; nothing to copy`,
+    log(`promote: ${recordUri} already serves ${pointer.version}; nothing to copy`);
+  } else if (recorded) {
+    // The record is right and stays; only the files that are not its bytes are rewritten,
+    // the stable key last.
+    drifted.sort((a, b) => Number(a.planned.primary) - Number(b.planned.primary));
+    await writePlanned(
+      opts.servingStore,
+      drifted.map((d) => d.planned),
+      verified,
     );
+    for (const d of drifted) {
+      const note = `repaired ${d.uri}: ${d.problem}; rewritten from the verified artifact of ${pointer.version}`;
+      notes.push(note);
+      log(`promote: ${note}`);
+    }
   } else {
     // The record goes last: until it is written, a reader still sees the old version's record.
-    for (const p of [...plan].sort((a, b) => Number(a.primary) - Number(b.primary))) {
-      await opts.servingStore.put(
-        p.key,
-        verified.get(p.file.name)!,
-        p.key.endsWith(".json") ? "application/json" : "application/octet-stream",
-      );
-    }
+    await writePlanned(opts.servingStore, plan, verified);
     await opts.servingStore.put(
       recordKey,
       Buffer.from(JSON.stringify(record, null, 2) + "\n"),
@@ -260,7 +164,11 @@ export async function promoteProduction(opts: PromoteOptions): Promise<Promotion
       commit: opts.commit,
       name: `${pointer.model} ${pointer.version}`,
       body: renderReleaseNotes(pointer, record),
-      assets: tflite.map((f) => ({ name: f.name, bytes: verified.get(f.name)! })),
+      assets: tflite.map((f) => ({
+        name: f.name,
+        sha256: f.sha256,
+        bytes: verified.get(f.sha256)!,
+      })),
     });
     notes.push(...release.notes);
   }

@@ -2,14 +2,40 @@
  * The tag `<model>-vN` and the GitHub release that carries a promoted version's `.tflite`
  * files. Both are history: a tag is made once, at the commit that first promoted the
  * version, and never moved; a rollback to an older version finds its tag and release
- * already there. Every step tolerates a rerun (existing tag, release or asset).
+ * already there. Every step tolerates a rerun (existing tag, release or asset). An asset
+ * already attached is judged by its sha256 where GitHub reports one (`digest`), else by
+ * its size (servers that report no digest).
  */
 import { isGitHubError, type GitHubClient } from "./client.ts";
 
-/** A file to attach, with the bytes already verified against the registry. */
+/** A file to attach, with the bytes already verified against the sha256 the registry records. */
 export interface ReleaseAssetFile {
   name: string;
+  sha256: string;
   bytes: Buffer;
+}
+
+/** An attached asset as GitHub lists it; `digest` is `sha256:<hex>` where the server reports it. */
+interface AttachedAsset {
+  name: string;
+  size: number;
+  digest?: string | null;
+  browser_download_url: string;
+}
+
+/** Pure: why an attached asset is not `file`'s bytes, or undefined when it is (or cannot be told). */
+export function attachedAssetMismatch(
+  asset: AttachedAsset,
+  file: ReleaseAssetFile,
+): string | undefined {
+  const digest = typeof asset.digest === "string" ? asset.digest : undefined;
+  if (digest?.startsWith("sha256:")) {
+    const actual = digest.slice("sha256:".length).toLowerCase();
+    return actual === file.sha256 ? undefined : `sha256 ${actual}, not the verified ${file.sha256}`;
+  }
+  return asset.size === file.bytes.length
+    ? undefined
+    : `${asset.size} bytes, not the verified ${file.bytes.length}`;
 }
 
 /** What the tag and release look like afterwards. */
@@ -73,14 +99,21 @@ async function releaseByTag(client: GitHubClient, tag: string): Promise<Release 
 
 /**
  * Tags `commit` and publishes the release with `assets` attached. An asset already on the
- * release with the same name and size is kept; one with another size is left alone and
+ * release with the same name and bytes is kept; one with other bytes is left alone and
  * reported (release assets are history too: replacing one would rewrite what shipped).
+ * Asset names must be unique; otherwise nothing is tagged or published.
  */
 export async function publishRelease(
   client: GitHubClient,
   opts: { tag: string; commit: string; name: string; body: string; assets: ReleaseAssetFile[] },
 ): Promise<PublishedRelease> {
   const { octokit, owner, repo } = client;
+  const names = opts.assets.map((a) => a.name);
+  const twice = names.filter((n, i) => names.indexOf(n) !== i);
+  if (twice.length)
+    throw new Error(
+      `release ${opts.tag} refused: more than one asset named ${[...new Set(twice)].join(", ")} (fix: republish the artifact with unique file names)`,
+    );
   const tag = await ensureTag(client, opts.tag, opts.commit);
   const notes: string[] = [];
   if (tag.sha !== opts.commit)
@@ -111,20 +144,28 @@ export async function publishRelease(
   const assets: PublishedRelease["release"]["assets"] = [];
   for (const file of opts.assets) {
     const present = release.assets.find((a) => a.name === file.name);
-    if (present) {
-      if (present.size !== file.bytes.length)
-        notes.push(
-          `release ${opts.tag} already has ${file.name} with ${present.size} bytes, not the verified ${file.bytes.length}; left as is (fix: delete the asset and rerun the promote workflow)`,
-        );
-      assets.push({ name: file.name, url: present.browser_download_url, uploaded: false });
-      continue;
-    }
-    assets.push(await uploadAsset(client, release, file));
+    const { asset, listed } = present
+      ? {
+          asset: { name: file.name, url: present.browser_download_url, uploaded: false },
+          listed: present,
+        }
+      : await uploadAsset(client, release, file);
+    const mismatch = listed && attachedAssetMismatch(listed, file);
+    if (mismatch)
+      notes.push(
+        `release ${opts.tag} already has ${file.name} with ${mismatch}; left as is (fix: delete the asset and rerun the promote workflow)`,
+      );
+    assets.push(asset);
   }
   return { tag, release: { id: release.id, url: release.html_url, created, assets }, notes };
 }
 
-async function uploadAsset(client: GitHubClient, release: Release, file: ReleaseAssetFile) {
+/** Uploads `file`; `listed` is the asset found already there when the upload was a retry. */
+async function uploadAsset(
+  client: GitHubClient,
+  release: Release,
+  file: ReleaseAssetFile,
+): Promise<{ asset: PublishedRelease["release"]["assets"][number]; listed?: AttachedAsset }> {
   const { octokit, owner, repo } = client;
   try {
     const uploaded = await octokit.rest.repos.uploadReleaseAsset({
@@ -137,7 +178,9 @@ async function uploadAsset(client: GitHubClient, release: Release, file: Release
       baseUrl: uploadsBaseUrl(release.upload_url),
       headers: { "content-type": "application/octet-stream", "content-length": file.bytes.length },
     });
-    return { name: file.name, url: uploaded.data.browser_download_url, uploaded: true };
+    return {
+      asset: { name: file.name, url: uploaded.data.browser_download_url, uploaded: true },
+    };
   } catch (err) {
     // A retried upload whose first answer was lost.
     if (!isGitHubError(err, 422, /already_exists/)) throw err;
@@ -149,6 +192,9 @@ async function uploadAsset(client: GitHubClient, release: Release, file: Release
     });
     const found = listed.data.find((a) => a.name === file.name);
     if (!found) throw err;
-    return { name: file.name, url: found.browser_download_url, uploaded: false };
+    return {
+      asset: { name: file.name, url: found.browser_download_url, uploaded: false },
+      listed: found,
+    };
   }
 }

@@ -52,6 +52,8 @@ export interface PromoteWorld {
   serving: ObjectStore;
   /** Keys written to the serving store, in order: a rerun must write nothing. */
   servingPuts: string[];
+  /** Overwrites a serving key behind the promote step's back (not counted in servingPuts). */
+  tamper(key: string, bytes: Buffer): Promise<void>;
   /** A trained version's folder, uploaded content-addressed as deploy_to_production does. */
   publish(version: string, opts?: { tflite?: boolean }): Promise<ModelArtifact>;
   /** Opens the promotion pull request for `version` and merges it; returns the merge commit. */
@@ -85,7 +87,9 @@ export function usePromoteWorld(): PromoteWorld {
     s3 = await startS3rver({ buckets: ["artifacts", "serving"] });
     w.s3Client = createS3Client(s3.settings);
     w.artifacts = new S3Store("s3://artifacts/models", w.s3Client);
-    w.serving = countingStore(new S3Store("s3://serving/app", w.s3Client));
+    const serving = new S3Store("s3://serving/app", w.s3Client);
+    w.serving = countingStore(serving);
+    w.tamper = (key, bytes) => serving.put(key, bytes);
     w.client = createGitHubClient({
       token: w.gh.token,
       baseUrl: w.gh.baseUrl,

@@ -2,8 +2,10 @@
  * Promotion on merge, end to end over real servers: the promotion pull request is opened
  * and merged on the GitHub stand-in, the promote step reads the pointer at the merge
  * commit through the contents API, verifies the artifact from S3 (s3rver), serves it at
- * the stable key, tags the version and attaches the .tflite to a release. Then v2, then a
- * revert back to v1. What it refuses is github-promote-refusals.test.ts.
+ * the stable key, tags the version and attaches the .tflite to a release. A rerun is a
+ * no-op only while the served bytes hash to the record; same-size tampered files are
+ * rewritten. Then v2, then a revert back to v1. What it refuses is
+ * github-promote-refusals.test.ts; release assets already attached, github-promote-release.test.ts.
  */
 import { describe, expect, it } from "vitest";
 import type { ModelArtifact } from "../../lib/registry.ts";
@@ -78,6 +80,39 @@ describe("promoteProduction", () => {
     });
     expect(w.servingPuts.length).toBe(puts);
     expect(w.gh.state.releases).toHaveLength(1);
+  });
+
+  it("repairs same-size tampered files at the serving keys from the verified artifact, and says so", async () => {
+    const weights = `${MODEL}/production/weights.bin`;
+    // Same sizes as v1's files, other bytes: a size check would call this in sync.
+    const forged = tflite("v9");
+    expect(forged.length).toBe(tflite("v1").length);
+    await w.tamper(SERVING_KEY, forged);
+    await w.tamper(weights, Buffer.from("tfjs weights v9"));
+    const before = await w.served();
+    const puts = w.servingPuts.length;
+    const logged: string[] = [];
+
+    const out = await w.promoteAt(merge1, { log: (m) => logged.push(m) });
+    expect(out).toMatchObject({ version: "v1", changed: true, previousVersion: "v1" });
+    expect(out.notes).toEqual([
+      `repaired s3://serving/app/${weights}: its bytes hash to ${sha256(Buffer.from("tfjs weights v9"))}, not the recorded ${sha256(Buffer.from("tfjs weights v1"))}; rewritten from the verified artifact of v1`,
+      `repaired s3://serving/app/${SERVING_KEY}: its bytes hash to ${sha256(forged)}, not the recorded ${sha256(tflite("v1"))}; rewritten from the verified artifact of v1`,
+    ]);
+    expect(logged.filter((m) => m.startsWith("promote: repaired "))).toHaveLength(2);
+    // Only the two files, the stable key last; the record already named these bytes.
+    expect(w.servingPuts.slice(puts)).toEqual([weights, SERVING_KEY]);
+    const now = await w.served();
+    expect(now.bytes).toEqual(tflite("v1"));
+    expect((await w.serving.get(weights)).toString()).toBe("tfjs weights v1");
+    expect(now.record).toEqual(before.record);
+  });
+
+  it("is a no-op again once the bytes at every serving key hash to the record", async () => {
+    const puts = w.servingPuts.length;
+    const again = await w.promoteAt(merge1);
+    expect(again).toMatchObject({ version: "v1", changed: false, notes: [] });
+    expect(w.servingPuts.length).toBe(puts);
   });
 
   it("serves v2 after its merge, even when the asset upload's answer is lost and retried", async () => {
