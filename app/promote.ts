@@ -47,7 +47,7 @@ export function verificationAlert(
     severity: "error",
     title: `Promotion of ${model} failed verification; production is unchanged`,
     whatHappened: `the artifact named by ${pointerPath} at ${commit} did not verify, so nothing was served.`,
-    why: `${err.failures.length} file(s) of ${err.version} are missing from the artifact store, outside it, or not the bytes whose sha256 the pointer records.`,
+    why: `${err.failures.length} file(s) of ${err.version} are missing from the artifact store, outside it, not the bytes whose sha256 the pointer records, or named so they are not plain, unique names or would share a serving key.`,
     evidence: [
       {
         label: "Files that failed verification",

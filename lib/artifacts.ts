@@ -23,6 +23,12 @@ export async function publishModelFolder(
     ...(meta.tflite ?? []),
     ...(await readdir(modelDir)).sort().map((n) => join(modelDir, n)),
   ];
+  const names = paths.map((p) => basename(p));
+  const twice = names.filter((n, i) => names.indexOf(n) !== i);
+  if (twice.length)
+    throw new Error(
+      `cannot publish ${modelDir}: more than one file named ${[...new Set(twice)].join(", ")} (the artifact's file names must be unique base names; fix: rename the .tflite or move it out of the model folder)`,
+    );
   const files: ModelArtifact["files"] = [];
   for (const path of paths) {
     const name = basename(path);

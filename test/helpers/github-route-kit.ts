@@ -4,6 +4,7 @@
  * objects, issues, pull requests, labels and releases, and the lookup of the issue or pull
  * request a path names.
  */
+import { createHash } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import type { GitStore, StoredCommit } from "./github-git-store.ts";
 import type { Issue, Label, Release, ServerState } from "./github-state.ts";
@@ -208,6 +209,8 @@ export function assetJson(s: ServerState, r: Release, a: Release["assets"][numbe
     label: a.label,
     content_type: a.content_type,
     size: a.bytes.length,
+    // github.com reports each asset's sha256 as `digest` (since 2025).
+    digest: `sha256:${createHash("sha256").update(a.bytes).digest("hex")}`,
     state: "uploaded",
     created_at: a.created_at,
     url: `${api(s)}/releases/assets/${a.id}`,
