@@ -13,6 +13,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { git, listBranches, showFile } from "./git.ts";
+import { reservations, reserveVersion } from "./version-reservation.ts";
 
 const REPUBLISH = "fix: republish the artifact from its training run with plain, unique file names";
 
@@ -183,11 +184,23 @@ export class Registry {
       .filter((v) => /^v\d+$/.test(v) && !merged.has(v));
   }
 
-  /** The next free version: one past every merged or pending one. */
+  /** The next free version: one past every merged, pending or reserved one. */
   async nextVersion(): Promise<string> {
-    const all = [...(await this.versions()), ...(await this.pendingVersions())];
+    const all = [
+      ...(await this.versions()),
+      ...(await this.pendingVersions()),
+      ...(await reservations(this.repoDir, this.model)).keys(),
+    ];
     const max = all.reduce((m, v) => Math.max(m, versionNumber(v)), 0);
     return `v${max + 1}`;
+  }
+
+  /**
+   * The version `runId` trains, reserved atomically so two runs at once never get the
+   * same number (lib/version-reservation.ts); a resumed run gets its own back.
+   */
+  async reserveVersion(runId: string): Promise<string> {
+    return reserveVersion(this.repoDir, this.model, runId, () => this.nextVersion());
   }
 
   /** The production pointer, or undefined before the first promotion. */

@@ -87,7 +87,7 @@ export async function runTrainingJob(
 ): Promise<MLOpsUpdate> {
   const services = servicesOf(config);
   const { config: cfg, registry, log } = services;
-  const version = await registry.nextVersion();
+  const version = await registry.reserveVersion(state.run_id);
   const rejected = new Set(state.rejected_images);
   const seen = new Set<string>();
   const train: LabeledImage[] = [];

@@ -142,3 +142,20 @@ describe("the registry", () => {
     );
   });
 });
+
+describe("version reservations", () => {
+  it("gives racing runs different numbers, and a resumed run its own number back", async () => {
+    const reg = new Registry(repo, "models", "race");
+    const runs = ["run-a", "run-b", "run-c", "run-d", "run-e"];
+    // Separate Registry objects, as separate processes would have.
+    const got = await Promise.all(
+      runs.map((id) => new Registry(repo, "models", "race").reserveVersion(id)),
+    );
+    expect([...got].sort()).toEqual(["v1", "v2", "v3", "v4", "v5"]);
+    expect(await reg.reserveVersion("run-c")).toBe(got[2]);
+    expect(await reg.nextVersion()).toBe("v6");
+    expect(
+      await git(repo, "for-each-ref", "--format=%(refname)", "refs/mlops/reserved/race/"),
+    ).toContain("refs/mlops/reserved/race/v5");
+  });
+});
