@@ -1,12 +1,15 @@
 /**
  * The bucket-watch use case: new images under the incoming location become a manifest
- * (labels from folder names, sha256 from the bytes), proposed as a pull request; reruns
- * update the same branch and pull request.
+ * (labels from folder names, sha256 from the bytes), proposed as a pull request. Each run
+ * writes a new file (`incoming-<UTC time>.json`) listing every object no merged manifest
+ * lists, so merged manifests are never touched; while a proposal is still open, the next
+ * run replaces it on the same branch and pull request rather than opening a second one.
  */
-import { bucketDatasetId, listedKeys, manifestFromIncoming } from "../lib/bucket-watch.ts";
+import { listedKeys, manifestFromIncoming, newIncomingManifest } from "../lib/bucket-watch.ts";
 import type { MlopsConfig } from "../lib/config.ts";
 import { proposePromotion } from "../lib/github/promotion.ts";
 import { stringifyManifest } from "../lib/manifest.ts";
+import { codeSpan, escapeMarkdown } from "../lib/markdown.ts";
 import { storeOpener } from "../lib/storage/index.ts";
 import { gitHubOf, type HostHooks } from "./services.ts";
 
@@ -20,6 +23,9 @@ export interface ProposeDataRequest {
   hooks?: HostHooks;
   now?: Date;
 }
+
+/** The branch of the open data proposal; a run rebuilds it on the base branch. */
+export const DATA_BRANCH = "mlops/data-incoming";
 
 /** What was proposed: nothing new, or the manifest and its pull request. */
 export type ProposeDataResult =
@@ -43,7 +49,11 @@ export async function proposeData(req: ProposeDataRequest): Promise<ProposeDataR
     );
   const store = storeOpener(config.s3)(incomingUri);
   const known = await listedKeys(req.repoDir, config.paths, store.baseUri);
-  const datasetId = bucketDatasetId(req.now ?? new Date());
+  const { datasetId, path } = newIncomingManifest(
+    req.repoDir,
+    config.paths.manifests,
+    req.now ?? new Date(),
+  );
   const { manifest, skipped } = await manifestFromIncoming(store, {
     prefix: "",
     labels: config.labels,
@@ -51,20 +61,19 @@ export async function proposeData(req: ProposeDataRequest): Promise<ProposeDataR
     datasetId,
   });
   if (!manifest) return { kind: "nothing_new", skipped };
-  const path = `${config.paths.manifests}/${datasetId}.json`;
   const counts = config.labels
     .map((l) => `${l}: ${manifest.images.filter((i) => i.label === l).length}`)
     .join(", ");
   const leftOut = skipped.length
-    ? `Left out:\n${skipped.map((s) => `- \`${s.key}\`: ${s.reason}`).join("\n")}\n\n`
+    ? `Left out:\n${skipped.map((s) => `- ${codeSpan(s.key)}: ${escapeMarkdown(s.reason)}`).join("\n")}\n\n`
     : "";
   const out = await proposePromotion(github, {
     baseBranch: config.git.base_branch,
-    branch: `mlops/data-${datasetId}`,
+    branch: DATA_BRANCH,
     files: [{ path, content: stringifyManifest(manifest) }],
     commitMessage: `Add ${datasetId}: ${manifest.images.length} new images from ${incomingUri}`,
     title: `Data: ${manifest.images.length} new images (${datasetId})`,
-    body: `New objects under \`${incomingUri}\` as a manifest (labels from folder names, sha256 computed from the bytes).\n\n${counts}\n\n${leftOut}Merging starts the pipeline on it; the manifest review below checks the photos first.`,
+    body: `New objects under ${codeSpan(incomingUri)} as a manifest (labels from folder names, sha256 computed from the bytes).\n\n${counts}\n\n${leftOut}Merging starts the pipeline on it; the manifest review below checks the photos first.`,
     draft: false,
     labels: [
       { name: "mlops:data", color: "0e8a16", description: "new data proposed by mango-mlops" },

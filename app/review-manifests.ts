@@ -8,6 +8,8 @@ import { basename, join } from "node:path";
 import type { MlopsConfig } from "../lib/config.ts";
 import { git } from "../lib/git.ts";
 import { isTrainingManifest } from "../lib/manifest-files.ts";
+import { codeBlock, codeSpan, escapeMarkdown, tableCell } from "../lib/markdown.ts";
+import { CHECK_NAMES } from "../lib/quality/config.ts";
 import { upsertStickyComment } from "../lib/github/sticky-comment.ts";
 import { gitHubOf, type HostHooks } from "./services.ts";
 import { validateManifest } from "./validate.ts";
@@ -97,7 +99,21 @@ export async function reviewManifests(opts: {
   return results;
 }
 
-/** The sticky comment's body; pure. */
+/**
+ * A finding line as Markdown: the image key reviewManifests puts first in backticks
+ * (followed by a check's name) as a code span, everything else as escaped text, so no key
+ * or message from a manifest renders as a link, image, mention or HTML.
+ */
+function findingMarkdown(line: string): string {
+  const [at, check] = CHECK_NAMES.map((c) => [line.indexOf(`\`: ${c}: `, 1), c] as const)
+    .filter(([i]) => i > 0)
+    .sort(([a], [b]) => a - b)[0] ?? [-1, ""];
+  if (!line.startsWith("`") || at < 0) return escapeMarkdown(line);
+  const message = line.slice(at + check.length + 5);
+  return `${codeSpan(line.slice(1, at))}: ${check}: ${escapeMarkdown(message)}`;
+}
+
+/** The sticky comment's body; pure. Every name and message from a manifest is escaped. */
 export function renderReviewComment(
   results: ManifestReview[],
   threshold: number,
@@ -105,13 +121,13 @@ export function renderReviewComment(
 ): string {
   const rows = results.map(
     (r) =>
-      `| \`${r.manifest}\` | ${r.quality_score === null ? "–" : `${r.quality_score.toFixed(1)} / 10`} | ${r.images} | ${r.refused} | ${r.passed ? "✅ passes" : "❌ fails"} |`,
+      `| ${tableCell(codeSpan(r.manifest))} | ${r.quality_score === null ? "–" : `${r.quality_score.toFixed(1)} / 10`} | ${r.images} | ${r.refused} | ${r.passed ? "✅ passes" : "❌ fails"} |`,
   );
   const details = results
     .filter((r) => !r.passed)
     .map(
       (r) =>
-        `#### \`${r.manifest}\`\n${r.error ? "```\n" + r.error + "\n```" : r.findings.map((f) => `- ${f}`).join("\n")}`,
+        `#### ${codeSpan(r.manifest)}\n${r.error ? codeBlock(r.error) : r.findings.map((f) => `- ${findingMarkdown(f)}`).join("\n")}`,
     );
   return [
     "### Data quality review",

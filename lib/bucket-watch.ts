@@ -3,8 +3,11 @@
  * an incoming prefix become a manifest (lib/dataset-builder.ts: label = the folder right
  * under the prefix, sha256 computed from the bytes, a seeded stratified split that keeps
  * copies together), which is then proposed as a pull request, so new data still enters
- * through a reviewed commit.
+ * through a reviewed commit. Each run proposes a manifest of its own (`incoming-<UTC time>`),
+ * so a run never rewrites a manifest that was merged; objects it cannot use are skipped and
+ * reported, never a reason to stop.
  */
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { buildManifest, type SkippedObject } from "./dataset-builder.ts";
@@ -61,11 +64,31 @@ export async function manifestFromIncoming(
     ...(opts.quality ? { quality: opts.quality } : {}),
   });
   if (built.problems)
-    throw new Error(`the watcher built an invalid manifest: ${built.problems.join("; ")}`);
+    throw new Error(
+      `the watcher built an invalid manifest: ${built.problems.join("; ")} (fix: check the objects under the incoming location; those listed are what it could use)`,
+    );
   return { ...(built.manifest ? { manifest: built.manifest } : {}), skipped: built.skipped };
 }
 
-/** The dataset id of a day's incoming batch: one manifest (and one pull request) per day. */
+/** The dataset id of one run's incoming batch: `incoming-2026-11-27T101500Z` (UTC, to the second). */
 export function bucketDatasetId(now: Date): string {
-  return `incoming-${now.toISOString().slice(0, 10)}`;
+  return `incoming-${now.toISOString().slice(0, 19).replace(/:/g, "")}Z`;
+}
+
+/**
+ * The dataset id and repo-relative path of this run's manifest: `bucketDatasetId(now)`, with
+ * `-2`, `-3`, ... appended while a manifest of that name exists, so no committed manifest
+ * is ever overwritten.
+ */
+export function newIncomingManifest(
+  repoDir: string,
+  manifestsDir: string,
+  now: Date,
+): { datasetId: string; path: string } {
+  const base = bucketDatasetId(now);
+  for (let n = 1; ; n++) {
+    const datasetId = n === 1 ? base : `${base}-${n}`;
+    const path = `${manifestsDir.replace(/\/+$/, "")}/${datasetId}.json`;
+    if (!existsSync(join(repoDir, path))) return { datasetId, path };
+  }
 }

@@ -3,6 +3,7 @@
  * hyper-parameters and its training-time augmentation, each with its default.
  */
 import { z } from "zod";
+import { inOrder } from "./config-checks.ts";
 
 /**
  * Training-time augmentation: one affine warp (crop, mirror, rotation) plus brightness and
@@ -26,8 +27,7 @@ export const AugmentSchema = z.strictObject({
   contrast: z.number().min(0).lt(1).default(0.2),
 });
 
-/** Hyper-parameters of the DL worker; worker/README.md has the ablation behind each default. */
-export const TrainingSchema = z.strictObject({
+const TrainingFields = z.strictObject({
   alpha: z.number().positive().max(1.4).default(0.35),
   input_size: z.number().int().min(32).max(224).default(96),
   batch_size: z.number().int().min(1).max(512).default(32),
@@ -69,4 +69,10 @@ export const TrainingSchema = z.strictObject({
    */
   device: z.enum(["auto", "cpu", "gpu"]).default("auto"),
 });
+
+/**
+ * Hyper-parameters of the DL worker; worker/README.md has the ablation behind each default.
+ * The warm-up is part of the epochs: a longer one would never reach the peak learning rate.
+ */
+export const TrainingSchema = TrainingFields.superRefine(inOrder([["warmup_epochs", "epochs"]]));
 export type TrainingSettings = z.infer<typeof TrainingSchema>;

@@ -2,25 +2,31 @@
  * The pipeline's configuration: one JSON file (`mlops.config.json`, schema in
  * `mlops.config.schema.json`) plus environment variables (a `.env` beside it is read when
  * present; `.env.example` lists them all). Environment wins over the file. A bad value is
- * an error that names the file or variable, the field, what was expected and what came.
+ * an error that names the file or variable, the field, what was expected and how to fix it;
+ * an unknown key (a typo), a repeated key, a min above its max or a repeated label is one.
  * The `training` section is config-training.ts, the environment variables config-env.ts.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { z } from "zod";
+import { httpUrl, issueLines, noRepeats, storeLocation } from "./config-checks.ts";
 import { ENV_OVERRIDES } from "./config-env.ts";
+import { duplicateKeys } from "./json-keys.ts";
 import { TrainingSchema } from "./config-training.ts";
 import { QualityConfigSchema } from "./quality/config.ts";
 import { VlmSettingsSchema } from "./vlm/settings.ts";
 import { NotifySettingsSchema } from "./notify/config.ts";
 
 const LABEL = /^[a-z][a-z0-9_]*$/;
+const label = z
+  .string()
+  .regex(LABEL, "expected a lowercase class name (fix: use a-z, 0-9 and '_', e.g. \"maduro\")");
 
 /** Deterministic promotion policy: the guardrails every candidate is judged under. */
 export const PolicySchema = z.strictObject({
   /** The class whose errors cost growers most (ripe fruit picked too late or too early). */
-  critical_class: z.string().regex(LABEL).default("maduro"),
+  critical_class: label.default("maduro"),
   /** A candidate below this accuracy on the evaluation set is rejected outright. */
   min_accuracy: z.number().min(0).max(1).default(0.5),
   /** A candidate whose critical-class F1 is below this is rejected outright. */
@@ -75,7 +81,7 @@ export type Policy = z.infer<typeof PolicySchema>;
 export const AnalystSettingsSchema = z
   .strictObject({
     /** e.g. https://api.openai.com/v1 or http://127.0.0.1:8000/v1 (vLLM, Ollama); unset = rule-based analyst only. */
-    base_url: z.string().url().optional(),
+    base_url: httpUrl("https://api.openai.com/v1").optional(),
     model: z.string().min(1).default("gpt-4o-mini"),
     /** Per attempt; a timed-out attempt is retried like a 5xx (see max_retries). */
     timeout_ms: z.number().int().min(100).max(600_000).default(60_000),
@@ -88,7 +94,7 @@ export type AnalystSettings = z.infer<typeof AnalystSettingsSchema>;
 export const S3SettingsSchema = z.strictObject({
   region: z.string().default("us-east-1"),
   /** For S3-compatible stores (OCI Object Storage, MinIO): their endpoint URL. */
-  endpoint: z.string().url().optional(),
+  endpoint: httpUrl("https://objectstorage.example.com").optional(),
   force_path_style: z.boolean().default(false),
 });
 
@@ -101,8 +107,9 @@ export const ConfigSchema = z.strictObject({
     .default("mango-ripeness"),
   /** Class names, in output order of the classifier. */
   labels: z
-    .array(z.string().regex(LABEL))
+    .array(label)
     .min(2)
+    .superRefine(noRepeats("class"))
     .default(["verde", "pinton", "maduro", "sobremaduro", "hoja"]),
   paths: z
     .strictObject({
@@ -116,7 +123,7 @@ export const ConfigSchema = z.strictObject({
     })
     .prefault({}),
   /** Where candidate artifacts are stored: a relative/absolute folder, file:/// or s3:// URI. */
-  artifacts_uri: z.string().default(".mlops/artifacts"),
+  artifacts_uri: storeLocation().default(".mlops/artifacts"),
   quality: z
     .strictObject({
       /** validate_data's gate: below this quality_score (out of 10) the run halts. */
@@ -212,11 +219,9 @@ export function parseConfig(
   }
   const parsed = ConfigSchema.safeParse(merged);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => {
-      const field = issue.path.map(String).join(".");
-      const where = fromEnv.has(field) ? `environment variable ${fromEnv.get(field)}` : source;
-      return `${where}: ${field || "(root)"}: ${issue.message}`;
-    });
+    const lines = issueLines(parsed.error.issues, ConfigSchema, (field) =>
+      fromEnv.has(field) ? `environment variable ${fromEnv.get(field)}` : source,
+    );
     throw new ConfigError(
       `invalid configuration:\n${lines.join("\n")}\n(fix: see mlops.config.schema.json and .env.example)`,
     );
@@ -240,13 +245,19 @@ export function loadDotEnv(dir: string): void {
 export function loadConfig(configPath: string, env: NodeJS.ProcessEnv = process.env): MlopsConfig {
   let json: unknown = {};
   if (existsSync(configPath)) {
+    const text = readFileSync(configPath, "utf8");
     try {
-      json = JSON.parse(readFileSync(configPath, "utf8"));
+      json = JSON.parse(text);
     } catch (cause) {
       throw new ConfigError(`${configPath}: not valid JSON: ${(cause as Error).message}`, {
         cause,
       });
     }
+    const repeated = duplicateKeys(text).map(
+      (d) =>
+        `${configPath}: ${d.path.join(".")}: the key "${d.key}" appears twice (lines ${d.firstLine} and ${d.line}); JSON keeps only the last value (fix: keep one of them and delete the other)`,
+    );
+    if (repeated.length) throw new ConfigError(repeated.join("\n"));
   }
   return parseConfig(json, env, configPath);
 }

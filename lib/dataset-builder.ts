@@ -8,7 +8,12 @@
 import { createHash } from "node:crypto";
 import { runPool } from "./pool.ts";
 import { mulberry32 } from "./random.ts";
-import { MANIFEST_SCHEMA_VERSION, type Manifest, validateManifest } from "./manifest.ts";
+import {
+  keyProblem,
+  MANIFEST_SCHEMA_VERSION,
+  type Manifest,
+  validateManifest,
+} from "./manifest.ts";
 import {
   analyzeImage,
   copyRule,
@@ -21,8 +26,13 @@ import {
 import type { ObjectStore } from "./storage/index.ts";
 
 const IMAGE_NAME = /\.(jpe?g|png|webp)$/i;
+const LABEL = /^[a-z][a-z0-9_]*$/;
 
-/** An object left out of the manifest, and why. */
+/**
+ * An object left out of the manifest, and why: a name no manifest can list, a folder that
+ * is no class, something that is not an image, or bytes that could not be read. One such
+ * object never stops the others from being proposed.
+ */
 export interface SkippedObject {
   key: string;
   reason: string;
@@ -118,6 +128,11 @@ export async function buildManifest(
   const keys: Array<{ key: string; label: string }> = [];
   for await (const obj of store.list(prefix)) {
     if (opts.known?.has(obj.key)) continue;
+    const badName = keyProblem(obj.key);
+    if (badName) {
+      skipped.push({ key: obj.key, reason: `unusable name: it ${badName} (rename the object)` });
+      continue;
+    }
     const rest = obj.key.slice(prefix.length).split("/");
     if (rest.length < 2) {
       skipped.push({
@@ -135,10 +150,12 @@ export async function buildManifest(
       });
       continue;
     }
-    if (opts.labels && !opts.labels.includes(label)) {
+    if (opts.labels ? !opts.labels.includes(label) : !LABEL.test(label)) {
       skipped.push({
         key: obj.key,
-        reason: `folder "${label}" is not a class of the model [${opts.labels.join(", ")}]`,
+        reason: opts.labels
+          ? `folder "${label}" is not a class of the model [${opts.labels.join(", ")}]`
+          : `folder "${label}" is not a class name (lowercase a-z, 0-9 and '_')`,
       });
       continue;
     }
@@ -149,9 +166,16 @@ export async function buildManifest(
   let done = 0;
   await runPool(keys.length, opts.concurrency ?? 4, async (i) => {
     const { key, label } = keys[i]!;
-    const bytes = await store.get(key);
-    const sha256 = createHash("sha256").update(bytes).digest("hex");
-    if (!sniffFormat(bytes)) {
+    const bytes = await store.get(key).catch((err: Error) => {
+      skipped.push({
+        key,
+        reason: `cannot be read: ${err.message} (check the object and its permissions)`,
+      });
+      return undefined;
+    });
+    if (!bytes) {
+      // Reported as skipped: the other objects are still proposed.
+    } else if (!sniffFormat(bytes)) {
       skipped.push({
         key,
         reason: `named like an image but its content is not a JPEG, PNG or WebP image (${bytes.length} bytes)`,
@@ -159,7 +183,8 @@ export async function buildManifest(
       });
     } else {
       // A photo the gate cannot decode stays in the manifest: the gate refuses it by name.
-      const a = await analyzeImage(bytes, quality);
+      const sha256 = createHash("sha256").update(bytes).digest("hex");
+      const a = await analyzeImage(bytes, quality).catch(() => ({ ok: false as const }));
       found[i] = {
         key,
         label,
@@ -171,6 +196,8 @@ export async function buildManifest(
     }
     opts.onProgress?.(++done, keys.length);
   });
+  // Reads finish in any order; the report lists what was left out by key.
+  skipped.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const images = found.filter((f): f is Found => f !== undefined);
   if (!images.length) return { skipped, copyGroups: 0 };
 

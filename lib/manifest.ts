@@ -3,12 +3,14 @@
  *
  * A manifest lists images that live under one base URI (a local folder or an S3 prefix),
  * each with its label, sha256 and split. Validation is pure (`validateManifest`);
- * `readManifest` is the only IO. Every problem names the file, the JSON path, what is
- * wrong and how to fix it.
+ * `readManifest` is the only IO, and also refuses a key repeated in the text, which
+ * JSON.parse would silently resolve to its last value. Every problem names the file, the
+ * JSON path, what is wrong and how to fix it.
  */
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
+import { duplicateKeys, jsonPathOf } from "./json-keys.ts";
 
 /** The manifest format version this code reads and writes. */
 export const MANIFEST_SCHEMA_VERSION = 1;
@@ -71,10 +73,6 @@ export function formatManifestProblems(problems: ManifestProblem[]): string {
   return problems.map((p) => `${p.file}: ${p.path}: ${p.message} (fix: ${p.fix})`).join("\n");
 }
 
-function jsonPath(path: ReadonlyArray<PropertyKey>): string {
-  return "$" + path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
-}
-
 const FIELD_FIXES: Record<string, string> = {
   schema_version: `set "schema_version": ${MANIFEST_SCHEMA_VERSION}`,
   dataset_id: 'give a short id such as "farm-a-2026-11"',
@@ -108,9 +106,15 @@ export function keyProblem(key: string): string | undefined {
 /** Why a base URI is unusable, or undefined when it is fine. */
 export function baseUriProblem(uri: string): string | undefined {
   if (uri.startsWith("file:///")) return undefined;
-  const s3 = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(\/.*)?$/.exec(uri);
-  if (s3) return undefined;
+  const s3 = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(uri);
+  if (s3) {
+    const prefix = s3[2]?.replace(/\/+$/, "");
+    const problem = prefix ? keyProblem(prefix) : undefined;
+    return problem && `has a prefix that ${problem}`;
+  }
   if (uri.startsWith("file://")) return "file URIs must be absolute: file:///path/to/folder";
+  if (uri.startsWith("s3://"))
+    return "names no valid bucket: 3-63 lowercase letters, digits, '.' and '-' after s3://";
   return "must start with file:/// or s3://<bucket>";
 }
 
@@ -129,7 +133,7 @@ export function validateManifest(
     for (const issue of parsed.error.issues) {
       errors.push({
         file,
-        path: jsonPath(issue.path),
+        path: jsonPathOf(issue.path),
         message: issue.message,
         fix: fixFor(issue.path),
       });
@@ -225,40 +229,36 @@ export function validateManifest(
   return errors.length ? { errors, warnings } : { manifest, errors, warnings };
 }
 
+/** Problems of repeated keys in a manifest's text: JSON.parse would keep only the last value. */
+export function duplicateKeyProblems(text: string, file: string): ManifestProblem[] {
+  return duplicateKeys(text).map((d) => ({
+    file,
+    path: jsonPathOf(d.path),
+    message: `repeats the key "${d.key}" (line ${d.line}; first at line ${d.firstLine}): JSON keeps only the last value, so a reviewer reading the first one sees something else than the pipeline uses`,
+    fix: `keep one "${d.key}" in that object and delete the other`,
+  }));
+}
+
 /** Reads, parses and validates a manifest file; throws `ManifestError` on any error. */
 export async function readManifest(path: string): Promise<Manifest> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (cause) {
-    throw new ManifestError(
-      [
-        {
-          file: path,
-          path: "$",
-          message: `cannot be read: ${(cause as Error).message}`,
-          fix: "check the path",
-        },
-      ],
-      { cause },
-    );
-  }
+  const fail = (message: string, fix: string, cause: unknown): never => {
+    throw new ManifestError([{ file: path, path: "$", message, fix }], { cause });
+  };
+  const text = await readFile(path, "utf8").catch((cause: Error) =>
+    fail(`cannot be read: ${cause.message}`, "check the path", cause),
+  );
   let json: unknown;
   try {
     json = JSON.parse(text.replace(/^\uFEFF/, ""));
   } catch (cause) {
-    throw new ManifestError(
-      [
-        {
-          file: path,
-          path: "$",
-          message: `is not valid JSON: ${(cause as Error).message}`,
-          fix: "fix the JSON syntax (a linter or `node -e 'JSON.parse(...)'` shows where)",
-        },
-      ],
-      { cause },
+    fail(
+      `is not valid JSON: ${(cause as Error).message}`,
+      "fix the JSON syntax (a linter or `node -e 'JSON.parse(...)'` shows where)",
+      cause,
     );
   }
+  const repeated = duplicateKeyProblems(text, path);
+  if (repeated.length) throw new ManifestError(repeated);
   const { manifest, errors } = validateManifest(json, path);
   if (!manifest) throw new ManifestError(errors);
   return manifest;

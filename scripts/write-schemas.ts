@@ -6,7 +6,8 @@
  * - `mlops.config.schema.json` from `ConfigSchema`
  *
  * Both describe the input side (what a person may write): defaulted fields are optional,
- * and unknown keys such as `"$schema"` are allowed because the zod objects strip them.
+ * and unknown keys are refused (`additionalProperties: false`), as the strict zod objects
+ * refuse them; rules across fields (min <= max) are the code's alone.
  * - `.env.example` from `ENV_OVERRIDES`, plus the credentials read only from the environment
  *
  * `npx tsx scripts/write-schemas.ts` rewrites them; `--check` writes nothing and exits 1

@@ -5,6 +5,7 @@
  * committed: a secret-looking field in the file is an error that says where it belongs.
  */
 import { z } from "zod";
+import { noRepeats } from "../config-checks.ts";
 
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 const envName = z
@@ -36,8 +37,7 @@ export const TeamsChannelSchema = z.strictObject({
   webhook_url: notHere("The Teams webhook URL", "MLOPS_TEAMS_WEBHOOK_URL"),
 });
 
-/** E-mail over SMTP. */
-export const EmailChannelSchema = z.strictObject({
+const EmailFields = z.strictObject({
   smtp_host: z.string().min(1),
   /** 587 with `secure: false` (STARTTLS when offered), 465 with `secure: true` (TLS from the start). */
   smtp_port: z.number().int().min(1).max(65_535).default(587),
@@ -50,11 +50,22 @@ export const EmailChannelSchema = z.strictObject({
   password: notHere("The SMTP password", "the variable named by password_env"),
 });
 
+/** E-mail over SMTP. */
+export const EmailChannelSchema = EmailFields.superRefine((email, ctx) => {
+  const [set, unset] = email.user_env ? ["user_env", "password_env"] : ["password_env", "user_env"];
+  if (!email.user_env !== !email.password_env)
+    ctx.addIssue({
+      code: "custom",
+      path: [unset],
+      message: `is missing while ${set} is set: an SMTP login needs both (fix: name the variable of the other half, or remove ${set} for a relay without login)`,
+    });
+});
+
 /** An issue in the repository the pipeline runs on, commented on again while it stays open. */
 export const GithubIssueChannelSchema = z.strictObject({
   enabled: z.boolean().default(true),
   /** The first label also narrows the search for an open issue about the same problem. */
-  labels: z.array(z.string().min(1)).default(["mlops-alert"]),
+  labels: z.array(z.string().min(1)).superRefine(noRepeats("label")).default(["mlops-alert"]),
 });
 
 /** The `notify` section. */

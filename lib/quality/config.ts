@@ -9,6 +9,7 @@
  * do not depend on the source resolution.
  */
 import { z } from "zod";
+import { inOrder, noRepeats } from "../config-checks.ts";
 
 /** The checks the data gate runs; every finding names one. */
 export const CHECK_NAMES = [
@@ -34,7 +35,7 @@ const positive = z.number().positive();
 const fraction = z.number().min(0).max(1);
 
 /** Per-check weights: the exponent a check's pass rate is raised to (see score.ts). */
-export const CheckWeightsSchema = z.object({
+export const CheckWeightsSchema = z.strictObject({
   // A file the manifest promises but that cannot be fetched, has other bytes, cannot be
   // decoded or carries an unknown label is unusable outright: pull hardest.
   missing: positive.default(3),
@@ -53,12 +54,12 @@ export const CheckWeightsSchema = z.object({
   duplicate: positive.default(2),
 });
 
-/** Thresholds and weights of the data gate; `QualityConfigSchema.parse({})` gives the defaults. */
-export const QualityConfigSchema = z.object({
+const QualityFields = z.strictObject({
   /** Formats accepted, recognised by their magic bytes (not the file name). */
   formats: z
     .array(z.enum(IMAGE_FORMATS))
     .min(1)
+    .superRefine(noRepeats("format"))
     .default([...IMAGE_FORMATS]),
   // The trainer feeds MobileNetV2 96-224 px crops: a smaller source would be upscaled,
   // which invents no detail. Real photos: 224x224.
@@ -164,6 +165,27 @@ export const QualityConfigSchema = z.object({
   // (a harvest is mostly one stage), but a person should see it.
   maxLabelShift: fraction.default(0.3),
   weights: CheckWeightsSchema.prefault({}),
+});
+
+/**
+ * Thresholds and weights of the data gate; `QualityConfigSchema.parse({})` gives the
+ * defaults. Each min is at most its max, and the smallest image allowed fits in maxPixels.
+ */
+export const QualityConfigSchema = QualityFields.superRefine(
+  inOrder([
+    ["minWidth", "maxWidth"],
+    ["minHeight", "maxHeight"],
+    ["minMeanLuminance", "maxMeanLuminance"],
+    // A pixel is either crushed to black or blown out, never both.
+    ["darkClipLevel", "brightClipLevel", "strict"],
+  ]),
+).superRefine((q, ctx) => {
+  if (q.minWidth * q.minHeight > q.maxPixels)
+    ctx.addIssue({
+      code: "custom",
+      path: ["maxPixels"],
+      message: `is ${q.maxPixels}, fewer than the smallest image allowed (minWidth x minHeight = ${q.minWidth * q.minHeight}): every image would be refused (fix: raise maxPixels or lower minWidth/minHeight)`,
+    });
 });
 
 /** Settings of the data gate, defaults applied. */

@@ -4,14 +4,14 @@
  * from the committed file, only from the environment (`MLOPS_VLM_API_KEY`).
  */
 import { z } from "zod";
+import { httpUrl, inOrder } from "../config-checks.ts";
 
 /** The environment variable the VLM's API key is read from (never the config file). */
 export const VLM_API_KEY_ENV = "MLOPS_VLM_API_KEY";
 
-/** `quality.vlm`: where the VLM is, how much of the batch it sees and how much it counts. */
-export const VlmSettingsSchema = z.strictObject({
+const VlmFields = z.strictObject({
   /** OpenAI-compatible base URL (OpenAI, Gemini's /v1beta/openai, vLLM, Ollama /v1); unset = no VLM review. */
-  base_url: z.string().url().optional(),
+  base_url: httpUrl("https://api.openai.com/v1").optional(),
   /** Model name at that endpoint, e.g. "gpt-4o-mini", "gemini-2.0-flash", "qwen2.5-vl". */
   model: z.string().min(1).optional(),
   /** Images the VLM sees per batch, drawn evenly across classes from the images that passed. */
@@ -32,6 +32,9 @@ export const VlmSettingsSchema = z.strictObject({
   /** How the structured answer is requested: a JSON-schema response format or a forced function call. */
   method: z.enum(["jsonSchema", "functionCalling"]).default("jsonSchema"),
 });
+
+/** `quality.vlm`: where the VLM is, how much of the batch it sees and how much it counts. */
+export const VlmSettingsSchema = VlmFields.superRefine(inOrder([["backoff_ms", "max_backoff_ms"]]));
 
 /** VLM settings, defaults applied. */
 export type VlmSettings = z.infer<typeof VlmSettingsSchema>;

@@ -1,6 +1,7 @@
 /**
  * The pipeline's configuration: defaults, the committed mlops.config.json, environment
- * overrides, and errors that name the file or variable and the field at fault.
+ * overrides, and errors that name the file or variable and the field at fault; a key the
+ * file repeats is refused. The strict rules of each field are config-strict.test.ts.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -183,6 +184,22 @@ describe("loadConfig", () => {
       new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: not valid JSON`),
     );
     expect(err.cause).toBeInstanceOf(SyntaxError);
+  });
+
+  it("refuses a repeated key, naming the file, the field, both lines and the fix", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "config-test-"));
+    temps.push(dir);
+    const path = join(dir, "mlops.config.json");
+    await writeFile(
+      path,
+      '{\n  "quality": {\n    "threshold": 7.0,\n    "threshold": 2.0\n  },\n  "artifacts_uri": "a",\n  "artifacts_uri": "b"\n}\n',
+    );
+    expect(configError(() => loadConfig(path, {})).message).toBe(
+      [
+        `${path}: quality.threshold: the key "threshold" appears twice (lines 3 and 4); JSON keeps only the last value (fix: keep one of them and delete the other)`,
+        `${path}: artifacts_uri: the key "artifacts_uri" appears twice (lines 6 and 7); JSON keeps only the last value (fix: keep one of them and delete the other)`,
+      ].join("\n"),
+    );
   });
 
   it("names the file's path when a value in it is bad", async () => {

@@ -1,7 +1,7 @@
 /**
  * Reading a manifest file as contributors meet it: a committed manifest reads back
- * exactly; invalid JSON, a missing file, a folder and a manifest that breaks the rules are
- * ManifestErrors naming the file, the JSON path and a fix.
+ * exactly; invalid JSON, a repeated key, a missing file, a folder and a manifest that
+ * breaks the rules are ManifestErrors naming the file, the JSON path and a fix.
  */
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -53,6 +53,44 @@ describe("readManifest", () => {
     expect(err.message).toMatch(
       new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: \\$: is not valid JSON`),
     );
+  });
+
+  it("refuses a repeated key, naming the file, its JSON path, both lines and the fix", async () => {
+    const path = join(await tempDir(), "farm-a.json");
+    // A reviewer reads the first base_uri; JSON.parse (and so the pipeline) keeps the second.
+    await writeFile(
+      path,
+      stringifyManifest(training()).replace(
+        '  "base_uri": "s3://mango-data/farm-a/2026-11",\n',
+        '  "base_uri": "s3://mango-data/farm-a/2026-11",\n  "base_uri": "s3://elsewhere/unreviewed",\n',
+      ),
+    );
+    const err = await failure(path);
+    expect(err.problems).toEqual([
+      {
+        file: path,
+        path: "$.base_uri",
+        message:
+          'repeats the key "base_uri" (line 6; first at line 5): JSON keeps only the last value, so a reviewer reading the first one sees something else than the pipeline uses',
+        fix: 'keep one "base_uri" in that object and delete the other',
+      },
+    ]);
+    expect(err.message).toBe(
+      `${path}: $.base_uri: repeats the key "base_uri" (line 6; first at line 5): JSON keeps only the last value, so a reviewer reading the first one sees something else than the pipeline uses (fix: keep one "base_uri" in that object and delete the other)`,
+    );
+  });
+
+  it("refuses a repeated key deep inside an image, by its index", async () => {
+    const path = join(await tempDir(), "farm-a.json");
+    const text = JSON.stringify(training()).replace(
+      '"key":"maduro/3.jpg","label":"maduro"',
+      '"key":"maduro/3.jpg","label":"verde","label":"maduro"',
+    );
+    await writeFile(path, text);
+    const err = await failure(path);
+    expect(err.problems.map((p) => [p.file, p.path, p.fix])).toEqual([
+      [path, "$.images[2].label", 'keep one "label" in that object and delete the other'],
+    ]);
   });
 
   it("names a missing file", async () => {

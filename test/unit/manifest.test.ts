@@ -125,6 +125,14 @@ describe("validateManifest", () => {
     ["file://relative/folder", "file URIs must be absolute: file:///path/to/folder"],
     ["http://example.com/photos", "must start with file:/// or s3://<bucket>"],
     ["/srv/photos", "must start with file:/// or s3://<bucket>"],
+    [
+      "s3://Mango_Data/photos",
+      "names no valid bucket: 3-63 lowercase letters, digits, '.' and '-' after s3://",
+    ],
+    [
+      "s3://mango-data/farm-a/../farm-b",
+      "has a prefix that has an empty, '.' or '..' segment and so would point outside base_uri",
+    ],
   ])("refuses base_uri %s", (uri, why) => {
     const e = errorAt(
       errorsOf((m) => (m.base_uri = uri)),

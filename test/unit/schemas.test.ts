@@ -67,6 +67,19 @@ describe("generated files", () => {
     );
   });
 
+  it("both JSON Schemas refuse unknown keys in every object, as the strict zod objects do", async () => {
+    const open: string[] = [];
+    const walk = (node: unknown, at: string): void => {
+      if (!node || typeof node !== "object") return;
+      const n = node as Record<string, unknown>;
+      if (n.type === "object" && n.properties && n.additionalProperties !== false) open.push(at);
+      for (const [k, v] of Object.entries(n)) walk(v, `${at}/${k}`);
+    };
+    for (const file of ["mlops.config.schema.json", "data-manifests/manifest.schema.json"])
+      walk(JSON.parse(await readFile(join(REPO, file), "utf8")), file);
+    expect(open).toEqual([]);
+  });
+
   it(".env.example lists every override empty, with its doc and field, and credentials commented out", () => {
     const env = generatedFiles().find((f) => f.path === ".env.example")!.content;
     for (const [name, spec] of Object.entries(ENV_OVERRIDES)) {
