@@ -50,7 +50,11 @@ export type ValidateOutcome =
   | { kind: "unusable"; reason: string }
   | { kind: "checked"; threshold: number; result: DataGateResult; rejected: string[] };
 
-/** 0 when the batch passes (or a shard was checked), 2 below the gate, 1 when unusable. */
+/**
+ * 0 when the batch passes (or a shard was checked), 2 below the gate, 1 when unusable. A
+ * fault of a store is no outcome: `validateManifest` throws it (a `StoreAccessError`
+ * naming the store), and the entry point exits 1.
+ */
 export function exitCodeOf(outcome: ValidateOutcome): 0 | 1 | 2 {
   if (outcome.kind === "unusable") return 1;
   if (outcome.kind === "checked") return outcome.result.passed ? 0 : 2;

@@ -6,7 +6,9 @@
  * merges them (`--merge FILE|DIR,...`), which scores the whole batch as a single job would.
  *
  * Exit code: 0 when the batch passes the gate, 2 when it does not, 1 on an error or a
- * manifest that cannot be used.
+ * manifest that cannot be used. A store that cannot be reached, times out or refuses the
+ * credentials is such an error, never a verdict: nothing is judged, the message names the
+ * store, and the same command succeeds once the store is back.
  */
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";

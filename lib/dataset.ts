@@ -14,7 +14,11 @@ export interface LabeledImage {
   sha256: string;
 }
 
-/** Runs `fn` over `items` with at most `limit` promises in flight, keeping order. */
+/**
+ * Runs `fn` over `items` with at most `limit` promises in flight, keeping order. The first
+ * failure stops every worker from starting another item, and is thrown once those in
+ * flight settle: a store that went down is not asked for the rest of a large manifest.
+ */
 export async function mapLimit<T, R>(
   items: readonly T[],
   limit: number,
@@ -22,13 +26,19 @@ export async function mapLimit<T, R>(
 ): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
+  let failed: { error: unknown } | undefined;
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && !failed) {
       const i = next++;
-      out[i] = await fn(items[i]!, i);
+      try {
+        out[i] = await fn(items[i]!, i);
+      } catch (error) {
+        failed ??= { error };
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failed) throw failed.error;
   return out;
 }
 
@@ -41,7 +51,8 @@ export interface MaterializedManifest {
 
 /**
  * Fetches (or finds in the cache) every image of `manifest` whose sha256 is not in
- * `exclude` (the images validate_data refused), and groups them by split.
+ * `exclude` (the images validate_data refused), and groups them by split. Any failure (a
+ * store fault, an image gone since the gate) throws: training never runs on part of a batch.
  */
 export async function materializeManifest(
   manifest: Manifest,

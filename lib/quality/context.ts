@@ -49,7 +49,14 @@ async function productionManifests(
   }));
 }
 
-/** Loads everything a batch is compared with; a part that cannot be read becomes a note, never an error. */
+/**
+ * Loads everything a batch is compared with. What is absent narrows the comparison with a
+ * note (no evaluation manifest in the repository, no production yet, a registry or trained
+ * manifest that cannot be read: repository content a retry would not change). A fault of a
+ * store holding the evaluation set or production's data, and an evaluation manifest that
+ * exists but cannot be read, throw (loadEarlierData): the batch is not judged at all rather
+ * than judged without a comparison it should have had.
+ */
 export async function dataGateContext(opts: DataGateContextOptions): Promise<DataGateContext> {
   const { repoDir, config } = opts;
   const inRepo = (p: string) => (isAbsolute(p) ? p : resolve(repoDir, p));

@@ -7,15 +7,25 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Manifest, ManifestImage } from "../manifest.ts";
 import { runPool } from "../pool.ts";
-import { ChecksumMismatchError, InvalidKeyError, ObjectNotFoundError } from "../storage/errors.ts";
+import {
+  ChecksumMismatchError,
+  type DataError,
+  NotRegularFileError,
+  ObjectNotFoundError,
+  ObjectTooLargeError,
+} from "../storage/errors.ts";
 import type { QualityConfig } from "./config.ts";
 import { analyzeImage } from "./image-checks.ts";
 import type { HashedImage } from "./copy-index.ts";
 import type { EarlierMatch } from "./copy-search.ts";
 import type { Finding } from "./score.ts";
 
-/** The finding for a loader that threw: storage errors map to their checks. */
-export function loadFailureFinding(err: unknown): Finding {
+/**
+ * The finding for a loader that threw a data error: the object is missing, has other
+ * bytes, is not a regular file, is too large, or its key is invalid. Faults of the store
+ * (`StoreAccessError`, timeouts) are not findings: callers let them abort the run.
+ */
+export function loadFailureFinding(err: DataError): Finding {
   if (err instanceof ChecksumMismatchError) {
     return {
       check: "checksum",
@@ -32,20 +42,27 @@ export function loadFailureFinding(err: unknown): Finding {
       fix: "upload the file under base_uri, or remove it from the manifest",
     };
   }
-  if (err instanceof InvalidKeyError) {
+  if (err instanceof NotRegularFileError) {
     return {
       check: "missing",
       severity: "error",
       message: `cannot be fetched: ${err.message}`,
-      fix: "give the key relative to base_uri, without '..' or a leading '/'",
+      fix: "point the key at the image file itself, or remove it from the manifest",
     };
   }
-  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof ObjectTooLargeError) {
+    return {
+      check: "missing",
+      severity: "error",
+      message: `cannot be fetched: ${err.message}`,
+      fix: "upload the photo at a usual size (a few MB), or remove it from the manifest",
+    };
+  }
   return {
     check: "missing",
     severity: "error",
-    message: `could not be loaded: ${message}`,
-    fix: "check that the store is reachable and the file readable, then rerun",
+    message: `cannot be fetched: ${err.message}`,
+    fix: "give the key relative to base_uri, without '..' or a leading '/'",
   };
 }
 

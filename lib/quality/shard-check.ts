@@ -8,6 +8,7 @@
 import { createHash } from "node:crypto";
 import type { Manifest, ManifestImage } from "../manifest.ts";
 import { runPool } from "../pool.ts";
+import { isDataError, objectUri, StoreAccessError } from "../storage/errors.ts";
 import type { VlmImageReview } from "../vlm/types.ts";
 import { type QualityConfig, QualityConfigSchema } from "./config.ts";
 import type { HashedImage } from "./copy-index.ts";
@@ -61,7 +62,10 @@ export interface ShardResult {
 /** Inputs of `checkShard`. */
 export interface CheckShardOptions {
   manifest: Manifest;
-  /** Fetches an image's bytes; may throw the storage errors, which become findings. */
+  /**
+   * Fetches an image's bytes. A data error it throws (see `isDataError`) becomes a finding
+   * of the image; anything else is a fault that aborts the check.
+   */
   load: (image: ManifestImage) => Promise<Buffer>;
   config?: QualityConfig;
   /** Images in flight at once (each holds its bytes only while it is measured). */
@@ -95,10 +99,13 @@ function reported(m: ImageMeasurements): ReportedMeasurements {
 
 /**
  * Loads and measures the images of one shard. Never throws for bad data: a missing,
- * altered, truncated or non-image file becomes a finding of that image. The sha256 of the
- * loaded bytes is verified here even if the loader verified it too, since the score must
- * not depend on how careful a storage backend is. Bytes are dropped as soon as an image is
- * measured, so memory stays at `concurrency` images whatever the manifest's size.
+ * altered, truncated or non-image file becomes a finding of that image. A fault of the
+ * store (unreachable, timing out, refusing credentials) is no verdict on the data: no more
+ * images are started, and once those in flight settle it is thrown as a `StoreAccessError`
+ * naming the store, to be retried. The sha256 of the loaded bytes is verified here even if
+ * the loader verified it too, since the score must not depend on how careful a storage
+ * backend is. Bytes are dropped as soon as an image is measured, so memory stays at
+ * `concurrency` images whatever the manifest's size.
  */
 export async function checkShard(opts: CheckShardOptions): Promise<ShardResult> {
   const { manifest, load, onProgress } = opts;
@@ -116,8 +123,10 @@ export async function checkShard(opts: CheckShardOptions): Promise<ShardResult> 
   }));
   const hashed: Array<HashedImage | undefined> = [];
   let done = 0;
+  let fault: StoreAccessError | undefined;
 
   await runPool(entries.length, opts.concurrency ?? 4, async (i) => {
+    if (fault) return;
     const entry = entries[i]!;
     const out = images[i]!;
     if (!labels.has(entry.label)) {
@@ -132,15 +141,26 @@ export async function checkShard(opts: CheckShardOptions): Promise<ShardResult> 
     try {
       bytes = await load(entry);
     } catch (err) {
+      if (!isDataError(err)) {
+        fault ??=
+          err instanceof StoreAccessError
+            ? err
+            : new StoreAccessError("fetch", objectUri(manifest.base_uri, entry.key), {
+                cause: err,
+              });
+        return;
+      }
       out.findings.push(loadFailureFinding(err));
     }
     if (bytes) {
       const actual = createHash("sha256").update(bytes).digest("hex");
       if (actual !== entry.sha256) {
+        // Never the actual hash: it would tell a report's readers the hash of whatever
+        // file the key points at.
         out.findings.push({
           check: "checksum",
           severity: "error",
-          message: `hashes to ${actual}, the manifest says ${entry.sha256}`,
+          message: `has ${bytes.length} bytes that do not hash to the manifest's sha256 ${entry.sha256}`,
           fix: "re-upload the original file, or update sha256 in the manifest if the file was meant to change",
         });
       }
@@ -159,6 +179,7 @@ export async function checkShard(opts: CheckShardOptions): Promise<ShardResult> 
     }
     onProgress?.(++done, entries.length);
   });
+  if (fault) throw fault;
   return {
     dataset_id: manifest.dataset_id,
     manifest_images: manifest.images.length,

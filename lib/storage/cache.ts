@@ -1,17 +1,25 @@
 /**
  * A content-addressed local cache of objects, keyed by sha256, and `fetchVerified`, the
  * one way the pipeline reads manifest images: the bytes it hands back always hash to what
- * the manifest promised, and a rerun does not download them again.
+ * the manifest promised, the object is still in its store, and a rerun does not download
+ * it again.
  */
 import { createHash } from "node:crypto";
-import { readFile, rm, stat } from "node:fs/promises";
+import { rm, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { ChecksumMismatchError, objectUri } from "./errors.ts";
-import { writeFileAtomic } from "./file.ts";
+import {
+  ChecksumMismatchError,
+  ObjectNotFoundError,
+  StoreAccessError,
+  objectUri,
+} from "./errors.ts";
+import { readRegularFile, writeFileAtomic } from "./local-files.ts";
 import type { ObjectStore } from "./types.ts";
 
 const SHA256 = /^[0-9a-f]{64}$/;
 
+// Cache entries passed a store's size limit on the way in; this only bounds a damaged one.
+const MAX_ENTRY_BYTES = 1024 * 1024 * 1024;
 /** Lowercase hex sha256 of some bytes. */
 export function sha256(bytes: Buffer | Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
@@ -52,14 +60,38 @@ export class HashCache {
   async put(sha: string, bytes: Buffer | Uint8Array): Promise<string> {
     const actual = sha256(bytes);
     const path = this.pathFor(sha);
-    if (actual !== sha) throw new ChecksumMismatchError(`cache entry ${path}`, sha, actual);
+    if (actual !== sha)
+      throw new ChecksumMismatchError(`cache entry ${path}`, sha, actual, bytes.byteLength);
     await writeFileAtomic(path, bytes);
     return path;
   }
 
   /** Removes an entry (a no-op when absent), e.g. one found corrupt on re-hash. */
   async remove(sha: string): Promise<void> {
-    await rm(this.pathFor(sha), { force: true });
+    const path = this.pathFor(sha);
+    await rm(path, { force: true, recursive: true }).catch((cause: unknown) => {
+      throw new StoreAccessError("remove cache entry", path, { cause });
+    });
+  }
+
+  /**
+   * The cached bytes of `sha`, hashed again: undefined when absent, and when the entry is
+   * damaged (other bytes, not a regular file, unreadable), which is then removed so the
+   * next fetch downloads it again.
+   */
+  async read(sha: string): Promise<Buffer | undefined> {
+    const path = this.pathFor(sha);
+    let bytes: Buffer;
+    try {
+      bytes = await readRegularFile(path, path, MAX_ENTRY_BYTES, "read cache entry");
+    } catch (err) {
+      if (err instanceof ObjectNotFoundError) return undefined;
+      await this.remove(sha);
+      return undefined;
+    }
+    if (sha256(bytes) === sha) return bytes;
+    await this.remove(sha);
+    return undefined;
   }
 }
 
@@ -70,43 +102,34 @@ export interface VerifiedObject {
   cached: boolean;
 }
 
-/** Options of `fetchVerified`. */
-export interface FetchVerifiedOptions {
-  /**
-   * Hash a cached file again before trusting it (guards against a cache folder edited or
-   * damaged on disk). A cached file that fails is dropped and downloaded again.
-   */
-  rehash?: boolean;
-}
-
 /**
- * The bytes of `key` in `store`, guaranteed to hash to `expectedSha256`. Served from the
- * cache when present; otherwise downloaded, hashed, and cached only if they match.
- * Throws `ChecksumMismatchError` (naming the object URI, expected and actual) on a
- * mismatch, and `ObjectNotFoundError` when the object does not exist.
+ * The bytes of `key` in `store`, guaranteed to hash to `expectedSha256`. A cached copy is
+ * hashed again before it is served (a damaged one is dropped and downloaded again), and
+ * served only while the store still has the key at that size: a cached sha256 never makes
+ * a missing key pass. Otherwise the object is downloaded, hashed, and cached only if it
+ * matches. Throws `ChecksumMismatchError` (naming the object, the promised hash and the
+ * size) on a mismatch, `ObjectNotFoundError` when the object does not exist, and the
+ * store's own errors (`StoreAccessError` for a fault).
  */
 export async function fetchVerified(
   store: ObjectStore,
   key: string,
   expectedSha256: string,
   cache: HashCache,
-  options: FetchVerifiedOptions = {},
 ): Promise<VerifiedObject> {
   const expected = expectedSha256.toLowerCase();
   const path = cache.pathFor(expected);
-  const cachedBytes = await readFile(path).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === "ENOENT") return undefined;
-    throw err;
-  });
-  if (cachedBytes && (!options.rehash || sha256(cachedBytes) === expected)) {
-    return { path, bytes: cachedBytes, cached: true };
+  const cachedBytes = await cache.read(expected);
+  if (cachedBytes) {
+    const info = await store.head(key);
+    if (!info) throw new ObjectNotFoundError(objectUri(store.baseUri, key));
+    if (info.size === cachedBytes.length) return { path, bytes: cachedBytes, cached: true };
+    // The store's object changed since it was cached: download it and let the hash decide.
   }
-  if (cachedBytes) await cache.remove(expected);
-
   const bytes = await store.get(key);
   const actual = sha256(bytes);
   if (actual !== expected)
-    throw new ChecksumMismatchError(objectUri(store.baseUri, key), expected, actual);
+    throw new ChecksumMismatchError(objectUri(store.baseUri, key), expected, actual, bytes.length);
   // put() hashes again; for images and model files that costs little next to the download.
   await cache.put(expected, bytes);
   return { path, bytes, cached: false };

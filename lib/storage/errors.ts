@@ -1,4 +1,10 @@
-/** Errors of the data plane, distinct so callers can report them as data findings. */
+/**
+ * Errors of the data plane, in two kinds. Data errors (`isDataError`) say something about
+ * an object a manifest names: it is not there, has other bytes, is not a file, is too big,
+ * or its key is invalid; the data gate reports them as findings of that image. A
+ * `StoreAccessError` is a fault of the store (down, timing out, refusing credentials, a
+ * missing bucket): it says nothing about the data, and aborts the run so it can be retried.
+ */
 
 /** The object does not exist at `uri`. */
 export class ObjectNotFoundError extends Error {
@@ -11,14 +17,26 @@ export class ObjectNotFoundError extends Error {
   }
 }
 
-/** The object's bytes do not hash to the sha256 the manifest promised. */
+/**
+ * The object's bytes do not hash to the sha256 the manifest promised. The message names
+ * the object, the promised hash and the size, never the actual hash: that would tell
+ * whoever reads a report the hash of any file a manifest can point at. `actual` is kept
+ * for code (not enumerable, so it is not printed with the error either).
+ */
 export class ChecksumMismatchError extends Error {
+  declare readonly actual: string;
+
   constructor(
     readonly uri: string,
     readonly expected: string,
-    readonly actual: string,
+    actual: string,
+    readonly size?: number,
   ) {
-    super(`sha256 mismatch for ${uri}: manifest says ${expected}, the object hashes to ${actual}`);
+    const bytes = size === undefined ? "its bytes" : `its ${size} bytes`;
+    super(
+      `sha256 mismatch for ${uri}: the manifest says ${expected}; ${bytes} do not hash to that`,
+    );
+    Object.defineProperty(this, "actual", { value: actual, enumerable: false });
     this.name = "ChecksumMismatchError";
   }
 }
@@ -34,10 +52,60 @@ export class InvalidKeyError extends Error {
   }
 }
 
+/** The key names something that is not a regular file: a folder, a FIFO, a device, a socket. */
+export class NotRegularFileError extends Error {
+  constructor(
+    readonly uri: string,
+    readonly kind: string,
+  ) {
+    super(`not a regular file: ${uri} is a ${kind}`);
+    this.name = "NotRegularFileError";
+  }
+}
+
+/** The object is larger than the store serves (`maxObjectBytes`). */
+export class ObjectTooLargeError extends Error {
+  constructor(
+    readonly uri: string,
+    readonly size: number,
+    readonly limit: number,
+  ) {
+    super(`${uri} is ${size} bytes, over the ${limit}-byte limit of objects the store serves`);
+    this.name = "ObjectTooLargeError";
+  }
+}
+
+/** An error that says something about the object itself, as opposed to a fault of the store. */
+export type DataError =
+  | ObjectNotFoundError
+  | ChecksumMismatchError
+  | InvalidKeyError
+  | NotRegularFileError
+  | ObjectTooLargeError;
+
+/** Whether `err` is a data error (a finding of the image); anything else is a fault. */
+export function isDataError(err: unknown): err is DataError {
+  return (
+    err instanceof ObjectNotFoundError ||
+    err instanceof ChecksumMismatchError ||
+    err instanceof InvalidKeyError ||
+    err instanceof NotRegularFileError ||
+    err instanceof ObjectTooLargeError
+  );
+}
+
+function describeCause(cause: unknown): string {
+  if (!(cause instanceof Error)) return String(cause);
+  const text = (cause.message || cause.name).replace(/\.+$/, "");
+  const attempts = (cause as { $metadata?: { attempts?: number } }).$metadata?.attempts;
+  const timedOut = cause.name === "TimeoutError" && !/timed? ?out/i.test(text);
+  return `${timedOut ? "timed out: " : ""}${text}${attempts && attempts > 1 ? ` (after ${attempts} attempts)` : ""}`;
+}
+
 /**
- * A store could not be reached or refused an operation for a reason other than a missing
- * object (credentials, a missing bucket, a full disk). Names the operation and the URI so
- * the message alone says where to look; the backend's own error is the `cause`.
+ * A store could not be reached or refused an operation for a reason other than the object
+ * (credentials, a missing bucket, a timeout, a full disk). Names the operation and the
+ * URI, and says that it is a fault to retry; the backend's own error is the `cause`.
  */
 export class StoreAccessError extends Error {
   constructor(
@@ -45,11 +113,10 @@ export class StoreAccessError extends Error {
     readonly uri: string,
     options: { cause: unknown },
   ) {
-    const detail =
-      options.cause instanceof Error
-        ? options.cause.message || options.cause.name
-        : String(options.cause);
-    super(`${operation} ${uri} failed: ${detail}`, options);
+    super(
+      `${operation} ${uri} failed: ${describeCause(options.cause)}. The store could not be used, which says nothing about the data: check that it is reachable (endpoint, bucket, credentials, network), then retry`,
+      options,
+    );
     this.name = "StoreAccessError";
   }
 }

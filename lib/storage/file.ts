@@ -1,72 +1,51 @@
 /**
  * The local-folder backend (`file:///abs/folder`): the embedded default, and what tests and
  * air-gapped runs use. It behaves like the S3 backend, so a pipeline moves between them by
- * changing a manifest's base URI.
+ * changing a manifest's base URI. Since a manifest names its base URI, the store opens
+ * only folders under the allowed roots, and serves only regular files, under a size limit
+ * and a deadline: a manifest cannot make the runner read a device, wait on a FIFO or
+ * report on files outside the data folders.
  */
-import { randomBytes } from "node:crypto";
-import {
-  copyFile,
-  mkdir,
-  readdir,
-  readFile,
-  realpath,
-  rename,
-  rm,
-  stat,
-  writeFile,
-} from "node:fs/promises";
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { readdir, realpath, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { baseUriProblem, keyProblem } from "../manifest.ts";
-import { InvalidKeyError, ObjectNotFoundError, StoreAccessError, objectUri } from "./errors.ts";
+import { InvalidKeyError, StoreAccessError, objectUri } from "./errors.ts";
+import {
+  DEFAULT_FILE_TIMEOUT_MS,
+  DEFAULT_MAX_OBJECT_BYTES,
+  checkRegularFile,
+  errnoCode,
+  isAtOrInside,
+  isInside,
+  readRegularFile,
+  realpathOfExisting,
+  realpathOfExistingSync,
+  withDeadline,
+  writeFileAtomic,
+} from "./local-files.ts";
 import type { ObjectStore, StoredObject } from "./types.ts";
+
+export { writeFileAtomic } from "./local-files.ts";
 
 // Temp files of an atomic write sit next to their target (so rename stays on one file
 // system); list() skips them so readers never see half-written objects.
 const PARTIAL = /\.partial-[0-9a-f]{16}$/;
 
-/**
- * Writes `bytes` to `path` so that readers see either the old file or the whole new one,
- * never a torn write: a temp file in the same folder, then rename. Creates the folder.
- */
-export async function writeFileAtomic(path: string, bytes: Buffer | Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temp = `${path}.partial-${randomBytes(8).toString("hex")}`;
-  try {
-    await writeFile(temp, bytes);
-    await rename(temp, path);
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
-  }
+/** Options of a `FileStore`. */
+export interface FileStoreOptions {
+  /** Folders a base URI must lie in (default: `defaultFileRoots()`). */
+  roots?: readonly string[];
+  /** Objects larger than this are refused (default 64 MiB). */
+  maxObjectBytes?: number;
+  /** A read, stat or write slower than this is a fault (default 30 s). */
+  timeoutMs?: number;
 }
 
-function errnoCode(err: unknown): string | undefined {
-  return (err as NodeJS.ErrnoException | undefined)?.code;
-}
-
-/**
- * `realpath` of the deepest part of `path` that exists, with the rest appended: where the
- * path really points once symlinks are followed, even before the file is created.
- */
-async function realpathOfExisting(path: string): Promise<string> {
-  let rest = "";
-  let current = path;
-  for (;;) {
-    try {
-      return join(await realpath(current), rest);
-    } catch (err) {
-      const parent = dirname(current);
-      if (!["ENOENT", "ENOTDIR"].includes(errnoCode(err) ?? "") || parent === current) throw err;
-      rest = join(basename(current), rest);
-      current = parent;
-    }
-  }
-}
-
-function isInside(path: string, root: string): boolean {
-  const rel = relative(root, path);
-  return rel !== "" && rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
+/** The roots when none are configured: the working folder and the system temp folder. */
+export function defaultFileRoots(): string[] {
+  return [process.cwd(), tmpdir()];
 }
 
 /** Keys in the order S3 lists them: by UTF-8 bytes, so both backends agree. */
@@ -78,9 +57,19 @@ export function compareKeys(a: string, b: string): number {
 export class FileStore implements ObjectStore {
   /** The absolute folder the base URI names. */
   readonly root: string;
+  /** The allowed roots, symlinks resolved. */
+  private readonly roots: string[];
+  private readonly maxObjectBytes: number;
+  private readonly timeoutMs: number;
 
-  /** Opens `file:///abs/folder`; the folder need not exist until the first put. */
-  constructor(readonly baseUri: string) {
+  /**
+   * Opens `file:///abs/folder`; the folder need not exist until the first put. Refuses a
+   * folder outside the allowed roots, naming them and how to allow another.
+   */
+  constructor(
+    readonly baseUri: string,
+    options: FileStoreOptions = {},
+  ) {
     const problem = baseUriProblem(baseUri);
     if (problem || !baseUri.startsWith("file:///")) {
       throw new Error(
@@ -88,20 +77,51 @@ export class FileStore implements ObjectStore {
       );
     }
     this.root = resolve(fileURLToPath(baseUri));
+    this.maxObjectBytes = options.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_FILE_TIMEOUT_MS;
+    const roots = options.roots ?? defaultFileRoots();
+    this.roots = roots.map((r) => realpathOfExistingSync(resolve(r)));
+    const real = realpathOfExistingSync(this.root);
+    if (!this.allowed(real)) {
+      throw new Error(
+        `cannot open "${baseUri}" as a local folder store: ${real} is outside the folders local stores may read (${roots.join(", ")}) (fix: keep the data under one of them, or add its folder to storage.file_roots in mlops.config.json in its own reviewed change)`,
+      );
+    }
+  }
+
+  private allowed(realPath: string): boolean {
+    return this.roots.some((r) => isAtOrInside(realPath, r));
+  }
+
+  private uri(key: string): string {
+    return objectUri(this.baseUri, key);
   }
 
   /**
    * The file a key lives in, after checking that neither the key's text nor a symlink on
-   * the way takes it outside the folder.
+   * the way takes it outside the folder (or the folder outside the allowed roots).
    */
   async pathFor(key: string): Promise<string> {
     const problem = keyProblem(key);
     if (problem) throw new InvalidKeyError(key, problem);
     const path = join(this.root, ...key.split("/"));
-    const [realRoot, realTarget] = await Promise.all([
-      realpathOfExisting(this.root),
-      realpathOfExisting(path),
-    ]);
+    let realRoot: string;
+    let realTarget: string;
+    try {
+      [realRoot, realTarget] = await Promise.all([
+        realpathOfExisting(this.root),
+        realpathOfExisting(path),
+      ]);
+    } catch (cause) {
+      if (errnoCode(cause) === "ELOOP") throw new InvalidKeyError(key, "is a symlink loop");
+      throw new StoreAccessError("resolve", this.uri(key), { cause });
+    }
+    if (!this.allowed(realRoot)) {
+      throw new InvalidKeyError(
+        key,
+        `the store folder now resolves to ${realRoot}, outside the folders local stores may read`,
+      );
+    }
     if (!isInside(realTarget, realRoot)) {
       throw new InvalidKeyError(
         key,
@@ -111,33 +131,42 @@ export class FileStore implements ObjectStore {
     return path;
   }
 
+  /** Runs `work` for `key` under the store's deadline. */
+  private timed<T>(operation: string, key: string, work: () => Promise<T>): Promise<T> {
+    return withDeadline(operation, this.uri(key), this.timeoutMs, work);
+  }
+
   async get(key: string): Promise<Buffer> {
-    const path = await this.pathFor(key);
-    try {
-      return await readFile(path);
-    } catch (cause) {
-      throw this.failure("read", key, cause);
-    }
+    return this.timed("read", key, async () =>
+      readRegularFile(await this.pathFor(key), this.uri(key), this.maxObjectBytes),
+    );
   }
 
   async put(key: string, body: Buffer | Uint8Array, _contentType?: string): Promise<void> {
-    const path = await this.pathFor(key);
-    try {
-      await writeFileAtomic(path, body);
-    } catch (cause) {
-      throw new StoreAccessError("write", objectUri(this.baseUri, key), { cause });
-    }
+    return this.timed("write", key, async () => {
+      const path = await this.pathFor(key);
+      try {
+        await writeFileAtomic(path, body);
+      } catch (cause) {
+        throw new StoreAccessError("write", this.uri(key), { cause });
+      }
+    });
   }
 
+  /** The object's size; refuses what `get` would refuse (not a regular file, too large). */
   async head(key: string): Promise<{ size: number } | undefined> {
-    const path = await this.pathFor(key);
-    try {
-      const info = await stat(path);
-      return info.isFile() ? { size: info.size } : undefined;
-    } catch (cause) {
-      if (["ENOENT", "ENOTDIR"].includes(errnoCode(cause) ?? "")) return undefined;
-      throw new StoreAccessError("stat", objectUri(this.baseUri, key), { cause });
-    }
+    return this.timed("stat", key, async () => {
+      const path = await this.pathFor(key);
+      let info;
+      try {
+        info = await stat(path);
+      } catch (cause) {
+        if (["ENOENT", "ENOTDIR"].includes(errnoCode(cause) ?? "")) return undefined;
+        throw new StoreAccessError("stat", this.uri(key), { cause });
+      }
+      checkRegularFile(info, this.uri(key), this.maxObjectBytes);
+      return { size: info.size };
+    });
   }
 
   async *list(prefix = ""): AsyncIterable<StoredObject> {
@@ -190,26 +219,15 @@ export class FileStore implements ObjectStore {
     }
   }
 
+  /** Copies through a bounded read, so a copy serves no more than `get` would. */
   async copy(fromKey: string, toKey: string): Promise<void> {
-    const [from, to] = await Promise.all([this.pathFor(fromKey), this.pathFor(toKey)]);
-    await mkdir(dirname(to), { recursive: true }).catch((cause) => {
-      throw new StoreAccessError("copy to", objectUri(this.baseUri, toKey), { cause });
+    await this.pathFor(toKey);
+    const bytes = await this.get(fromKey);
+    await this.timed("copy to", toKey, async () => {
+      const to = await this.pathFor(toKey);
+      await writeFileAtomic(to, bytes).catch((cause: unknown) => {
+        throw new StoreAccessError("copy to", this.uri(toKey), { cause });
+      });
     });
-    const temp = `${to}.partial-${randomBytes(8).toString("hex")}`;
-    try {
-      await copyFile(from, temp);
-      await rename(temp, to);
-    } catch (cause) {
-      await rm(temp, { force: true });
-      throw this.failure("copy", fromKey, cause);
-    }
-  }
-
-  private failure(operation: string, key: string, cause: unknown): Error {
-    const uri = objectUri(this.baseUri, key);
-    const code = errnoCode(cause);
-    if (code === "ENOENT" || code === "ENOTDIR" || code === "EISDIR")
-      return new ObjectNotFoundError(uri, { cause });
-    return new StoreAccessError(operation, uri, { cause });
   }
 }

@@ -3,12 +3,30 @@ export type { ObjectStore, StoredObject } from "./types.ts";
 export {
   ChecksumMismatchError,
   InvalidKeyError,
+  NotRegularFileError,
   ObjectNotFoundError,
+  ObjectTooLargeError,
   StoreAccessError,
+  isDataError,
   objectUri,
+  type DataError,
 } from "./errors.ts";
-export { FileStore, compareKeys, writeFileAtomic } from "./file.ts";
-export { S3Store, createS3Client, parseS3Uri, type S3Settings, type S3StoreOptions } from "./s3.ts";
+export {
+  FileStore,
+  compareKeys,
+  defaultFileRoots,
+  writeFileAtomic,
+  type FileStoreOptions,
+} from "./file.ts";
+export { DEFAULT_FILE_TIMEOUT_MS, DEFAULT_MAX_OBJECT_BYTES } from "./local-files.ts";
+export {
+  S3Store,
+  S3_DEFAULTS,
+  createS3Client,
+  parseS3Uri,
+  type S3Settings,
+  type S3StoreOptions,
+} from "./s3.ts";
 export {
   openStore,
   s3SettingsOf,
@@ -16,10 +34,4 @@ export {
   type OpenStoreOptions,
   type S3ConfigSection,
 } from "./open.ts";
-export {
-  HashCache,
-  fetchVerified,
-  sha256,
-  type FetchVerifiedOptions,
-  type VerifiedObject,
-} from "./cache.ts";
+export { HashCache, fetchVerified, sha256, type VerifiedObject } from "./cache.ts";

@@ -1,11 +1,14 @@
 /**
  * The S3 backend (`s3://bucket/optional/prefix`) through `@aws-sdk/client-s3`. The
  * settings cover S3-compatible stores too (OCI Object Storage, MinIO, s3rver): an endpoint,
- * path-style addressing and static credentials.
+ * path-style addressing and static credentials. Every request has a connect and a request
+ * timeout and a bounded number of attempts (the SDK's own handler and retry options), so a
+ * store that accepts and never answers fails the run instead of holding it.
  */
 import {
   CopyObjectCommand,
   GetObjectCommand,
+  HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -13,8 +16,26 @@ import {
   type S3ClientConfig,
 } from "@aws-sdk/client-s3";
 import { baseUriProblem, keyProblem } from "../manifest.ts";
-import { InvalidKeyError, ObjectNotFoundError, StoreAccessError, objectUri } from "./errors.ts";
+import {
+  InvalidKeyError,
+  ObjectNotFoundError,
+  ObjectTooLargeError,
+  StoreAccessError,
+  isDataError,
+  objectUri,
+} from "./errors.ts";
+import { DEFAULT_MAX_OBJECT_BYTES } from "./local-files.ts";
 import type { ObjectStore, StoredObject } from "./types.ts";
+
+/** Timeouts and attempts when the settings name none. */
+export const S3_DEFAULTS = {
+  /** Establishing the TCP (and TLS) connection. */
+  connectTimeoutMs: 10_000,
+  /** From sending a request to its response headers, and any silence while the body streams. */
+  requestTimeoutMs: 60_000,
+  /** Attempts per request, the first included (the SDK retries 5xx, throttling, resets, timeouts). */
+  maxAttempts: 3,
+} as const;
 
 /** How to reach an S3 or S3-compatible service. */
 export interface S3Settings {
@@ -25,25 +46,42 @@ export interface S3Settings {
   forcePathStyle: boolean;
   /** Static keys; the SDK's default chain (env, profile, instance role) when absent. */
   credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** See `S3_DEFAULTS`. */
+  connectTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  maxAttempts?: number;
 }
 
 /** Options of an `S3Store` beyond its client. */
 export interface S3StoreOptions {
   /** MaxKeys per ListObjectsV2 page; S3's default (1000) when absent. Tests set it small. */
   pageSize?: number;
+  /** Objects larger than this are refused (default 64 MiB). */
+  maxObjectBytes?: number;
 }
 
 /**
  * Builds a client from settings, or from the SDK's defaults (region and credentials from
- * the environment) when there are none.
+ * the environment) when there are none; the timeouts and attempts of `S3_DEFAULTS` either
+ * way unless the settings name others.
  */
 export function createS3Client(settings?: S3Settings): S3Client {
+  const requestTimeout = settings?.requestTimeoutMs ?? S3_DEFAULTS.requestTimeoutMs;
   const config: S3ClientConfig = {
     // Since 3.729 the SDK adds CRC checksums to every upload and checks them on download;
     // several S3-compatible stores (OCI, older MinIO, s3rver) reject or omit them. Only
     // send them where the API requires it: integrity is checked by our own sha256 anyway.
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
+    maxAttempts: settings?.maxAttempts ?? S3_DEFAULTS.maxAttempts,
+    // The Node handler's own options. Its requestTimeout only warns unless told to throw,
+    // and stops at the response headers; socketTimeout also covers a body that stalls.
+    requestHandler: {
+      connectionTimeout: settings?.connectTimeoutMs ?? S3_DEFAULTS.connectTimeoutMs,
+      requestTimeout,
+      throwOnRequestTimeout: true,
+      socketTimeout: requestTimeout,
+    },
   };
   if (settings) {
     config.region = settings.region;
@@ -81,6 +119,9 @@ export class S3Store implements ObjectStore {
   /** Prepended to every key: "" or ends in '/'. */
   readonly prefix: string;
   private readonly pageSize: number | undefined;
+  private readonly maxObjectBytes: number;
+  /** Set once HeadBucket has shown the bucket exists (a bare 404 does not say which is missing). */
+  private bucketSeen = false;
 
   /** Opens `s3://bucket/prefix` with a client the caller owns (and destroys). */
   constructor(
@@ -90,6 +131,7 @@ export class S3Store implements ObjectStore {
   ) {
     ({ bucket: this.bucket, prefix: this.prefix } = parseS3Uri(baseUri));
     this.pageSize = options.pageSize;
+    this.maxObjectBytes = options.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES;
   }
 
   /** Opens `s3://bucket/prefix` with a new client built from `settings`. */
@@ -108,6 +150,7 @@ export class S3Store implements ObjectStore {
   }
 
   private failure(operation: string, key: string, cause: unknown): Error {
+    if (isDataError(cause)) return cause;
     if (isNotFound(cause)) return new ObjectNotFoundError(this.uri(key), { cause });
     // The s3:// URI names the bucket and the full key, which is what an operator looks up.
     return new StoreAccessError(operation, this.uri(key), { cause });
@@ -118,7 +161,21 @@ export class S3Store implements ObjectStore {
     try {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key }));
       if (!out.Body) throw new Error("the response had no body");
-      return Buffer.from(await out.Body.transformToByteArray());
+      // In Node the body is the response stream: read it under the limit, never past it.
+      const body = out.Body as unknown as AsyncIterable<Uint8Array> & { destroy(): void };
+      const tooLarge = (size: number) => {
+        body.destroy();
+        return new ObjectTooLargeError(this.uri(key), size, this.maxObjectBytes);
+      };
+      if ((out.ContentLength ?? 0) > this.maxObjectBytes) throw tooLarge(out.ContentLength!);
+      const chunks: Uint8Array[] = [];
+      let size = 0;
+      for await (const chunk of body) {
+        size += chunk.byteLength;
+        if (size > this.maxObjectBytes) throw tooLarge(size);
+        chunks.push(chunk);
+      }
+      return Buffer.concat(chunks, size);
     } catch (cause) {
       throw this.failure("GetObject", key, cause);
     }
@@ -145,11 +202,36 @@ export class S3Store implements ObjectStore {
     const Key = this.objectKey(key);
     try {
       const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key }));
-      return { size: out.ContentLength ?? 0 };
+      const size = out.ContentLength ?? 0;
+      if (size > this.maxObjectBytes)
+        throw new ObjectTooLargeError(this.uri(key), size, this.maxObjectBytes);
+      return { size };
     } catch (cause) {
-      if (isNotFound(cause)) return undefined;
-      throw this.failure("HeadObject", key, cause);
+      if (!isNotFound(cause)) throw this.failure("HeadObject", key, cause);
     }
+    await this.confirmBucket(key);
+    return undefined;
+  }
+
+  /**
+   * After a HeadObject 404: throws a `StoreAccessError` when the bucket is what is missing
+   * (HeadObject answers a bare 404 either way). A 403 still shows the bucket exists.
+   */
+  private async confirmBucket(key: string): Promise<void> {
+    if (this.bucketSeen) return;
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+    } catch (cause) {
+      const status = (cause as { $metadata?: { httpStatusCode?: number } }).$metadata
+        ?.httpStatusCode;
+      if (status === 404)
+        throw new StoreAccessError("HeadObject", this.uri(key), {
+          cause: new Error(`the bucket "${this.bucket}" does not exist`, { cause }),
+        });
+      if (status !== 403)
+        throw new StoreAccessError("HeadBucket", `s3://${this.bucket}`, { cause });
+    }
+    this.bucketSeen = true;
   }
 
   async *list(prefix = ""): AsyncIterable<StoredObject> {

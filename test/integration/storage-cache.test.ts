@@ -1,9 +1,10 @@
 /**
- * The verified cache: fetchVerified downloads, checks the sha256 and caches an object,
- * serves it from the cache afterwards, replaces a damaged copy when asked to re-hash, and
- * caches nothing that is missing or does not match.
+ * The verified cache: fetchVerified downloads, checks the sha256 and caches an object;
+ * afterwards it serves the cached bytes only after hashing them again and while the store
+ * still has the key, replaces a damaged or planted entry by downloading again, and caches
+ * nothing that is missing or does not match.
  */
-import { readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -11,6 +12,7 @@ import {
   ChecksumMismatchError,
   FileStore,
   HashCache,
+  NotRegularFileError,
   ObjectNotFoundError,
   fetchVerified,
   sha256,
@@ -34,7 +36,7 @@ describe("fetchVerified", () => {
   const freshCache = async () =>
     (cache = new HashCache(join(await tempDir("fetch-cache"), "cache")));
 
-  it("downloads, verifies and caches; then serves from the cache without the store", async () => {
+  it("downloads, verifies and caches; then serves the cached bytes while the key exists", async () => {
     await freshCache();
     await store.put("images/1.jpg", image);
     const first = await fetchVerified(store, "images/1.jpg", good, cache);
@@ -46,24 +48,61 @@ describe("fetchVerified", () => {
     expect(await readFile(first.path)).toEqual(image);
     expect(await cache.has(good)).toBe(true);
 
-    await rm(join(store.root, "images", "1.jpg"));
     const second = await fetchVerified(store, "images/1.jpg", good, cache);
     expect(second).toEqual({ path: first.path, bytes: image, cached: true });
   });
 
-  it("re-hashes a cached file when asked, and replaces a damaged one", async () => {
+  it("does not let a cached sha256 make a missing key pass", async () => {
+    await freshCache();
+    await store.put("images/gone.jpg", image);
+    await fetchVerified(store, "images/gone.jpg", good, cache);
+    await rm(join(store.root, "images", "gone.jpg"));
+    const err = await fetchVerified(store, "images/gone.jpg", good, cache).catch((e) => e);
+    expect(err).toBeInstanceOf(ObjectNotFoundError);
+    expect((err as ObjectNotFoundError).uri).toBe(`${store.baseUri}/images/gone.jpg`);
+    // Nor a key that names a folder, with the same sha256 cached.
+    await mkdir(join(store.root, "images", "a-folder"), { recursive: true });
+    await expect(fetchVerified(store, "images/a-folder", good, cache)).rejects.toBeInstanceOf(
+      NotRegularFileError,
+    );
+  });
+
+  it("re-hashes a cached file every time, and replaces a damaged one from the store", async () => {
     await freshCache();
     await store.put("images/2.jpg", image);
     const { path } = await fetchVerified(store, "images/2.jpg", good, cache);
     await writeFile(path, "bit rot");
-    const again = await fetchVerified(store, "images/2.jpg", good, cache, { rehash: true });
-    expect(again.cached).toBe(false);
+    const again = await fetchVerified(store, "images/2.jpg", good, cache);
+    expect(again).toEqual({ path, bytes: image, cached: false });
     expect(await readFile(path)).toEqual(image);
   });
 
-  it("throws ChecksumMismatchError naming the object and both hashes, and caches nothing", async () => {
+  it("evicts a planted entry that is not a file, and downloads again", async () => {
     await freshCache();
-    await store.put("images/tampered.jpg", bytes("not the promised image"));
+    await store.put("images/3.jpg", image);
+    const path = cache.pathFor(good);
+    await mkdir(path, { recursive: true });
+    const fetched = await fetchVerified(store, "images/3.jpg", good, cache);
+    expect(fetched).toEqual({ path, bytes: image, cached: false });
+    expect(await readFile(path)).toEqual(image);
+  });
+
+  it("downloads again when the store's object changed size since it was cached", async () => {
+    await freshCache();
+    await store.put("images/4.jpg", image);
+    await fetchVerified(store, "images/4.jpg", good, cache);
+    await store.put("images/4.jpg", bytes("a different, longer photo of a mango"));
+    const err = await fetchVerified(store, "images/4.jpg", good, cache).catch((e) => e);
+    expect(err).toBeInstanceOf(ChecksumMismatchError);
+    expect((err as Error).message).toBe(
+      `sha256 mismatch for ${store.baseUri}/images/4.jpg: the manifest says ${good}; its ${"a different, longer photo of a mango".length} bytes do not hash to that`,
+    );
+  });
+
+  it("throws ChecksumMismatchError naming the object, the promised hash and the size, never the actual hash", async () => {
+    await freshCache();
+    const tampered = bytes("not the promised image");
+    await store.put("images/tampered.jpg", tampered);
     const err = await fetchVerified(store, "images/tampered.jpg", good, cache).catch(
       (e: unknown) => e,
     );
@@ -71,8 +110,13 @@ describe("fetchVerified", () => {
     const mismatch = err as ChecksumMismatchError;
     expect(mismatch.uri).toBe(`${store.baseUri}/images/tampered.jpg`);
     expect(mismatch.expected).toBe(good);
-    expect(mismatch.actual).toBe(sha256(bytes("not the promised image")));
+    expect(mismatch.actual).toBe(sha256(tampered));
     expect(mismatch.message).toContain(good);
+    expect(mismatch.message).toContain("22 bytes");
+    // Neither the message nor the error as logged (util.inspect) carries the actual hash.
+    const { inspect } = await import("node:util");
+    expect(inspect(mismatch)).not.toContain(sha256(tampered));
+    expect(JSON.stringify(mismatch)).not.toContain(sha256(tampered));
     expect(await cache.has(good)).toBe(false);
     expect(await readdir(cache.dir).catch(() => [])).toEqual([]);
   });

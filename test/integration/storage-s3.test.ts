@@ -131,12 +131,14 @@ describe("S3Store", () => {
 
   it("refuses base URIs that are not s3://bucket[/prefix]", () => {
     expect(() => new S3Store("s3://Bad_Bucket/x", client)).toThrow(/s3:\/\/Bad_Bucket\/x/);
-    expect(() => new S3Store("s3://mangoes/a/../b", client)).toThrow(/prefix "a\/..\/b"/);
+    expect(() => new S3Store("s3://mangoes/a/../b", client)).toThrow(
+      /"s3:\/\/mangoes\/a\/\.\.\/b".*outside/,
+    );
   });
 });
 
 describe("fetchVerified over S3", () => {
-  it("caches a verified object and then serves it without asking S3", async () => {
+  it("serves a cached object after a HeadObject, and refuses it once the key is gone", async () => {
     const cacheDir = await mkdtemp(join(tmpdir(), "s3-cache-"));
     try {
       const store = new S3Store("s3://mangoes/verified", client);
@@ -149,15 +151,37 @@ describe("fetchVerified over S3", () => {
       const first = await fetchVerified(store, "images/green.jpg", sha, cache);
       expect(first.cached).toBe(false);
       expect(first.bytes).toEqual(image);
+      const second = await fetchVerified(store, "images/green.jpg", sha, cache);
+      expect(second).toEqual({ path: first.path, bytes: image, cached: true });
+      // One GetObject for the download; the hit only asked whether the key is still there.
+      expect(countSince(mark, "GetObjectCommand")).toBe(1);
+      expect(countSince(mark, "HeadObjectCommand")).toBe(1);
 
       await client.send(
         new DeleteObjectCommand({ Bucket: "mangoes", Key: "verified/images/green.jpg" }),
       );
-      await expect(store.get("images/green.jpg")).rejects.toBeInstanceOf(ObjectNotFoundError);
-      const second = await fetchVerified(store, "images/green.jpg", sha, cache);
-      expect(second).toEqual({ path: first.path, bytes: image, cached: true });
-      // One GetObject for the first fetch, one for the check that it is gone; none for the hit.
-      expect(countSince(mark, "GetObjectCommand")).toBe(2);
+      const err = await fetchVerified(store, "images/green.jpg", sha, cache).catch((e) => e);
+      expect(err).toBeInstanceOf(ObjectNotFoundError);
+      expect((err as Error).message).toBe(
+        "object not found: s3://mangoes/verified/images/green.jpg",
+      );
+    } finally {
+      await rm(cacheDir, { recursive: true, force: true });
+    }
+  });
+
+  it("reports a missing bucket behind a cached object as an access failure, not a missing key", async () => {
+    const cacheDir = await mkdtemp(join(tmpdir(), "s3-cache-nobucket-"));
+    try {
+      const cache = new HashCache(cacheDir);
+      const image = Buffer.from("a mango cached before the bucket went away");
+      await cache.put(sha256(image), image);
+      const store = new S3Store("s3://no-such-bucket/p", client);
+      const err = await fetchVerified(store, "k.jpg", sha256(image), cache).catch((e) => e);
+      expect(err).toBeInstanceOf(StoreAccessError);
+      expect((err as Error).message).toMatch(
+        /^HeadObject s3:\/\/no-such-bucket\/p\/k\.jpg failed: the bucket "no-such-bucket" does not exist\. .*retry$/,
+      );
     } finally {
       await rm(cacheDir, { recursive: true, force: true });
     }

@@ -26,7 +26,7 @@ const manifest = (keys: string[]): Manifest => ({
 });
 
 describe("assessImages with a failing loader", () => {
-  it("turns storage errors and unknown labels into findings, never throwing", async () => {
+  it("turns data errors and unknown labels into findings", async () => {
     const errors: Record<string, Error> = {
       "gone.jpg": new ObjectNotFoundError("file:///nowhere/gone.jpg"),
       "bad.jpg": new ChecksumMismatchError(
@@ -36,7 +36,6 @@ describe("assessImages with a failing loader", () => {
       ),
       "../evil.jpg": new InvalidKeyError("../evil.jpg", "has a '..' segment"),
       "label.jpg": new ObjectNotFoundError("file:///nowhere/label.jpg"),
-      "flaky.jpg": new Error("socket hang up"),
     };
     const report = await assessImages({
       manifest: manifest(Object.keys(errors)),
@@ -58,15 +57,24 @@ describe("assessImages with a failing loader", () => {
       "bad.jpg": "checksum",
       "../evil.jpg": "missing",
       "label.jpg": "label+missing",
-      "flaky.jpg": "missing",
     });
-    expect(report.images[4]!.findings[0]!.message).toContain("socket hang up");
     expect(report.quality_score).toBe(0);
     expect(report.per_class).toMatchObject({
-      ripe: { images: 4, passed: 0, failed: 4, share: 0.8 },
+      ripe: { images: 3, passed: 0, failed: 3, share: 0.75 },
       rotten: { images: 1, failed: 1, failed_by_check: { label: 1 } },
     });
     expect(JSON.parse(JSON.stringify(report))).toEqual(report);
+  });
+
+  it("stops with a run error naming the store when the store fails, never a finding", async () => {
+    await expect(
+      assessImages({
+        manifest: manifest(["a.jpg", "b.jpg"]),
+        load: async () => {
+          throw new Error("socket hang up");
+        },
+      }),
+    ).rejects.toThrow(/^fetch file:\/\/\/nowhere\/\S+ failed: socket hang up\. .*retry$/);
   });
 
   it("checks the sha256 itself when the loader does not", async () => {
