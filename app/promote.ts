@@ -12,8 +12,7 @@ import {
 } from "../lib/github/promote.ts";
 import type { Alert } from "../lib/notify/index.ts";
 import { registryPaths } from "../lib/registry.ts";
-import { storeOpener } from "../lib/storage/index.ts";
-import { gitHubOf, type HostHooks, notifierOf } from "./services.ts";
+import { gitHubOf, type HostHooks, notifierOf, storesOf } from "./services.ts";
 
 /** What to promote, and where to serve it. */
 export interface PromoteRequest {
@@ -73,7 +72,7 @@ export async function promote(req: PromoteRequest): Promise<PromoteResult> {
     throw new Error(
       "promote needs GitHub: GITHUB_TOKEN and GITHUB_REPOSITORY inside Actions (fix: pass the github_token input, or set MLOPS_PUBLISH=github outside Actions)",
     );
-  const open = storeOpener(config.s3);
+  const open = storesOf(repoDir, config);
   const pointerPath = registryPaths(config.paths.registry, config.model_name).production;
   try {
     const out = await promoteProduction({

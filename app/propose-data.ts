@@ -10,8 +10,7 @@ import type { MlopsConfig } from "../lib/config.ts";
 import { proposePromotion } from "../lib/github/promotion.ts";
 import { stringifyManifest } from "../lib/manifest.ts";
 import { codeSpan, escapeMarkdown } from "../lib/markdown.ts";
-import { storeOpener } from "../lib/storage/index.ts";
-import { gitHubOf, type HostHooks } from "./services.ts";
+import { gitHubOf, type HostHooks, storesOf } from "./services.ts";
 
 /** Where the new images are, and the repository they are proposed to. */
 export interface ProposeDataRequest {
@@ -47,7 +46,7 @@ export async function proposeData(req: ProposeDataRequest): Promise<ProposeDataR
     throw new Error(
       "bucket-watch needs GitHub: GITHUB_TOKEN and GITHUB_REPOSITORY inside Actions (fix: pass the github_token input)",
     );
-  const store = storeOpener(config.s3)(incomingUri);
+  const store = storesOf(req.repoDir, config)(incomingUri);
   const known = await listedKeys(req.repoDir, config.paths, store.baseUri);
   const { datasetId, path } = newIncomingManifest(
     req.repoDir,

@@ -4,13 +4,14 @@
  * channels and the DL worker. Use cases call `createServices`; a test passes `overrides`
  * to swap one part (a trainer, a reviewer) without touching the rest.
  */
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type AnalystSettings, type MlopsConfig, resolveIn } from "../lib/config.ts";
 import { type GitHubClient, gitHubClientFromEnv } from "../lib/github/client.ts";
 import { promotionTargetFor } from "../lib/github/target.ts";
 import { createChannelNotifier, createFileNotifier } from "../lib/notify/index.ts";
 import { Registry } from "../lib/registry.ts";
-import { HashCache, storeOpener } from "../lib/storage/index.ts";
+import { HashCache, type ObjectStore, storeOpener } from "../lib/storage/index.ts";
 import { vlmNotConfiguredReason, type VlmSettings } from "../lib/vlm/settings.ts";
 import type { VlmReviewer } from "../lib/vlm/types.ts";
 import {
@@ -94,6 +95,24 @@ export function analystLlmOf(
   };
 }
 
+/**
+ * Opens stores by base URI with the config's `s3` and `storage` sections: `file:///` folders
+ * only under the repository, the working folder, the system temp folder and
+ * `storage.file_roots`.
+ */
+export function storesOf(repoDir: string, config: MlopsConfig): (uri: string) => ObjectStore {
+  return storeOpener(config.s3, {
+    fileRoots: [
+      repoDir,
+      process.cwd(),
+      tmpdir(),
+      ...config.storage.file_roots.map((r) => resolveIn(repoDir, r)),
+    ],
+    maxObjectBytes: config.storage.max_object_bytes,
+    fileTimeoutMs: config.storage.file_timeout_ms,
+  });
+}
+
 /** The GitHub client of an environment, when publishing to GitHub is on (see `publishingEnv`). */
 export function gitHubOf(env: NodeJS.ProcessEnv, hooks: HostHooks = {}): GitHubClient | undefined {
   return gitHubClientFromEnv(publishingEnv(env), hooks.warn ? { log: hooks.warn } : undefined);
@@ -134,7 +153,7 @@ export function createServices(
     config,
     registry: new Registry(repoDir, config.paths.registry, config.model_name),
     cache: new HashCache(resolveIn(repoDir, config.paths.cache)),
-    openStore: storeOpener(config.s3),
+    openStore: storesOf(repoDir, config),
     trainer: createLocalTrainer(config),
     notifier: notifierOf(config, env, log, hooks, github),
     promotionTarget: promotionTargetFor(github, { repoDir, reviewers: config.github.reviewers }),

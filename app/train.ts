@@ -5,10 +5,11 @@
  * `out/metrics.json`, `out/predictions.json` and `out/training-log.jsonl`.
  */
 import { resolve } from "node:path";
-import { loadConfig } from "../lib/config.ts";
+import { configDir, loadConfig } from "../lib/config.ts";
 import { materializeManifest } from "../lib/dataset.ts";
 import { readManifest } from "../lib/manifest.ts";
-import { HashCache, storeOpener } from "../lib/storage/index.ts";
+import { HashCache } from "../lib/storage/index.ts";
+import { storesOf } from "./services.ts";
 import { batchProgressReporter } from "../worker/progress.ts";
 import { trainConfigOf } from "../worker/settings.ts";
 import { type ProgressLine, trainModel } from "../worker/train.ts";
@@ -30,7 +31,7 @@ export interface TrainRequest {
 export async function trainOnManifests(req: TrainRequest): Promise<TrainResult> {
   const config = loadConfig(resolve(req.config));
   const cache = new HashCache(resolve(req.cache));
-  const open = storeOpener(config.s3);
+  const open = storesOf(configDir(resolve(req.config)), config);
   const [data, evaluation] = await Promise.all([
     readManifest(resolve(req.manifest)),
     readManifest(resolve(req.eval)),

@@ -17,6 +17,7 @@ import { TrainingSchema } from "./config-training.ts";
 import { QualityConfigSchema } from "./quality/config.ts";
 import { VlmSettingsSchema } from "./vlm/settings.ts";
 import { NotifySettingsSchema } from "./notify/config.ts";
+import { S3SettingsSchema, StorageSchema } from "./config-storage.ts";
 
 const LABEL = /^[a-z][a-z0-9_]*$/;
 const label = z
@@ -91,13 +92,6 @@ export const AnalystSettingsSchema = z
   .prefault({});
 export type AnalystSettings = z.infer<typeof AnalystSettingsSchema>;
 
-export const S3SettingsSchema = z.strictObject({
-  region: z.string().default("us-east-1"),
-  /** For S3-compatible stores (OCI Object Storage, MinIO): their endpoint URL. */
-  endpoint: httpUrl("https://objectstorage.example.com").optional(),
-  force_path_style: z.boolean().default(false),
-});
-
 export const ConfigSchema = z.strictObject({
   $schema: z.string().optional(),
   /** Name of the model in the registry: `models/<model_name>/`. */
@@ -145,6 +139,7 @@ export const ConfigSchema = z.strictObject({
   /** alert_human's channels beyond the console and alert.md (Slack, Teams, email, GitHub issue). */
   notify: NotifySettingsSchema,
   s3: S3SettingsSchema.prefault({}),
+  storage: StorageSchema.prefault({}),
   github: z
     .strictObject({
       /** Requested as reviewers of a HUMAN_REVIEW proposal: user names or "org/team". */

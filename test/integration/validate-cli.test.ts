@@ -160,7 +160,7 @@ describe("npm run validate", () => {
     const r = await validate("--manifest", devManifest, "--out", join(dir, "dev"));
     expect(r.code).toBe(1);
     expect(r.out).toContain(
-      `$.base_uri: cannot open "file:///dev" as a local folder store: /dev is outside the folders local stores may read (${REPO}, ${tmpdir()})`,
+      `$.base_uri: cannot open "file:///dev" as a local folder store: /dev is outside the folders local stores may read (${dir}, ${REPO}, ${tmpdir()})`,
     );
   }, 60_000);
 

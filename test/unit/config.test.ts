@@ -45,7 +45,18 @@ describe("parseConfig", () => {
     });
     // The file as shipped says the same.
     expect(loadConfig(join(REPO, "mlops.config.json")).training).toEqual(config.training);
-    expect(config.s3).toEqual({ region: "us-east-1", force_path_style: false });
+    expect(config.s3).toEqual({
+      region: "us-east-1",
+      force_path_style: false,
+      connect_timeout_ms: 10_000,
+      request_timeout_ms: 60_000,
+      max_attempts: 3,
+    });
+    expect(config.storage).toEqual({
+      file_roots: [],
+      max_object_bytes: 64 * 1024 * 1024,
+      file_timeout_ms: 30_000,
+    });
     expect(parseConfig(undefined)).toEqual(config);
   });
 
@@ -103,6 +114,9 @@ describe("environment overrides", () => {
       region: "sa-east-1",
       endpoint: "http://127.0.0.1:9000",
       force_path_style: true,
+      connect_timeout_ms: 10_000,
+      request_timeout_ms: 60_000,
+      max_attempts: 3,
     });
   });
 
