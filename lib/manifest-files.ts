@@ -13,6 +13,7 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
+import { duplicateKeys } from "./json-keys.ts";
 
 /** The config paths the definition depends on. */
 export interface ManifestPaths {
@@ -56,10 +57,11 @@ export async function isTrainingManifest(
   if (resolve(repoDir, path) === resolve(repoDir, paths.eval_manifest)) return false;
   if (!relative(join(paths.manifests, "eval"), path).startsWith("..")) return false;
   try {
-    const parsed = JSON.parse(await readFile(resolve(repoDir, path), "utf8")) as {
-      kind?: unknown;
-    };
-    return parsed?.kind !== "evaluation";
+    const text = await readFile(resolve(repoDir, path), "utf8");
+    // A repeated key (a second "kind" saying evaluation) must not hide a manifest from the
+    // gate: it counts as training, and the gate refuses it for the repeat.
+    if (duplicateKeys(text).length) return true;
+    return (JSON.parse(text) as { kind?: unknown })?.kind !== "evaluation";
   } catch {
     return true;
   }

@@ -59,6 +59,8 @@ async function blobBytes(repoDir: string, blob: string): Promise<Buffer> {
 /** Where the recorded content was found. */
 export interface RecordedManifest {
   manifest: Manifest;
+  /** The file it was read from: the working tree's, or the copy in `scratchDir`. */
+  file: string;
   /** "working tree", or the git blob id it was read from. */
   source: string;
 }
@@ -77,7 +79,7 @@ export async function readRecordedManifest(opts: {
 }): Promise<RecordedManifest> {
   const abs = resolve(opts.repoDir, opts.path);
   if (existsSync(abs) && sha256(await readFile(abs)) === opts.sha256)
-    return { manifest: await readManifest(abs), source: "working tree" };
+    return { manifest: await readManifest(abs), file: abs, source: "working tree" };
   // Outside a git repository there is no history to search: the error below says so.
   const blobs = await blobsOf(opts.repoDir, opts.path).catch(() => [] as string[]);
   for (const blob of blobs) {
@@ -86,7 +88,7 @@ export async function readRecordedManifest(opts: {
     await mkdir(opts.scratchDir, { recursive: true });
     const copy = join(opts.scratchDir, `${opts.sha256}.json`);
     await writeFile(copy, bytes);
-    return { manifest: await readManifest(copy), source: `git blob ${blob}` };
+    return { manifest: await readManifest(copy), file: copy, source: `git blob ${blob}` };
   }
   throw new RecordedManifestMissingError(opts.path, opts.sha256, opts.version);
 }

@@ -5,12 +5,14 @@
  * call this, so a batch cannot pass review and fail the pipeline, or the reverse.
  */
 import { existsSync } from "node:fs";
-import { isAbsolute, relative, resolve } from "node:path";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import type { MlopsConfig } from "../config.ts";
 import type { Registry } from "../registry.ts";
 import type { HashCache, ObjectStore } from "../storage/index.ts";
 import { type EarlierData, loadEarlierData } from "./earlier.ts";
 import { fileHashMemo } from "./leakage.ts";
+import { ManifestError } from "../manifest.ts";
+import { readRecordedManifest, RecordedManifestMissingError } from "../manifest-history.ts";
 
 /** Inputs of `dataGateContext`. */
 export interface DataGateContextOptions {
@@ -39,14 +41,37 @@ export interface DataGateContext extends EarlierData {
 /** Production's training manifests, repo-relative, with how reports name them. */
 async function productionManifests(
   registry: NonNullable<DataGateContextOptions["registry"]>,
+  repoDir: string,
+  scratchDir: string,
+  self: string,
+  notes: string[],
 ): Promise<Array<{ path: string; name: string }>> {
   const production = await registry.production();
   if (!production) return [];
   const lineage = await registry.lineage(production.version);
-  return (lineage?.manifests ?? []).map((m) => ({
-    path: m.path,
-    name: `${m.path} (trained into ${production.version})`,
-  }));
+  const out: Array<{ path: string; name: string }> = [];
+  // The manifest being judged is never compared with its own earlier version.
+  for (const m of (lineage?.manifests ?? []).filter((m) => m.path !== self)) {
+    const name = `${m.path} (trained into ${production.version})`;
+    try {
+      // The bytes production learned from, even if the file was edited or deleted since.
+      const recorded = await readRecordedManifest({
+        repoDir,
+        path: m.path,
+        sha256: m.sha256,
+        version: production.version,
+        scratchDir,
+      });
+      out.push({ path: recorded.file, name });
+    } catch (err) {
+      if (!(err instanceof RecordedManifestMissingError) && !(err instanceof ManifestError))
+        throw err;
+      notes.push(
+        `the trained manifest ${name} could not be read and was not compared: ${err.message.split("\n")[0]}`,
+      );
+    }
+  }
+  return out;
 }
 
 /**
@@ -79,12 +104,15 @@ export async function dataGateContext(opts: DataGateContextOptions): Promise<Dat
   } else if (opts.registry) {
     // Production's data is what the batch is compared with, not what is judged: a registry
     // that cannot be read narrows the comparison (the report says so) but stops nothing.
-    trained = await productionManifests(opts.registry).catch((err: Error) => {
-      notes.push(
-        `production's training data could not be read, so copies of it, label balance and shift were judged on this batch alone: ${err.message.split("\n")[0]}`,
-      );
-      return [];
-    });
+    const scratch = join(opts.memoDir, "manifests");
+    trained = await productionManifests(opts.registry, repoDir, scratch, self, notes).catch(
+      (err: Error) => {
+        notes.push(
+          `production's training data could not be read, so copies of it, label balance and shift were judged on this batch alone: ${err.message.split("\n")[0]}`,
+        );
+        return [];
+      },
+    );
   }
   // The manifest being judged is never compared with itself, whoever named it.
   const earlier = await loadEarlierData({

@@ -15,6 +15,7 @@ import type { LabelCounts } from "./batch-checks.ts";
 import { renderContactSheet } from "./contact-sheet.ts";
 import { checkShard, type ShardResult } from "./shard-check.ts";
 import { failureAnalysis, renderQualityMarkdown, worstImages } from "./report.ts";
+import { isDataError } from "../storage/index.ts";
 
 /** Inputs of `runDataGate`. */
 export interface DataGateInput {
@@ -60,8 +61,14 @@ async function reviewSample(input: DataGateInput, report: QualityReport): Promis
     usable,
     Math.min(settings.sample_size, settings.max_images_budget),
   )) {
+    // A store fault is a run error here too (it propagates); only a bad image leaves the sample.
+    const bytes = await input.load(entries.get(img.key)!).catch((err: unknown) => {
+      if (!isDataError(err)) throw err;
+      input.log?.(`validate_data: ${img.key} left out of the VLM sample: ${err.message}`);
+      return undefined;
+    });
+    if (!bytes) continue;
     try {
-      const bytes = await input.load(entries.get(img.key)!);
       images.push({
         key: img.key,
         label: img.label,

@@ -25,6 +25,7 @@ describe("training manifests", () => {
       "data-manifests/2026/farm-b.json": JSON.stringify({ kind: "training" }),
       "data-manifests/broken.json": "{ not json",
       "data-manifests/holdout.json": JSON.stringify({ kind: "evaluation" }),
+      "data-manifests/sneaky.json": '{ "kind": "training", "kind": "evaluation" }',
       "data-manifests/eval/evaluation.json": JSON.stringify({ kind: "evaluation" }),
       "data-manifests/eval/extra.json": JSON.stringify({ kind: "training" }),
       "data-manifests/manifest.schema.json": "{}",
@@ -46,6 +47,7 @@ describe("training manifests", () => {
       "data-manifests/eval/extra.json",
       "data-manifests/farm-a.json",
       "data-manifests/holdout.json",
+      "data-manifests/sneaky.json",
     ]);
   });
 
@@ -54,6 +56,7 @@ describe("training manifests", () => {
       "data-manifests/2026/farm-b.json",
       "data-manifests/broken.json",
       "data-manifests/farm-a.json",
+      "data-manifests/sneaky.json",
     ]);
   });
 
