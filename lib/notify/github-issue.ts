@@ -32,7 +32,7 @@ export function issueMarker(dedupeKey: string): string {
 
 /** The issue for an alert, with its marker; pure. */
 export function renderIssue(alert: Alert, labels: string[] = ["mlops-alert"]): RenderedIssue {
-  const body = `${issueMarker(dedupeKeyOf(alert))}\n${alertMarkdown(alert)}`;
+  const body = `${issueMarker(dedupeKeyOf(alert))}\n${alertMarkdown(alert, { inert: true })}`;
   // GitHub refuses titles over 256 characters.
   const title = alert.title.length <= 256 ? alert.title : `${alert.title.slice(0, 255)}…`;
   return { title, body, labels };

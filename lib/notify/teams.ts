@@ -29,6 +29,16 @@ const COLOR: Record<AlertSeverity, string> = {
   info: "Accent",
 };
 
+/**
+ * A TextBlock renders a Markdown subset, `[text](url)` links among it, and hosts differ on
+ * backslash escapes: a zero-width space between `]` and `(` keeps text from a manifest (a
+ * key, a reason) from becoming a link, and reads the same. Only there, so keys and paths
+ * copied from the card stay exact.
+ */
+export function inertCardText(text: string): string {
+  return text.replace(/\]\s*\(/g, "]\u200b(");
+}
+
 // Hosts differ on whether a single "\n" inside a TextBlock breaks the line; one block per
 // line breaks it everywhere.
 const lines = (text: string, spacing: string) =>
@@ -37,7 +47,7 @@ const lines = (text: string, spacing: string) =>
     .filter((l) => l.trim())
     .map((line, i) => ({
       type: "TextBlock",
-      text: line,
+      text: inertCardText(line),
       wrap: true,
       spacing: i === 0 ? spacing : "None",
     }));
@@ -55,7 +65,7 @@ export function renderTeamsCard(alert: Alert): TeamsPayload {
   const body: Array<Record<string, unknown>> = [
     {
       type: "TextBlock",
-      text: alert.title,
+      text: inertCardText(alert.title),
       size: "Large",
       weight: "Bolder",
       color: COLOR[alert.severity],
@@ -67,7 +77,10 @@ export function renderTeamsCard(alert: Alert): TeamsPayload {
   if (alert.facts.length > 0) {
     body.push({
       type: "FactSet",
-      facts: alert.facts.map((f) => ({ title: f.name, value: f.value })),
+      facts: alert.facts.map((f) => ({
+        title: inertCardText(f.name),
+        value: inertCardText(f.value),
+      })),
     });
   }
   const section = (heading: string, text: string) => {

@@ -13,6 +13,7 @@ import {
   renderTeamsCard,
 } from "../../lib/notify/index.ts";
 import { lookalike, REAL_NEXT_STEP, rejected } from "../helpers/notify-alerts.ts";
+import { escapeMarkdown } from "../../lib/markdown.ts";
 
 const count = (text: string, part: string) => text.split(part).length - 1;
 
@@ -68,10 +69,14 @@ describe("a field with text that looks like a label", () => {
 
   it("issue and alert.md: one heading per field, the reason whole under Why", () => {
     const sections = `**WARNING**: ${whatHappened}\n\n### Why\n\n${why}\n\n### Evidence\n\n- ${evidenceLine}\n\n### Next step\n\n${REAL_NEXT_STEP}\n`;
-    for (const markdown of [renderIssue(lookalike).body, renderAlertFile(lookalike)]) {
-      expect(count(markdown, "### ")).toBe(3);
-      expect(markdown).toContain(sections);
-    }
+    const issue = renderIssue(lookalike).body;
+    const file = renderAlertFile(lookalike);
+    for (const markdown of [issue, file]) expect(count(markdown, "### ")).toBe(3);
+    expect(file).toContain(sections);
+    // The issue renders on GitHub, so it holds the same fields escaped.
+    const inert = (s: string) => s.split("\n").map(escapeMarkdown).join("\n");
+    expect(issue).toContain(`### Why\n\n${inert(why)}\n\n### Evidence`);
+    expect(issue).toContain(`### Next step\n\n${inert(REAL_NEXT_STEP)}\n`);
   });
 });
 
@@ -107,5 +112,18 @@ describe("markup in an alert", () => {
     );
     expect(slack).not.toContain("javascript:");
     expect(JSON.stringify(renderTeamsCard(hostile))).not.toContain("javascript:");
+  });
+
+  it("cannot become a link in a Teams card, and keys stay exact to copy", () => {
+    const card = renderTeamsCard({
+      ...rejected,
+      why: "see [the fix](https://evil.example) for data-manifests/farm_b.json",
+      facts: [{ name: "Key", value: "[x](https://evil.example)" }],
+    });
+    const json = JSON.stringify(card);
+    expect(json).not.toContain("](https://evil.example)");
+    expect(json).toContain(
+      "see [the fix]\u200b(https://evil.example) for data-manifests/farm_b.json",
+    );
   });
 });

@@ -86,33 +86,33 @@ describe("text renderers", () => {
     expect(renderIssue(rejected, ["mlops-alert", "model"])).toMatchInlineSnapshot(`
       {
         "body": "<!-- mango-mlops-alert:reject:data-manifests/farm-b.json -->
-      **ERROR**: the candidate trained on data-manifests/farm-b.json was judged against production v2 and rejected.
+      **ERROR**: the candidate trained on data\\-manifests\\/farm\\-b\\.json was judged against production v2 and rejected\\.
 
       ### Why
 
-      maduro F1 fell 6.0 points (allowed 0.0).
+      maduro F1 fell 6\\.0 points \\(allowed 0\\.0\\)\\.
 
       ### Evidence
 
-      - Confusions that grew:
-        - v3 confused maduro with sobremaduro 8.0 pts more often than v2
-      - Analysis: .mlops/runs/run-42/analysis (analysis.json).
-      - Metrics, production -> candidate:
-        - accuracy 91.0% -> 88.5%
-        - f1_maduro 90.0% -> 84.0%
+      - Confusions that grew\\:
+        - v3 confused maduro with sobremaduro 8\\.0 pts more often than v2
+      - Analysis\\: \\.mlops\\/runs\\/run\\-42\\/analysis \\(analysis\\.json\\)\\.
+      - Metrics\\, production \\-\\> candidate\\:
+        - accuracy 91\\.0\\% \\-\\> 88\\.5\\%
+        - f1\\_maduro 90\\.0\\% \\-\\> 84\\.0\\%
 
       ### Next step
 
-      look at the data in data-manifests/farm-b.json and push a corrected manifest; production is unchanged.
-      Recorded as refs/mlops/rejected/mango-ripeness/ab12: later runs skip these exact manifest bytes.
+      look at the data in data\\-manifests\\/farm\\-b\\.json and push a corrected manifest\\; production is unchanged\\.
+      Recorded as refs\\/mlops\\/rejected\\/mango\\-ripeness\\/ab12\\: later runs skip these exact manifest bytes\\.
 
       | | |
       | --- | --- |
-      | Model | mango-ripeness v3 |
+      | Model | mango\\-ripeness v3 |
       | Decision | REJECT |
-      | Run | run-42 |
+      | Run | run\\-42 |
 
-      - [Pull request #7](https://github.com/acme/mango/pull/7)
+      - [Pull request \\#​7](https://github.com/acme/mango/pull/7)
       ",
         "labels": [
           "mlops-alert",
@@ -134,12 +134,25 @@ describe("text renderers", () => {
     expect(issue.labels).toEqual(["mlops-alert"]);
   });
 
-  it("alert.md: the title as heading over the same Markdown as the issue, without the marker", () => {
+  it("alert.md: the title as heading over the issue's Markdown, text as written, without the marker", () => {
     const file = renderAlertFile(rejected);
     expect(file).toMatch(/^# mango-ripeness v3 rejected\n\n\*\*ERROR\*\*: the candidate/);
     expect(file).not.toContain("<!--");
-    expect(file.slice(file.indexOf("\n\n") + 2)).toBe(
-      renderIssue(rejected).body.replace(/^<!--.*-->\n/, ""),
+    // The issue escapes what it quotes (it renders on GitHub); the file keeps it readable.
+    expect(file).toContain("look at the data in data-manifests/farm-b.json and push");
+    expect(renderIssue(rejected).body).toContain(
+      "look at the data in data\\-manifests\\/farm\\-b\\.json",
+    );
+  });
+
+  it("issue: text from a manifest cannot become a link, an image, HTML or a mention", () => {
+    const hostile = {
+      ...rejected,
+      why: "key [click](https://evil.example) ![x](https://evil.example/x.png) <img src=x> @octocat #12",
+    };
+    const body = renderIssue(hostile).body;
+    expect(body).toContain(
+      "key \\[click\\]\\(https\\:\\/\\/evil\\.example\\) \\!\\[x\\]\\(https\\:\\/\\/evil\\.example\\/x\\.png\\) \\<img src\\=x\\> \\@\u200boctocat \\#\u200b12",
     );
   });
 
