@@ -7,6 +7,7 @@ import { classifyChange } from "../lib/analyst/policy.ts";
 import type { MlopsConfig } from "../lib/config.ts";
 import type { ModelArtifact } from "../lib/registry.ts";
 import type { ClassificationMetrics } from "../lib/metrics.ts";
+import { cell } from "./markdown.ts";
 import type { MLOpsStateType } from "./state.ts";
 
 const pct = (x: number | undefined) => (x === undefined ? "–" : `${(x * 100).toFixed(1)}%`);
@@ -16,7 +17,7 @@ const signed = (x: number) => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)}`;
 export function perClassTable(m: ClassificationMetrics): string {
   const rows = Object.entries(m.per_class).map(
     ([label, c]) =>
-      `| ${label} | ${pct(c.precision)} | ${pct(c.recall)} | ${pct(c.f1)} | ${c.support} |`,
+      `| ${cell(label)} | ${pct(c.precision)} | ${pct(c.recall)} | ${pct(c.f1)} | ${c.support} |`,
   );
   return [
     "| class | precision | recall | F1 | support |",
@@ -29,9 +30,9 @@ export function perClassTable(m: ClassificationMetrics): string {
 export function confusionTable(m: ClassificationMetrics): string {
   const { labels, matrix } = m.confusion_matrix;
   return [
-    `| true \\ predicted | ${labels.join(" | ")} |`,
+    `| true \\ predicted | ${labels.map(cell).join(" | ")} |`,
     `| --- |${labels.map(() => " ---: |").join("")}`,
-    ...matrix.map((row, i) => `| **${labels[i]}** | ${row.join(" | ")} |`),
+    ...matrix.map((row, i) => `| **${cell(labels[i] ?? "")}** | ${row.join(" | ")} |`),
   ].join("\n");
 }
 
@@ -39,10 +40,11 @@ function comparisonTable(state: MLOpsStateType): string {
   if (!state.metric_deltas.length)
     return "_No production model to compare with: this is the first version._";
   return [
-    `| metric | production ${state.production_version} | candidate ${state.model_version} | change (pts) |`,
+    `| metric | production ${cell(state.production_version ?? "")} | candidate ${cell(state.model_version ?? "")} | change (pts) |`,
     "| --- | ---: | ---: | ---: |",
     ...state.metric_deltas.map(
-      (d) => `| ${d.metric} | ${pct(d.production)} | ${pct(d.candidate)} | ${signed(d.delta)} |`,
+      (d) =>
+        `| ${cell(d.metric)} | ${pct(d.production)} | ${pct(d.candidate)} | ${signed(d.delta)} |`,
     ),
   ].join("\n");
 }
@@ -80,7 +82,7 @@ export function statisticsTable(state: MLOpsStateType, cfg: MlopsConfig): string
     "| --- | ---: | ---: | ---: | ---: | --- |",
     ...s.intervals.map(
       (i) =>
-        `| ${i.metric} | ${pct(i.production)} | ${pct(i.candidate)} | ${signed(i.delta)} | ${signed(i.low)} to ${signed(i.high)} | ${reading[classifyChange(i, cfg.policy)]} |`,
+        `| ${cell(i.metric)} | ${pct(i.production)} | ${pct(i.candidate)} | ${signed(i.delta)} | ${signed(i.low)} to ${signed(i.high)} | ${reading[classifyChange(i, cfg.policy)]} |`,
     ),
     "",
     `Paired on ${s.n} images; percentile bootstrap, ${s.resamples} resamples, seed ${s.seed}. McNemar's exact test on accuracy: ${s.mcnemar.production_only} images only production gets right, ${s.mcnemar.candidate_only} only the candidate, p = ${s.mcnemar.p_value.toPrecision(3)}.`,
@@ -128,7 +130,7 @@ export function tfliteTable(state: Pick<MLOpsStateType, "tflite">): string {
   const num = (x: number | null, f: (v: number) => string) => (x === null ? "–" : f(x));
   const rows = t.variants.map(
     (v) =>
-      `| ${v.variant}${v.variant === t.ship ? " (shipped)" : ""} | ${num(v.bytes, (b) => `${(b / 1e6).toFixed(2)} MB`)} | ${num(v.max_logit_diff, (x) => x.toExponential(1))} | ${num(v.argmax_agreement, pct)} | ${num(v.accuracy, pct)} | ${num(v.median_latency_ms, (x) => `${x.toFixed(1)} ms`)} | ${v.candidate ? "✅ passed" : `❌ ${v.reasons.join("; ")}`} |`,
+      `| ${cell(v.variant)}${v.variant === t.ship ? " (shipped)" : ""} | ${num(v.bytes, (b) => `${(b / 1e6).toFixed(2)} MB`)} | ${num(v.max_logit_diff, (x) => x.toExponential(1))} | ${num(v.argmax_agreement, pct)} | ${num(v.accuracy, pct)} | ${num(v.median_latency_ms, (x) => `${x.toFixed(1)} ms`)} | ${v.candidate ? "✅ passed" : `❌ ${cell(v.reasons.join("; "))}`} |`,
   );
   return [
     "| variant | size | max \\|logit diff\\| vs TF.js | top-class agreement | accuracy | LiteRT latency (batch 1) | gate |",
@@ -176,9 +178,6 @@ Trained on ${t.train_images} images (val ${t.val_images}), best epoch ${t.best_e
 ${lineageList(state)}
 
 ### TFLite (proven in LiteRT on the evaluation set)
-${tfliteTable(state)}
-
-### TFLite variants
 ${tfliteTable(state)}
 
 The app reads labels and preprocessing from the file's \`mango_mlops_metadata\` entry (see worker/tflite/README.md).
