@@ -33,6 +33,8 @@ export interface ScratchRepo {
 export async function createScratchRepo(opts: {
   workspace: string;
   evalPerClass: number;
+  /** Seed of the frozen evaluation set's photos (default 1001). */
+  evalSeed?: number;
   configure?: (config: Record<string, unknown>) => Record<string, unknown>;
 }): Promise<ScratchRepo> {
   const repo = join(opts.workspace, "repo");
@@ -79,7 +81,7 @@ export async function createScratchRepo(opts: {
     datasetId: "mango-eval-v1",
     kind: "evaluation",
     perClass: opts.evalPerClass,
-    seed: 1001,
+    seed: opts.evalSeed ?? 1001,
   });
   await commitManifest(config().paths.eval_manifest, evalSet, "Frozen evaluation set v1");
   return { repo, bucket, config, git, commitManifest };

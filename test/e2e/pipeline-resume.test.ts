@@ -73,6 +73,9 @@ describe("resume after a kill", () => {
     const state = JSON.parse(
       await readFile(join(scratch.repo, ".mlops/runs/run-1/state.json"), "utf8"),
     );
+    // A first model with the floors off: the policy's bootstrap decision, a draft.
+    expect(state.deployment_decision).toBe("HUMAN_REVIEW");
+    expect(state.promotion).toMatchObject({ branch: "mlops/mango-ripeness-v1", draft: true });
     expect(state.steps.map((s: { node: string }) => s.node)).toEqual([
       "check_for_new_data",
       "validate_data",
