@@ -59,7 +59,9 @@ describe("the code's shape", () => {
 
   it("imports each node of the graph from its own file under graph/nodes/", () => {
     const graph = readFileSync(join(REPO, "graph/graph.ts"), "utf8");
-    const added = [...graph.matchAll(/\.addNode\("(\w+)", (\w+)\)/g)].map((m) => [m[1]!, m[2]!] as const);
+    const added = [...graph.matchAll(/\.addNode\("(\w+)", (\w+)\)/g)].map(
+      (m) => [m[1]!, m[2]!] as const,
+    );
     expect(added.length).toBe(6);
     for (const [node, fn] of added) {
       const file = `./nodes/${node.replaceAll("_", "-")}.ts`;
