@@ -7,7 +7,14 @@ import { classifyChange } from "../lib/analyst/policy.ts";
 import type { MlopsConfig } from "../lib/config.ts";
 import type { ModelArtifact } from "../lib/registry.ts";
 import type { ClassificationMetrics } from "../lib/metrics.ts";
+import { codeBlock, codeSpan, escapeMarkdown } from "../lib/markdown.ts";
 import { cell } from "./markdown.ts";
+
+/**
+ * Text that quotes manifest keys, labels or file names (a reason, a step's note), made
+ * inert in the Markdown of the report and the pull request body, line by line.
+ */
+const inert = (text: string) => text.split("\n").map(escapeMarkdown).join("\n");
 import type { MLOpsStateType } from "./state.ts";
 
 const pct = (x: number | undefined) => (x === undefined ? "–" : `${(x * 100).toFixed(1)}%`);
@@ -109,7 +116,7 @@ export function analystLine(state: MLOpsStateType): string {
 
 function evaluationSetLine(state: MLOpsStateType): string {
   const e = state.evaluation_set;
-  return e ? ` \`${e.path}\`, sha256 \`${e.sha256.slice(0, 12)}…\`` : "";
+  return e ? ` ${codeSpan(e.path)}, sha256 \`${e.sha256.slice(0, 12)}…\`` : "";
 }
 
 function lineageList(state: MLOpsStateType): string {
@@ -118,7 +125,7 @@ function lineageList(state: MLOpsStateType): string {
   return t.manifests
     .map(
       (m) =>
-        `- \`${m.path}\` (${m.dataset_id}, ${m.images} images, sha256 \`${m.sha256.slice(0, 12)}…\`)`,
+        `- ${codeSpan(m.path)} (${escapeMarkdown(m.dataset_id)}, ${m.images} images, sha256 \`${m.sha256.slice(0, 12)}…\`)`,
     )
     .join("\n");
 }
@@ -150,7 +157,7 @@ export function renderPullRequestBody(
   const draft = state.deployment_decision === "HUMAN_REVIEW";
   return `${draft ? "> **Needs a human review** before it ships: merge only if you agree with the analysis below.\n\n" : ""}## ${cfg.model_name} ${state.model_version}: ${state.deployment_decision}
 
-${state.confusion_changes.length ? `### Confusions that grew\n${confusionChangeList(state)}\n\n` : ""}**Why:** ${state.decision_reason}
+${state.confusion_changes.length ? `### Confusions that grew\n${confusionChangeList(state)}\n\n` : ""}**Why:** ${inert(state.decision_reason ?? "")}
 
 ${analystLine(state)}
 
@@ -240,7 +247,7 @@ export function renderRunReport(state: MLOpsStateType, cfg: MlopsConfig, outcome
   const lines = [
     `# Run ${state.run_id}: ${outcome}`,
     "",
-    `- Manifest: ${state.new_data_path ?? "none (no new data)"}`,
+    `- Manifest: ${state.new_data_path ? codeSpan(state.new_data_path) : "none (no new data)"}`,
     state.quality_score !== null
       ? `- Data quality: ${state.quality_score.toFixed(1)} / 10 (gate ${cfg.quality.threshold}); report: \`${state.quality_report_path}\``
       : "",
@@ -254,17 +261,21 @@ export function renderRunReport(state: MLOpsStateType, cfg: MlopsConfig, outcome
       ? `- Production: ${state.production_version}, accuracy ${pct(state.production_metrics?.accuracy)}`
       : "",
     state.deployment_decision
-      ? `- Decision: **${state.deployment_decision}**: ${state.decision_reason}`
+      ? `- Decision: **${state.deployment_decision}**: ${inert(state.decision_reason ?? "")}`
       : "",
     state.promotion
       ? `- Promotion: branch \`${state.promotion.branch}\` at ${state.promotion.commit.slice(0, 10)}${state.promotion.draft ? " (draft, needs review)" : ""}; pull request body: \`${state.promotion.pr_body_path}\``
       : "",
-    ...state.alerts.map((a) => `- Alert (${a.channel}): ${a.reason}: \`${a.location}\``),
+    ...state.alerts.map(
+      (a) => `- Alert (${a.channel}): ${inert(a.reason)}: ${codeSpan(a.location)}`,
+    ),
     state.pending_manifests.length
-      ? `- Waiting for later runs: ${state.pending_manifests.join(", ")}`
+      ? `- Waiting for later runs: ${state.pending_manifests.map(codeSpan).join(", ")}`
       : "",
     "",
-    state.failure_analysis_report ? `## What went wrong\n\n${state.failure_analysis_report}\n` : "",
+    state.failure_analysis_report
+      ? `## What went wrong\n\n${codeBlock(state.failure_analysis_report)}\n`
+      : "",
     state.confusion_changes.length
       ? `## Confusions that grew\n\n${confusionChangeList(state)}\n`
       : "",
@@ -282,7 +293,7 @@ export function renderRunReport(state: MLOpsStateType, cfg: MlopsConfig, outcome
       : "",
     "## Steps",
     "",
-    ...state.steps.map((s) => `- ${s.at} \`${s.node}\`: ${s.note}`),
+    ...state.steps.map((s) => `- ${s.at} \`${s.node}\`: ${inert(s.note)}`),
     "",
   ];
   return lines.filter((l, i, all) => l !== "" || all[i - 1] !== "").join("\n");

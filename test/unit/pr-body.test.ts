@@ -86,7 +86,7 @@ describe("the promotion pull request's body", () => {
       ### Confusions that grew
       - v3 confused hoja with maduro 5.0 pts more often than v2 (10.0% vs 5.0% of hoja photos: 2 vs 1 of 20)
 
-      **Why:** v3 vs production v2: improves accuracy +8.3 pts [95% CI +1.7, +15.0 pts]; every policy check passes.
+      **Why:** v3 vs production v2\\: improves accuracy \\+8\\.3 pts \\[95\\% CI \\+1\\.7\\, \\+15\\.0 pts\\]\\; every policy check passes\\.
 
       **Decided by:** the rule-based analyst. No LLM analyst is configured (\`analyst.base_url\`).
 
@@ -132,8 +132,8 @@ describe("the promotion pull request's body", () => {
       ### Data
       Quality score of the new batch: **9.5 / 10** (gate 7); 1 refused image(s) left out of training.
       Trained on 480 images (val 120), best epoch 7 of 8, 42 s on CPU, oneDNN, 1 thread:
-      - \`data-manifests/farm-a.json\` (farm-a, 300 images, sha256 \`dddddddddddd…\`)
-      - \`data-manifests/farm-b.json\` (farm-b, 301 images, sha256 \`bbbbbbbbbbbb…\`)
+      - \`data-manifests/farm-a.json\` (farm\\-a, 300 images, sha256 \`dddddddddddd…\`)
+      - \`data-manifests/farm-b.json\` (farm\\-b, 301 images, sha256 \`bbbbbbbbbbbb…\`)
 
       ### TFLite (proven in LiteRT on the evaluation set)
       | variant | size | max \\|logit diff\\| vs TF.js | top-class agreement | accuracy | LiteRT latency (batch 1) | gate |

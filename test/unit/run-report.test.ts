@@ -28,12 +28,12 @@ describe("the run report", () => {
     expect(report).toMatchInlineSnapshot(`
       "# Run 20261201T120000-abc123: proposed for promotion
 
-      - Manifest: data-manifests/farm-b.json
+      - Manifest: \`data-manifests/farm-b.json\`
       - Data quality: 9.5 / 10 (gate 7); report: \`/runs/20261201T120000-abc123/quality.json\`
       - Candidate: mango-ripeness v3, accuracy 91.7%, macro-F1 91.7%
       - TFLite: ships float32 \`/runs/x/mango_model_v3.tflite\`; float32 proven, int8 refused
       - Production: v2, accuracy 83.3%
-      - Decision: **APPROVE**: v3 vs production v2: improves accuracy +8.3 pts [95% CI +1.7, +15.0 pts]; every policy check passes.
+      - Decision: **APPROVE**: v3 vs production v2\\: improves accuracy \\+8\\.3 pts \\[95\\% CI \\+1\\.7\\, \\+15\\.0 pts\\]\\; every policy check passes\\.
       - Promotion: branch \`mlops/mango-ripeness-v3\` at 0123456789; pull request body: \`/runs/20261201T120000-abc123/pull-request.md\`
 
       ## Confusions that grew
@@ -76,7 +76,7 @@ describe("the run report", () => {
 
       ## Steps
 
-      - 2026-12-01T12:00:00.000Z \`check_for_new_data\`: farm-b.json
+      - 2026-12-01T12:00:00.000Z \`check_for_new_data\`: farm\\-b\\.json
       - 2026-12-01T12:01:00.000Z \`deploy_to_production\`: v3
       "
     `);
