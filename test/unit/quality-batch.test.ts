@@ -18,6 +18,7 @@ import {
   shardRange,
 } from "../../lib/quality/index.ts";
 import type { VlmReview } from "../../lib/vlm/index.ts";
+import { ObjectNotFoundError } from "../../lib/storage/index.ts";
 
 const cfg = defaultQualityConfig();
 const consulted = (reported: number, ok: number, sampled = 10): VlmReview => ({
@@ -205,7 +206,8 @@ describe("shards", () => {
     });
     const load = async (img: { key: string }) => {
       const b = bytes.get(img.key);
-      if (!b) throw new Error("gone");
+      // A missing object is a data finding; any other failure would be a store fault.
+      if (!b) throw new ObjectNotFoundError(`file:///x/${img.key}`);
       return b;
     };
     const whole = finishAssessment(manifest, [await checkShard({ manifest, load })]);
