@@ -8,8 +8,9 @@
  * DEMO_SEED (another draw of the same photos' stories).
  */
 import { join, relative, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { brokenPromises, DEMO_SIZES, type DemoRow, demoTraining, runDemo } from "../app/demo.ts";
+import { runIfMain } from "./main.ts";
 
 const projectDir = resolve(fileURLToPath(import.meta.url), "../..");
 
@@ -78,9 +79,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  main().catch((err: Error) => {
-    console.error(`demo failed: ${err.message}`);
-    process.exitCode = 1;
-  });
-}
+runIfMain(import.meta.url, main, "demo failed");

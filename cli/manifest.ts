@@ -16,6 +16,7 @@ import { parseArgs } from "node:util";
 import { buildManifest } from "../lib/dataset-builder.ts";
 import { stringifyManifest } from "../lib/manifest.ts";
 import { FileStore } from "../lib/storage/index.ts";
+import { runIfMain } from "./main.ts";
 
 const USAGE =
   "usage: npm run manifest -- --from DIR --out data-manifests/X.json [--base-uri URI] [--val 0.15] [--seed 42] [--id DATASET_ID] [--labels a,b,c]";
@@ -143,16 +144,4 @@ export async function runManifest(
   return 0;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  Promise.resolve()
-    .then(() => runManifest(parseManifestArgs(process.argv.slice(2))))
-    .then(
-      (code) => {
-        process.exitCode = code;
-      },
-      (err: Error) => {
-        console.error(`error: ${err.message}`);
-        process.exitCode = 1;
-      },
-    );
-}
+runIfMain(import.meta.url, () => runManifest(parseManifestArgs(process.argv.slice(2))));

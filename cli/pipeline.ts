@@ -2,10 +2,10 @@
  * `npm run pipeline -- [--repo DIR] [--manifest PATH] [--resume RUN_ID] [--run-id ID]
  * [--stop-before NODE]`: one pipeline run on a repository (app/pipeline.ts).
  */
-import { pathToFileURL } from "node:url";
 import { runPipeline } from "../app/pipeline.ts";
 import { PAUSABLE_NODES } from "../graph/graph.ts";
 import { loadDotEnv } from "../lib/config.ts";
+import { runIfMain } from "./main.ts";
 
 /** Parses the CLI's flags; unknown flags are errors that list the known ones. */
 export function parseRunArgs(argv: string[]): {
@@ -57,9 +57,4 @@ async function main(): Promise<void> {
   console.log(`\nrun ${result.runId}: ${result.summary}\nreport: ${result.reportPath}`);
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  main().catch((err: Error) => {
-    console.error(`error: ${err.message}`);
-    process.exitCode = 1;
-  });
-}
+runIfMain(import.meta.url, main);

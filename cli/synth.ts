@@ -7,11 +7,11 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { type Manifest, stringifyManifest } from "../lib/manifest.ts";
 import { synthesizeBadBatch } from "../synth/bad-batch.ts";
 import { MANGO_CLASSES, synthesizeDataset } from "../synth/dataset.ts";
+import { runIfMain } from "./main.ts";
 
 /** A command line that cannot be run; exits with code 2. */
 export class UsageError extends Error {
@@ -174,6 +174,4 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  await main(process.argv.slice(2));
-}
+runIfMain(import.meta.url, () => main(process.argv.slice(2)));

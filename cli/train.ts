@@ -4,9 +4,9 @@
  * stopping), evaluates on E, and writes DIR/tfjs/, DIR/metrics.json, DIR/predictions.json
  * and DIR/training-log.jsonl. Hyper-parameters and labels come from the config file.
  */
-import { pathToFileURL } from "node:url";
 import { trainOnManifests } from "../app/train.ts";
 import { loadDotEnv } from "../lib/config.ts";
+import { runIfMain } from "./main.ts";
 
 const USAGE =
   "usage: npm run train -- --manifest data-manifests/M.json --eval data-manifests/eval/E.json --out DIR [--config mlops.config.json] [--cache DIR]";
@@ -57,9 +57,4 @@ async function main(): Promise<void> {
   );
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  main().catch((err: Error) => {
-    console.error(`error: ${err.message}`);
-    process.exitCode = 1;
-  });
-}
+runIfMain(import.meta.url, main);

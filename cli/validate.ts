@@ -10,10 +10,9 @@
  * credentials is such an error, never a verdict: nothing is judged, the message names the
  * store, and the same command succeeds once the store is back.
  */
-import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { exitCodeOf, validateManifest, type ValidateRequest } from "../app/validate.ts";
 import { parseShardSpec } from "../lib/quality/index.ts";
+import { runIfMain } from "./main.ts";
 
 const USAGE =
   "usage: npm run validate -- --manifest M --out DIR [--config mlops.config.json] [--repo DIR] [--eval E|none] [--trained M1,M2] [--shard K/N | --merge FILE|DIR,...]";
@@ -95,16 +94,4 @@ export async function runValidate(
   return exitCodeOf(outcome);
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  Promise.resolve()
-    .then(() => runValidate(parseValidateArgs(process.argv.slice(2))))
-    .then(
-      (code) => {
-        process.exitCode = code;
-      },
-      (err: Error) => {
-        console.error(`error: ${err.message}`);
-        process.exitCode = 1;
-      },
-    );
-}
+runIfMain(import.meta.url, () => runValidate(parseValidateArgs(process.argv.slice(2))));
