@@ -7,7 +7,7 @@
 import { resolve } from "node:path";
 import { configDir, loadConfig } from "../lib/config.ts";
 import { materializeManifest } from "../lib/dataset.ts";
-import { readManifest } from "../lib/manifest.ts";
+import { readManifest } from "../lib/manifest-file.ts";
 import { HashCache } from "../lib/storage/index.ts";
 import { storesOf } from "./services.ts";
 import { batchProgressReporter } from "../worker/progress.ts";

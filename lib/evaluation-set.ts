@@ -6,7 +6,7 @@
 import { resolve } from "node:path";
 import type { MlopsConfig } from "./config.ts";
 import { type LabeledImage, materializeManifest } from "./dataset.ts";
-import { manifestSha256, readManifest } from "./manifest.ts";
+import { manifestSha256, readManifest } from "./manifest-file.ts";
 import type { HashCache, ObjectStore } from "./storage/index.ts";
 
 /** The evaluation set as loaded: local images, the manifest's repo path and its sha256. */

@@ -6,14 +6,15 @@
  * A manifest file is a `.json` file anywhere under `paths.manifests` that is not a JSON
  * schema (`*.schema.json`). A training manifest is a manifest file that is not an
  * evaluation manifest: not `paths.eval_manifest`, not under `<paths.manifests>/eval/`, and
- * not declaring `"kind": "evaluation"`. A file that cannot be parsed counts as training:
- * it is still a contribution, and the data gate says what is wrong with it.
+ * not declaring `"kind": "evaluation"`. A file that cannot be parsed (or is a link, which is
+ * never followed) counts as training: it is still a contribution, and the data gate says
+ * what is wrong with it.
  */
-import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { readdir, readFile } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import { duplicateKeys } from "./json-keys.ts";
+import { manifestSha256, readManifestFile } from "./manifest-file.ts";
 
 /** The config paths the definition depends on. */
 export interface ManifestPaths {
@@ -57,7 +58,7 @@ export async function isTrainingManifest(
   if (resolve(repoDir, path) === resolve(repoDir, paths.eval_manifest)) return false;
   if (!relative(join(paths.manifests, "eval"), path).startsWith("..")) return false;
   try {
-    const text = await readFile(resolve(repoDir, path), "utf8");
+    const text = (await readManifestFile(resolve(repoDir, path))).toString("utf8");
     // A repeated key (a second "kind" saying evaluation) must not hide a manifest from the
     // gate: it counts as training, and the gate refuses it for the repeat.
     if (duplicateKeys(text).length) return true;
@@ -101,10 +102,6 @@ export async function assertUnchanged(
   node: string,
 ): Promise<void> {
   const abs = resolve(repoDir, path);
-  const actual = existsSync(abs)
-    ? createHash("sha256")
-        .update(await readFile(abs))
-        .digest("hex")
-    : null;
+  const actual = existsSync(abs) ? await manifestSha256(abs) : null;
   if (actual !== sha256) throw new ManifestChangedError(path, sha256, actual, node);
 }

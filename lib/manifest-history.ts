@@ -8,10 +8,11 @@
  */
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
-import { type Manifest, readManifest } from "./manifest.ts";
+import { type Manifest } from "./manifest.ts";
+import { manifestSha256, readManifest } from "./manifest-file.ts";
 import { sha256 } from "./storage/index.ts";
 
 const run = promisify(execFile);
@@ -78,7 +79,8 @@ export async function readRecordedManifest(opts: {
   scratchDir: string;
 }): Promise<RecordedManifest> {
   const abs = resolve(opts.repoDir, opts.path);
-  if (existsSync(abs) && sha256(await readFile(abs)) === opts.sha256)
+  // manifestSha256 hashes a link as the link: one swapped in is never read through.
+  if (existsSync(abs) && (await manifestSha256(abs)) === opts.sha256)
     return { manifest: await readManifest(abs), file: abs, source: "working tree" };
   // Outside a git repository there is no history to search: the error below says so.
   const blobs = await blobsOf(opts.repoDir, opts.path).catch(() => [] as string[]);

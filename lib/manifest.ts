@@ -2,15 +2,13 @@
  * Dataset manifests: the JSON files contributors commit under `data-manifests/`.
  *
  * A manifest lists images that live under one base URI (a local folder or an S3 prefix),
- * each with its label, sha256 and split. Validation is pure (`validateManifest`);
- * `readManifest` is the only IO, and also refuses a key repeated in the text, which
- * JSON.parse would silently resolve to its last value. Every problem names the file, the
- * JSON path, what is wrong and how to fix it.
+ * each with its label, sha256 and split. Validation is pure (`validateManifest`); reading
+ * a manifest file is lib/manifest-file.ts. Every
+ * problem names the file, the JSON path, what is wrong and how to fix it; keys and URIs are
+ * quoted as JSON text, so no control character of a manifest reaches a terminal or a log.
  */
-import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { z } from "zod";
-import { duplicateKeys, jsonPathOf } from "./json-keys.ts";
+import { jsonPathOf } from "./json-keys.ts";
 
 /** The manifest format version this code reads and writes. */
 export const MANIFEST_SCHEMA_VERSION = 1;
@@ -91,6 +89,21 @@ function fixFor(path: ReadonlyArray<PropertyKey>): string {
   return (last && FIELD_FIXES[String(last)]) ?? "see data-manifests/README.md for the format";
 }
 
+// C0 controls, DEL and the 8-bit C1 controls (a terminal takes U+009B as CSI).
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this finds
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * A key or URI as a message quotes it: JSON text, with DEL, the C1 controls and the line
+ * separators escaped too, so it can neither move a terminal's cursor nor start a log line.
+ */
+function quoted(text: string): string {
+  return JSON.stringify(text).replace(
+    /[\u007f-\u009f\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
 /** Why a key cannot be used under a base URI, or undefined when it can. */
 export function keyProblem(key: string): string | undefined {
   if (key.startsWith("/")) return "is absolute; keys are relative to base_uri";
@@ -98,14 +111,14 @@ export function keyProblem(key: string): string | undefined {
   if (key.split("/").some((part) => part === ".." || part === "." || part === "")) {
     return "has an empty, '.' or '..' segment and so would point outside base_uri";
   }
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what this rejects
-  if (/[\u0000-\u001f]/.test(key)) return "contains control characters";
+  if (CONTROL.test(key)) return "contains control characters";
   return undefined;
 }
 
 /** Why a base URI is unusable, or undefined when it is fine. */
 export function baseUriProblem(uri: string): string | undefined {
-  if (uri.startsWith("file:///")) return undefined;
+  if (uri.startsWith("file:///"))
+    return CONTROL.test(uri) ? "contains control characters" : undefined;
   const s3 = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(uri);
   if (s3) {
     const prefix = s3[2]?.replace(/\/+$/, "");
@@ -146,7 +159,7 @@ export function validateManifest(
     errors.push({
       file,
       path: "$.base_uri",
-      message: `"${manifest.base_uri}" ${uriProblem}`,
+      message: `${quoted(manifest.base_uri)} ${uriProblem}`,
       fix: FIELD_FIXES.base_uri!,
     });
 
@@ -168,7 +181,7 @@ export function validateManifest(
       errors.push({
         file,
         path: `${at}.key`,
-        message: `"${img.key}" ${kp}`,
+        message: `${quoted(img.key)} ${kp}`,
         fix: FIELD_FIXES.key!,
       });
     if (!labelSet.has(img.label)) {
@@ -192,7 +205,7 @@ export function validateManifest(
       errors.push({
         file,
         path: `${at}.key`,
-        message: `"${img.key}" is listed twice (also at $.images[${earlier}])`,
+        message: `${quoted(img.key)} is listed twice (also at $.images[${earlier}])`,
         fix: "remove the repeated entry",
       });
     } else seenKeys.set(img.key, i);
@@ -227,48 +240,6 @@ export function validateManifest(
       });
   }
   return errors.length ? { errors, warnings } : { manifest, errors, warnings };
-}
-
-/** Problems of repeated keys in a manifest's text: JSON.parse would keep only the last value. */
-export function duplicateKeyProblems(text: string, file: string): ManifestProblem[] {
-  return duplicateKeys(text).map((d) => ({
-    file,
-    path: jsonPathOf(d.path),
-    message: `repeats the key "${d.key}" (line ${d.line}; first at line ${d.firstLine}): JSON keeps only the last value, so a reviewer reading the first one sees something else than the pipeline uses`,
-    fix: `keep one "${d.key}" in that object and delete the other`,
-  }));
-}
-
-/** Reads, parses and validates a manifest file; throws `ManifestError` on any error. */
-export async function readManifest(path: string): Promise<Manifest> {
-  const fail = (message: string, fix: string, cause: unknown): never => {
-    throw new ManifestError([{ file: path, path: "$", message, fix }], { cause });
-  };
-  const text = await readFile(path, "utf8").catch((cause: Error) =>
-    fail(`cannot be read: ${cause.message}`, "check the path", cause),
-  );
-  let json: unknown;
-  try {
-    json = JSON.parse(text.replace(/^\uFEFF/, ""));
-  } catch (cause) {
-    fail(
-      `is not valid JSON: ${(cause as Error).message}`,
-      "fix the JSON syntax (a linter or `node -e 'JSON.parse(...)'` shows where)",
-      cause,
-    );
-  }
-  const repeated = duplicateKeyProblems(text, path);
-  if (repeated.length) throw new ManifestError(repeated);
-  const { manifest, errors } = validateManifest(json, path);
-  if (!manifest) throw new ManifestError(errors);
-  return manifest;
-}
-
-/** sha256 of a manifest's bytes: how the registry records which data a model saw. */
-export async function manifestSha256(path: string): Promise<string> {
-  return createHash("sha256")
-    .update(await readFile(path))
-    .digest("hex");
 }
 
 /** Serializes a manifest the way contributors are asked to commit it. */

@@ -13,48 +13,11 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { git, listBranches, showFile } from "./git.ts";
+import { duplicateKeys, jsonPathOf } from "./json-keys.ts";
 import { reservations, reserveVersion } from "./version-reservation.ts";
+import { artifactNameProblems } from "./artifact-names.ts";
 
 const REPUBLISH = "fix: republish the artifact from its training run with plain, unique file names";
-
-/**
- * Why an artifact file name is not a plain file name, or undefined when it is. Names become
- * keys beside the serving key and paths in download folders, so a folder part or `..`
- * would put a file somewhere else than the one reviewed. Pure.
- */
-export function artifactFileNameProblem(name: string): string | undefined {
-  if (name === "") return "is empty";
-  if (name.includes("/") || name.includes("\\")) return "has a folder part ('/' or '\\')";
-  if (name === "." || name === "..") return `is "${name}"`;
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what this rejects
-  if (/[\u0000-\u001f\u007f]/.test(name)) return "contains control characters";
-  return undefined;
-}
-
-/**
- * Every problem with an artifact's file names: each must be a plain file name, and no two
- * may share a base name (compared ignoring case, as some file systems do). Pure.
- */
-export function artifactNameProblems(
-  files: readonly { name: string }[],
-): { index: number; name: string; problem: string }[] {
-  const problems: { index: number; name: string; problem: string }[] = [];
-  const seen = new Map<string, number>();
-  files.forEach(({ name }, i) => {
-    const problem = artifactFileNameProblem(name);
-    if (problem) problems.push({ index: i, name, problem: `file ${i}'s name ${problem}` });
-    const base = (name.split(/[\\/]/).pop() ?? name).toLowerCase();
-    const first = seen.get(base);
-    if (first === undefined) seen.set(base, i);
-    else
-      problems.push({
-        index: i,
-        name,
-        problem: `file ${i} has the same base name as file ${first} (${JSON.stringify(files[first]!.name)})`,
-      });
-  });
-  return problems;
-}
 
 /** One file of a model artifact, content-addressed in the artifact store. */
 export const ArtifactFileSchema = z.object({
@@ -144,6 +107,12 @@ function parseRegistryFile<T>(schema: z.ZodType<T>, text: string, where: string)
       { cause },
     );
   }
+  // A repeated key: JSON keeps the last value, so what a reviewer read is not what is used.
+  const repeated = duplicateKeys(text)[0];
+  if (repeated)
+    throw new Error(
+      `registry file ${where}: ${jsonPathOf(repeated.path)}: repeats the key "${repeated.key}" (line ${repeated.line}; first at line ${repeated.firstLine}): JSON keeps only the last value, so a reviewer reading the first one sees something else than the pipeline uses (fix: keep one "${repeated.key}" in that object and delete the other)`,
+    );
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
     throw new Error(

@@ -5,8 +5,12 @@
  */
 import { existsSync } from "node:fs";
 import { relative, resolve } from "node:path";
-import { manifestSha256 } from "../../lib/manifest.ts";
-import { listTrainingManifests, type ManifestPaths } from "../../lib/manifest-files.ts";
+import { manifestSha256 } from "../../lib/manifest-file.ts";
+import {
+  isManifestPath,
+  listTrainingManifests,
+  type ManifestPaths,
+} from "../../lib/manifest-files.ts";
 import { type NodeConfig, servicesOf } from "../services.ts";
 import { type MLOpsStateType, type MLOpsUpdate, step } from "../state.ts";
 
@@ -17,9 +21,11 @@ export async function findUntrainedManifests(
   trained: Set<string>,
 ): Promise<Array<{ path: string; sha256: string }>> {
   const found: Array<{ path: string; sha256: string }> = [];
+  // A manifest is new data by its bytes: one renamed or copied unchanged is not new.
+  const learned = new Set([...trained].map((key) => key.slice(key.lastIndexOf("@") + 1)));
   for (const path of await listTrainingManifests(repoDir, paths)) {
     const sha256 = await manifestSha256(resolve(repoDir, path));
-    if (!trained.has(`${path}@${sha256}`)) found.push({ path, sha256 });
+    if (!learned.has(sha256)) found.push({ path, sha256 });
   }
   return found;
 }
@@ -32,6 +38,11 @@ export async function checkForNewData(
   const { repoDir, config: cfg, registry, log } = servicesOf(config);
   if (state.requested_manifest) {
     const abs = resolve(repoDir, state.requested_manifest);
+    if (!isManifestPath(relative(repoDir, abs), cfg.paths)) {
+      throw new Error(
+        `--manifest ${state.requested_manifest}: is outside ${cfg.paths.manifests}/ of ${repoDir} or not a .json manifest, so it is not read (fix: commit the manifest under ${cfg.paths.manifests}/ and name it by its path in the repository)`,
+      );
+    }
     if (!existsSync(abs)) {
       throw new Error(
         `--manifest ${state.requested_manifest}: no such file in ${repoDir} (fix: give a path relative to the repository, e.g. data-manifests/batch.json)`,

@@ -9,7 +9,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { publishModelFolder } from "../../lib/artifacts.ts";
 import { artifactsUri } from "../../lib/config.ts";
-import { manifestSha256 } from "../../lib/manifest.ts";
+import { manifestSha256 } from "../../lib/manifest-file.ts";
 import { promotionBranch, registryPaths, type ProductionPointer } from "../../lib/registry.ts";
 import { renderModelCard, renderPullRequestBody } from "../render.ts";
 import { type NodeConfig, servicesOf } from "../services.ts";

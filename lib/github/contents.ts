@@ -2,6 +2,7 @@
  * Reading registry files from GitHub at an exact commit, for the promote workflow when it
  * runs without a checkout (or to read what a merge commit holds, not the working tree).
  */
+import { duplicateKeys, jsonPathOf } from "../json-keys.ts";
 import { ProductionPointerSchema, type ProductionPointer } from "../registry.ts";
 import { isGitHubError, type GitHubClient } from "./client.ts";
 
@@ -28,7 +29,7 @@ export async function readRepositoryFile(
 
 /**
  * The production pointer at `ref`, or undefined when the registry has none yet. A pointer
- * that does not match its schema is an error naming the file and the commit.
+ * that repeats a key or does not match its schema is an error naming the file and the commit.
  */
 export async function readProductionPointer(
   client: GitHubClient,
@@ -45,6 +46,11 @@ export async function readProductionPointer(
       cause,
     });
   }
+  const repeated = duplicateKeys(text)[0];
+  if (repeated)
+    throw new Error(
+      `${path} at ${ref}: ${jsonPathOf(repeated.path)}: repeats the key "${repeated.key}" (line ${repeated.line}; first at line ${repeated.firstLine}): JSON keeps only the last value, so a reviewer reading the first one sees something else than the promote step serves (fix: keep one "${repeated.key}" in that object and delete the other)`,
+    );
   const parsed = ProductionPointerSchema.safeParse(json);
   if (!parsed.success) {
     throw new Error(

@@ -4,8 +4,9 @@
  * bytes in the artifact store hash to the sha256 the pointer records. Any failure is a
  * PromotionVerificationError listing every problem, and nothing is written.
  */
-import { artifactNameProblems, type ProductionPointer } from "../registry.ts";
-import { ObjectNotFoundError, sha256, type ObjectStore } from "../storage/index.ts";
+import { type ProductionPointer } from "../registry.ts";
+import { artifactNameProblems } from "../artifact-names.ts";
+import { isDataError, ObjectNotFoundError, sha256, type ObjectStore } from "../storage/index.ts";
 import { servingKeyClashes, servingPlan } from "./serving.ts";
 
 /** One artifact file that failed verification. */
@@ -80,8 +81,12 @@ export async function fetchVerifiedArtifact(
         });
       else bytes.set(actual, data);
     } catch (err) {
-      if (!(err instanceof ObjectNotFoundError)) throw err;
-      failures.push({ name: file.name, uri: file.uri, problem: "missing from the artifact store" });
+      // A key that climbs out of the store, a folder, an object over the limit: the
+      // pointer names something that is not a verified file, like a missing one.
+      if (!isDataError(err)) throw err;
+      const problem =
+        err instanceof ObjectNotFoundError ? "missing from the artifact store" : err.message;
+      failures.push({ name: file.name, uri: file.uri, problem });
     }
   }
   if (failures.length) throw new PromotionVerificationError(pointer.version, failures);

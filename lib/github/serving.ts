@@ -6,7 +6,8 @@
  */
 import { posix } from "node:path";
 import { z } from "zod";
-import { artifactNameProblems, type ModelArtifact } from "../registry.ts";
+import { type ModelArtifact } from "../registry.ts";
+import { artifactNameProblems } from "../artifact-names.ts";
 import { ObjectNotFoundError, objectUri, sha256, type ObjectStore } from "../storage/index.ts";
 
 /** `<serving dir>/production.json`: what the serving location holds, for the app and for reruns. */

@@ -12,7 +12,7 @@
  * out with a note: that data was judged when it came in.
  */
 import type { Manifest, ManifestImage } from "../manifest.ts";
-import { readManifest } from "../manifest.ts";
+import { readManifest } from "../manifest-file.ts";
 import { fetchVerified, type HashCache, isDataError, type ObjectStore } from "../storage/index.ts";
 import type { EarlierSet } from "./assess.ts";
 import { countLabels, type LabelCounts } from "./batch-checks.ts";

@@ -62,7 +62,8 @@ export function loadFailureFinding(err: DataError): Finding {
     check: "missing",
     severity: "error",
     message: `cannot be fetched: ${err.message}`,
-    fix: "give the key relative to base_uri, without '..' or a leading '/'",
+    // Keys that climb out are refused with the manifest; here it is a link out of base_uri.
+    fix: "put the image file itself under base_uri (no link out of it, no '..' or leading '/' in the key), or remove it from the manifest",
   };
 }
 

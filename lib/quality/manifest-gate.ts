@@ -8,7 +8,8 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
 import type { MlopsConfig } from "../config.ts";
-import { formatManifestProblems, type Manifest, ManifestError, readManifest } from "../manifest.ts";
+import { formatManifestProblems, type Manifest, ManifestError } from "../manifest.ts";
+import { readManifest } from "../manifest-file.ts";
 import type { Registry } from "../registry.ts";
 import { QUALITY_FILES, type QualityFileHead } from "../run-folder.ts";
 import { fetchVerified, type HashCache, type ObjectStore } from "../storage/index.ts";

@@ -96,10 +96,24 @@ export function isDataError(err: unknown): err is DataError {
 
 function describeCause(cause: unknown): string {
   if (!(cause instanceof Error)) return String(cause);
-  const text = (cause.message || cause.name).replace(/\.+$/, "");
-  const attempts = (cause as { $metadata?: { attempts?: number } }).$metadata?.attempts;
-  const timedOut = cause.name === "TimeoutError" && !/timed? ?out/i.test(text);
-  return `${timedOut ? "timed out: " : ""}${text}${attempts && attempts > 1 ? ` (after ${attempts} attempts)` : ""}`;
+  // The first line: the SDK adds advice for its own users (where to find the raw response).
+  const text = (cause.message || cause.name).split("\n")[0]!.replace(/\.+$/, "");
+  const meta = (cause as { $metadata?: { attempts?: number; httpStatusCode?: number } }).$metadata;
+  const attempts = meta?.attempts;
+  // The status says what the store answered when its body (a 503's, say) was not S3's XML.
+  const status = meta?.httpStatusCode && meta.httpStatusCode >= 400 ? meta.httpStatusCode : 0;
+  // The SDK names a reset or broken connection TimeoutError too (so it retries it): say what it was.
+  const code = (cause as { code?: unknown }).code;
+  const reset = code === "ECONNRESET" || code === "EPIPE";
+  const timedOut = cause.name === "TimeoutError" && !reset && !/timed? ?out/i.test(text);
+  const what = status
+    ? `HTTP ${status}: `
+    : reset
+      ? "the connection was reset: "
+      : timedOut
+        ? "timed out: "
+        : "";
+  return `${what}${text}${attempts && attempts > 1 ? ` (after ${attempts} attempts)` : ""}`;
 }
 
 /**

@@ -7,7 +7,8 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ManifestError, readManifest, stringifyManifest } from "../../lib/manifest.ts";
+import { ManifestError, stringifyManifest } from "../../lib/manifest.ts";
+import { readManifest } from "../../lib/manifest-file.ts";
 import { training } from "../helpers/manifest-fixture.ts";
 
 describe("readManifest", () => {
