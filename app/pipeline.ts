@@ -12,6 +12,7 @@ import { loadConfig, resolveIn, type MlopsConfig } from "../lib/config.ts";
 import { buildGraph } from "../graph/graph.ts";
 import { renderRunReport } from "../graph/render.ts";
 import { git } from "../lib/git.ts";
+import { ManifestChangedError } from "../lib/manifest-files.ts";
 import { runFolder } from "../lib/run-folder.ts";
 import { type AppServices, createServices, type HostHooks } from "./services.ts";
 import type { MLOpsStateType } from "../graph/state.ts";
@@ -140,7 +141,6 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
   };
   const runDir = services.runDir(runId);
   const files = runFolder(runDir);
-  await mkdir(runDir, { recursive: true });
   try {
     let input: Partial<MLOpsStateType> | null = {
       run_id: runId,
@@ -158,6 +158,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
       );
       input = null;
     }
+    await mkdir(runDir, { recursive: true });
     let state: MLOpsStateType;
     try {
       state = (await graph.invoke(input, {
@@ -167,7 +168,12 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
     } catch (err) {
       const snapshot = await graph.getState(invokeConfig);
       const failedAt = snapshot.next.join(", ") || "unknown node";
-      const message = `Run ${runId} failed in ${failedAt}: ${(err as Error).message}\nNothing was promoted. After fixing the cause, resume with: npm run pipeline -- --repo ${repoDir} --resume ${runId}`;
+      // A manifest changed under a run cannot be resumed: its bytes were not what was checked.
+      const next =
+        err instanceof ManifestChangedError
+          ? `Start a new run: npm run pipeline -- --repo ${repoDir}`
+          : `After fixing the cause, resume with: npm run pipeline -- --repo ${repoDir} --resume ${runId}`;
+      const message = `Run ${runId} failed in ${failedAt}: ${(err as Error).message}\nNothing was promoted. ${next}`;
       await writeFile(files.state, JSON.stringify(snapshot.values, null, 2) + "\n");
       await writeFile(
         files.report,

@@ -88,7 +88,6 @@ export async function runTrainingJob(
 ): Promise<MLOpsUpdate> {
   const services = servicesOf(config);
   const { config: cfg, registry, log } = services;
-  const version = await registry.reserveVersion(state.run_id);
   const rejected = new Set(state.rejected_images);
   const seen = new Set<string>();
   const train: LabeledImage[] = [];
@@ -131,6 +130,8 @@ export async function runTrainingJob(
       `${leaked} evaluation images also appear in the training data; the comparison would be meaningless (fix: remove them from the training manifest)`,
     );
 
+  // Reserved once the data is known good, so a run that stops above burns no number.
+  const version = await registry.reserveVersion(state.run_id);
   const outDir = resolve(runFolder(services.runDir(state.run_id)).candidate);
   log(
     `run_training_job: training ${cfg.model_name} ${version} (device: ${cfg.training.device}) on ${train.length} images (val ${val.length}, eval ${evaluation.images.length}) from ${lineage.length} manifest(s)`,

@@ -6,6 +6,7 @@
  * trained manifest still trains from history, and a run resumed after its manifest
  * changed stops instead of training bytes the gate did not check.
  */
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -100,11 +101,20 @@ describe("training data is exactly what was validated", () => {
     const text = await readFile(path, "utf8");
     await writeFile(path, text.replace('"maduro"', '"verde"'));
     const pointer = await scratch.git("rev-parse", "HEAD:models/mango-ripeness/production.json");
-    await expect(run({ resume: paused.runId })).rejects.toThrow(
+    const err = (await run({ resume: paused.runId }).catch((e: Error) => e)) as Error;
+    expect(err.message).toMatch(
       /run_training_job: data-manifests\/farm-d\.json changed since this run began .*fix: start a new run/s,
     );
+    // It cannot be resumed: the message says to start a new run, not to resume this one.
+    expect(err.message).toMatch(/Start a new run: npm run pipeline -- --repo /);
+    expect(err.message).not.toMatch(/--resume/);
     expect(await scratch.git("rev-parse", "HEAD:models/mango-ripeness/production.json")).toBe(
       pointer,
     );
   }, 240_000);
+
+  it("refuses to resume a run that never ran, leaving no folder behind", async () => {
+    await expect(run({ resume: "never-ran" })).rejects.toThrow(/no run "never-ran"/);
+    expect(existsSync(join(scratch.repo, ".mlops/runs/never-ran"))).toBe(false);
+  });
 });
