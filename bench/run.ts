@@ -9,6 +9,7 @@ import { promisify } from "node:util";
 import { benchAnalysis } from "./analysis.ts";
 import { ConfigSchema } from "../lib/config.ts";
 import { benchQuality } from "./quality.ts";
+import { parseFlags, runIfMain, UsageError } from "../cli/main.ts";
 
 const exec = promisify(execFile);
 const projectDir = resolve(fileURLToPath(import.meta.url), "../..");
@@ -16,14 +17,16 @@ const projectDir = resolve(fileURLToPath(import.meta.url), "../..");
 const ALL = ["train", "infer", "quality", "analysis", "demo"] as const;
 type Bench = (typeof ALL)[number];
 
+const USAGE = `usage: npm run bench [-- --only ${ALL.join(",")}]   (default: all; one JSON object per line)`;
+
 function selected(argv: string[]): Set<Bench> {
-  const i = argv.indexOf("--only");
-  if (i < 0) return new Set(ALL);
-  const names = (argv[i + 1] ?? "").split(",").filter(Boolean);
+  const { only } = parseFlags(argv, { only: { type: "string" } }, USAGE);
+  if (only === undefined) return new Set(ALL);
+  const names = only.split(",").filter(Boolean);
   const bad = names.filter((n) => !(ALL as readonly string[]).includes(n));
   if (bad.length || !names.length)
-    throw new Error(
-      `--only takes a comma-separated list of ${ALL.join(", ")}; received "${argv[i + 1] ?? ""}"`,
+    throw new UsageError(
+      `--only takes a comma-separated list of ${ALL.join(", ")}; received "${only}"\n${USAGE}`,
     );
   return new Set(names as Bench[]);
 }
@@ -67,7 +70,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: Error) => {
-  console.error(`bench failed: ${err.message}`);
-  process.exitCode = 1;
-});
+runIfMain(import.meta.url, main, "bench failed");

@@ -9,8 +9,8 @@
  */
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { brokenPromises, DEMO_SIZES, type DemoRow, demoTraining, runDemo } from "../app/demo.ts";
-import { runIfMain } from "./main.ts";
+import { brokenPromises, DEMO_SIZES, type DemoRow, demoTraining } from "../app/demo.ts";
+import { parseFlags, runIfMain } from "./main.ts";
 
 const projectDir = resolve(fileURLToPath(import.meta.url), "../..");
 
@@ -50,7 +50,17 @@ export function evidence(row: DemoRow, critical: string): string {
   ].join(", ");
 }
 
+const USAGE = `usage: npm run demo   (no flags; the environment sizes it)
+  DEMO_DIR             workspace (default .mlops/demo; wiped and rebuilt on each run)
+  DEMO_PER_CLASS       training photos per class and batch (default ${DEMO_SIZES.perClass})
+  DEMO_EVAL_PER_CLASS  evaluation photos per class (default ${DEMO_SIZES.evalPerClass})
+  DEMO_EPOCHS          training epochs (default 8)
+  DEMO_SEED            another draw of the same scenarios (default 0)`;
+
 async function main(): Promise<void> {
+  // Before anything is wiped or trained: --help, and no flag the demo does not take.
+  parseFlags(process.argv.slice(2), {}, USAGE);
+  const { runDemo } = await import("../app/demo.ts");
   const env = process.env;
   const started = Date.now();
   const { rows, config } = await runDemo({

@@ -12,11 +12,10 @@
 import { mkdir, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { parseArgs } from "node:util";
 import { buildManifest } from "../lib/dataset-builder.ts";
 import { stringifyManifest } from "../lib/manifest.ts";
 import { FileStore } from "../lib/storage/index.ts";
-import { runIfMain } from "./main.ts";
+import { parseFlags, runIfMain, UsageError } from "./main.ts";
 
 const USAGE =
   "usage: npm run manifest -- --from DIR --out data-manifests/X.json [--base-uri URI] [--val 0.15] [--seed 42] [--id DATASET_ID] [--labels a,b,c]";
@@ -34,34 +33,29 @@ export interface ManifestArgs {
 
 /** Parses the flags; a bad one is an error naming it and the usage. */
 export function parseManifestArgs(argv: string[]): ManifestArgs {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        from: { type: "string" },
-        out: { type: "string" },
-        "base-uri": { type: "string" },
-        val: { type: "string", default: "0.15" },
-        seed: { type: "string", default: "42" },
-        id: { type: "string" },
-        labels: { type: "string" },
-      },
-    }));
-  } catch (err) {
-    throw new Error(`${(err as Error).message}\n${USAGE}`, { cause: err });
-  }
-  if (!values.from || !values.out) throw new Error(`--from and --out are required\n${USAGE}`);
+  const v = parseFlags(
+    argv,
+    {
+      from: { type: "string" },
+      out: { type: "string" },
+      "base-uri": { type: "string" },
+      val: { type: "string" },
+      seed: { type: "string" },
+      id: { type: "string" },
+      labels: { type: "string" },
+    },
+    USAGE,
+  );
+  const values = { ...v, val: v.val ?? "0.15", seed: v.seed ?? "42" };
+  if (!values.from || !values.out) throw new UsageError(`--from and --out are required\n${USAGE}`);
   const val = Number(values.val);
   if (!(val >= 0 && val <= 0.9))
-    throw new Error(
+    throw new UsageError(
       `--val takes the share of each class for validation, 0 to 0.9; received "${values.val}"\n${USAGE}`,
     );
   const seed = Number(values.seed);
   if (!Number.isInteger(seed))
-    throw new Error(`--seed takes an integer; received "${values.seed}"\n${USAGE}`);
+    throw new UsageError(`--seed takes an integer; received "${values.seed}"\n${USAGE}`);
   return {
     from: values.from,
     out: values.out,

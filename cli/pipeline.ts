@@ -2,12 +2,14 @@
  * `npm run pipeline -- [--repo DIR] [--manifest PATH] [--resume RUN_ID] [--run-id ID]
  * [--stop-before NODE]`: one pipeline run on a repository (app/pipeline.ts).
  */
-import { runPipeline } from "../app/pipeline.ts";
 import { PAUSABLE_NODES } from "../graph/graph.ts";
 import { loadDotEnv } from "../lib/config.ts";
-import { runIfMain } from "./main.ts";
+import { parseFlags, runIfMain, UsageError } from "./main.ts";
 
-/** Parses the CLI's flags; unknown flags are errors that list the known ones. */
+const USAGE =
+  "usage: npm run pipeline -- [--repo DIR] [--manifest data-manifests/X.json] [--resume RUN_ID] [--run-id ID] [--stop-before NODE]";
+
+/** Parses the CLI's flags; an unknown flag or a bad value is a UsageError with the usage. */
 export function parseRunArgs(argv: string[]): {
   repo: string;
   manifest?: string;
@@ -15,38 +17,37 @@ export function parseRunArgs(argv: string[]): {
   runId?: string;
   stopBefore?: string;
 } {
-  const known = ["--repo", "--manifest", "--resume", "--run-id", "--stop-before"];
-  const out: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    if (flag === "--help" || flag === "-h")
-      throw new Error(
-        `usage: npm run pipeline -- [--repo DIR] [--manifest data-manifests/X.json] [--resume RUN_ID] [--run-id ID] [--stop-before NODE]`,
-      );
-    if (!known.includes(flag))
-      throw new Error(`unknown option "${flag}" (known: ${known.join(", ")})`);
-    const value = argv[++i];
-    if (value === undefined || value.startsWith("--")) throw new Error(`${flag} needs a value`);
-    out[flag.slice(2)] = value;
-  }
+  const v = parseFlags(
+    argv,
+    {
+      repo: { type: "string" },
+      manifest: { type: "string" },
+      resume: { type: "string" },
+      "run-id": { type: "string" },
+      "stop-before": { type: "string" },
+    },
+    USAGE,
+  );
   const nodes: readonly string[] = PAUSABLE_NODES;
-  if (out["stop-before"] && !nodes.includes(out["stop-before"])) {
-    throw new Error(
-      `--stop-before "${out["stop-before"]}" is not a node that can be paused before (one of: ${nodes.join(", ")})`,
+  if (v["stop-before"] && !nodes.includes(v["stop-before"])) {
+    throw new UsageError(
+      `--stop-before "${v["stop-before"]}" is not a node that can be paused before (one of: ${nodes.join(", ")})\n${USAGE}`,
     );
   }
   return {
-    repo: out.repo ?? process.cwd(),
-    manifest: out.manifest,
-    resume: out.resume,
-    runId: out["run-id"],
-    stopBefore: out["stop-before"],
+    repo: v.repo ?? process.cwd(),
+    manifest: v.manifest,
+    resume: v.resume,
+    runId: v["run-id"],
+    stopBefore: v["stop-before"],
   };
 }
 
 async function main(): Promise<void> {
   const args = parseRunArgs(process.argv.slice(2));
   loadDotEnv(args.repo);
+  // Loaded after the flags: --help answers before LangGraph and SQLite load.
+  const { runPipeline } = await import("../app/pipeline.ts");
   const result = await runPipeline({
     repoDir: args.repo,
     manifest: args.manifest,

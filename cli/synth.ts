@@ -7,16 +7,15 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { type Manifest, stringifyManifest } from "../lib/manifest.ts";
 import { synthesizeBadBatch } from "../synth/bad-batch.ts";
 import { MANGO_CLASSES, synthesizeDataset } from "../synth/dataset.ts";
-import { runIfMain } from "./main.ts";
+import { parseFlags, runIfMain, UsageError } from "./main.ts";
 
-/** A command line that cannot be run; exits with code 2. */
-export class UsageError extends Error {
-  override name = "UsageError";
-}
+export { UsageError };
+
+const USAGE =
+  "usage: npm run synth -- --out DIR [--prefix P] [--dataset-id ID] [--kind training|evaluation] [--per-class N] [--seed N] [--size PX] [--bad] [--manifest PATH] [--defects PATH]";
 
 /** Everything the command needs, parsed and checked. */
 export interface SynthCliOptions {
@@ -51,31 +50,22 @@ function integerFlag(
 
 /** Parses argv (without node and script); throws UsageError on anything unusable. */
 export function parseSynthArgs(argv: string[]): SynthCliOptions {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        out: { type: "string" },
-        prefix: { type: "string" },
-        "dataset-id": { type: "string" },
-        kind: { type: "string" },
-        "per-class": { type: "string" },
-        seed: { type: "string" },
-        size: { type: "string" },
-        bad: { type: "boolean" },
-        manifest: { type: "string" },
-        defects: { type: "string" },
-      },
-    }));
-  } catch (cause) {
-    throw new UsageError(
-      `${(cause as Error).message}; allowed flags: --out --prefix --dataset-id --kind --per-class --seed --size --bad --manifest --defects`,
-      { cause },
-    );
-  }
+  const values = parseFlags(
+    argv,
+    {
+      out: { type: "string" },
+      prefix: { type: "string" },
+      "dataset-id": { type: "string" },
+      kind: { type: "string" },
+      "per-class": { type: "string" },
+      seed: { type: "string" },
+      size: { type: "string" },
+      bad: { type: "boolean" },
+      manifest: { type: "string" },
+      defects: { type: "string" },
+    },
+    USAGE,
+  );
   if (!values.out)
     throw new UsageError(
       "--out: required, the bucket folder to write into (e.g. --out .mlops/bucket), received nothing",
@@ -164,14 +154,9 @@ export async function runSynth(o: SynthCliOptions): Promise<string> {
   );
 }
 
-/** Entry point: exit code 2 for usage errors, 1 for anything else. */
+/** Entry point: --help exits 0, a usage error 2, anything else 1 (cli/main.ts). */
 export async function main(argv: string[]): Promise<void> {
-  try {
-    console.log(await runSynth(parseSynthArgs(argv)));
-  } catch (err) {
-    console.error(`synth: ${(err as Error).message}`);
-    process.exitCode = err instanceof UsageError ? 2 : 1;
-  }
+  console.log(await runSynth(parseSynthArgs(argv)));
 }
 
-runIfMain(import.meta.url, () => main(process.argv.slice(2)));
+runIfMain(import.meta.url, () => main(process.argv.slice(2)), "synth");

@@ -4,14 +4,13 @@
  * stopping), evaluates on E, and writes DIR/tfjs/, DIR/metrics.json, DIR/predictions.json
  * and DIR/training-log.jsonl. Hyper-parameters and labels come from the config file.
  */
-import { trainOnManifests } from "../app/train.ts";
 import { loadDotEnv } from "../lib/config.ts";
-import { runIfMain } from "./main.ts";
+import { parseFlags, runIfMain, UsageError } from "./main.ts";
 
 const USAGE =
   "usage: npm run train -- --manifest data-manifests/M.json --eval data-manifests/eval/E.json --out DIR [--config mlops.config.json] [--cache DIR]";
 
-/** Parses the flags; missing or unknown ones are errors that show the usage. */
+/** Parses the flags; a missing or unknown one is a UsageError that shows the usage. */
 export function parseTrainArgs(argv: string[]): {
   manifest: string;
   eval: string;
@@ -19,18 +18,10 @@ export function parseTrainArgs(argv: string[]): {
   config: string;
   cache: string;
 } {
-  const known = ["--manifest", "--eval", "--out", "--config", "--cache"];
-  const got: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    if (!known.includes(flag)) throw new Error(`unknown option "${flag}"\n${USAGE}`);
-    const value = argv[++i];
-    if (value === undefined || value.startsWith("--"))
-      throw new Error(`${flag} needs a value\n${USAGE}`);
-    got[flag.slice(2)] = value;
-  }
-  for (const required of ["manifest", "eval", "out"]) {
-    if (!got[required]) throw new Error(`--${required} is required\n${USAGE}`);
+  const s = { type: "string" } as const;
+  const got = parseFlags(argv, { manifest: s, eval: s, out: s, config: s, cache: s }, USAGE);
+  for (const required of ["manifest", "eval", "out"] as const) {
+    if (!got[required]) throw new UsageError(`--${required} is required\n${USAGE}`);
   }
   return {
     manifest: got.manifest!,
@@ -44,6 +35,8 @@ export function parseTrainArgs(argv: string[]): {
 async function main(): Promise<void> {
   const args = parseTrainArgs(process.argv.slice(2));
   loadDotEnv(process.cwd());
+  // Loaded after the flags: --help and a usage error answer before TensorFlow loads.
+  const { trainOnManifests } = await import("../app/train.ts");
   const result = await trainOnManifests({
     ...args,
     progress: { tty: process.stderr.isTTY === true, write: (t) => process.stderr.write(t) },

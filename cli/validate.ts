@@ -12,42 +12,27 @@
  */
 import { exitCodeOf, validateManifest, type ValidateRequest } from "../app/validate.ts";
 import { parseShardSpec } from "../lib/quality/index.ts";
-import { runIfMain } from "./main.ts";
+import { parseFlags, runIfMain, UsageError } from "./main.ts";
 
 const USAGE =
   "usage: npm run validate -- --manifest M --out DIR [--config mlops.config.json] [--repo DIR] [--eval E|none] [--trained M1,M2] [--shard K/N | --merge FILE|DIR,...]";
 
-/** Parses the flags; unknown flags and missing values are errors naming the flag. */
+/** Parses the flags; an unknown flag or a missing value is a UsageError naming it. */
 export function parseValidateArgs(argv: string[]): ValidateRequest {
-  const known = [
-    "--manifest",
-    "--out",
-    "--config",
-    "--repo",
-    "--eval",
-    "--trained",
-    "--shard",
-    "--merge",
-  ];
-  const v: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    if (flag === "--help" || flag === "-h") throw new Error(USAGE);
-    if (!known.includes(flag))
-      throw new Error(`unknown option "${flag}" (known: ${known.join(", ")})\n${USAGE}`);
-    const value = argv[++i];
-    if (value === undefined || value.startsWith("--"))
-      throw new Error(`${flag} needs a value\n${USAGE}`);
-    v[flag.slice(2)] = value;
-  }
-  if (!v.manifest || !v.out) throw new Error(`--manifest and --out are required\n${USAGE}`);
+  const s = { type: "string" } as const;
+  const v = parseFlags(
+    argv,
+    { manifest: s, out: s, config: s, repo: s, eval: s, trained: s, shard: s, merge: s },
+    USAGE,
+  );
+  if (!v.manifest || !v.out) throw new UsageError(`--manifest and --out are required\n${USAGE}`);
   if (v.shard && v.merge)
-    throw new Error(
+    throw new UsageError(
       `--shard and --merge are separate steps: check each shard, then merge them\n${USAGE}`,
     );
-  const list = (s?: string) =>
-    s
-      ? s
+  const list = (text?: string) =>
+    text
+      ? text
           .split(",")
           .map((x) => x.trim())
           .filter(Boolean)
@@ -59,9 +44,17 @@ export function parseValidateArgs(argv: string[]): ValidateRequest {
     repo: v.repo,
     eval: v.eval,
     ...(v.trained ? { trained: list(v.trained) } : {}),
-    ...(v.shard ? { shard: parseShardSpec(v.shard) } : {}),
+    ...(v.shard ? { shard: shardOf(v.shard) } : {}),
     merge: list(v.merge),
   };
+}
+
+function shardOf(spec: string): { index: number; count: number } {
+  try {
+    return parseShardSpec(spec);
+  } catch (err) {
+    throw new UsageError(`--shard: ${(err as Error).message}\n${USAGE}`);
+  }
 }
 
 /** Runs the CLI on parsed flags; returns the exit code. `log` receives progress and the verdict. */

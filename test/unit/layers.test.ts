@@ -19,7 +19,7 @@ const MAY_IMPORT: Record<string, string[]> = {
   cli: ["app", "lib", "graph", "synth"],
   actions: ["app", "lib", "graph"],
   scripts: ["lib"],
-  bench: ["app", "lib", "worker", "graph", "synth"],
+  bench: ["app", "lib", "worker", "graph", "synth", "cli"],
   test: ["app", "lib", "worker", "graph", "synth", "cli", "actions", "scripts", "bench"],
 };
 
