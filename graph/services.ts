@@ -83,12 +83,23 @@ export const PipelineContext = Annotation.Root({ services: Annotation<PipelineSe
 /** The runtime as nodes receive it. */
 export type NodeConfig = Runtime<typeof PipelineContext.State>;
 
+let defaultServices: (() => PipelineServices) | undefined;
+
+/**
+ * The services for runs invoked without a context: tools that load the exported graph and
+ * invoke it themselves (LangGraph Studio, `@langchain/langgraph-cli`; see app/studio.ts).
+ * A run given `{ context: { services } }` always uses those.
+ */
+export function provideDefaultServices(factory: () => PipelineServices): void {
+  defaultServices = factory;
+}
+
 /** The services from a node's config; a clear error if the graph was invoked without them. */
 export function servicesOf(config: NodeConfig): PipelineServices {
-  const services = config.context?.services;
+  const services = config.context?.services ?? defaultServices?.();
   if (!services)
     throw new Error(
-      "the graph was invoked without services: pass { context: { services } } (app/services.ts builds them)",
+      "the graph was invoked without services: pass { context: { services } } (app/services.ts builds them), or load app/studio.ts",
     );
   return services;
 }
