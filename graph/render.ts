@@ -7,8 +7,7 @@ import { classifyChange } from "../lib/analyst/policy.ts";
 import type { MlopsConfig } from "../lib/config.ts";
 import type { ModelArtifact } from "../lib/registry.ts";
 import type { ClassificationMetrics } from "../lib/metrics.ts";
-import { codeBlock, codeSpan, escapeMarkdown } from "../lib/markdown.ts";
-import { cell } from "./markdown.ts";
+import { cell, codeBlock, codeSpan, escapeMarkdown } from "../lib/markdown.ts";
 
 /**
  * Text that quotes manifest keys, labels or file names (a reason, a step's note), made

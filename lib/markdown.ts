@@ -51,3 +51,8 @@ export function codeBlock(text: string): string {
 export function tableCell(markdown: string): string {
   return oneLine(markdown).replace(/\|/g, "\\|");
 }
+
+/** A value (a number, or Markdown already made safe) as one trimmed table cell. */
+export function cell(value: string | number): string {
+  return tableCell(String(value).replace(/\s*\r?\n\s*/g, " ")).trim();
+}

@@ -3,8 +3,9 @@
  * training): compared whole with a snapshot, checked section by section, and its tables
  * held to one cell count per row, pipes in labels and reasons included.
  */
+import { marked, type Tokens } from "marked";
 import { describe, expect, it } from "vitest";
-import { cell } from "../../graph/markdown.ts";
+import { cell } from "../../lib/markdown.ts";
 import { renderPullRequestBody } from "../../graph/render.ts";
 import {
   approvedState,
@@ -60,7 +61,6 @@ describe("the promotion pull request's body", () => {
   });
 
   it("escapes a class name holding a pipe in the per-class and confusion tables", () => {
-    const labels = ["verde", "late|maduro", "hoja"];
     const m = metrics(
       [
         [9, 1, 0],
@@ -149,6 +149,30 @@ describe("the promotion pull request's body", () => {
       <sub>Run \`20261201T120000-abc123\` of mango-mlops.</sub>
       "
     `);
+  });
+});
+
+describe("the PR body as a GFM parser reads it", () => {
+  it("has each heading once and every table row with its header's columns", () => {
+    const body = renderPullRequestBody(
+      {
+        ...approvedState(),
+        decision_reason: "a [link](https://evil.example) and @octocat in a reason",
+      },
+      config,
+      artifact,
+    );
+    const tokens = marked.lexer(body);
+    const heads = tokens.filter((t) => t.type === "heading").map((t) => (t as Tokens.Heading).text);
+    expect(new Set(heads).size, heads.join(" | ")).toBe(heads.length);
+    const tablesFound = tokens.filter((t): t is Tokens.Table => t.type === "table");
+    expect(tablesFound.length).toBeGreaterThan(2);
+    for (const t of tablesFound)
+      for (const row of t.rows)
+        expect(row.length, t.header.map((h) => h.text).join("|")).toBe(t.header.length);
+    // Text from outside renders as text: no link, no mention.
+    const html = marked.parse(body, { async: false });
+    expect(html).not.toContain('href="https://evil.example"');
   });
 });
 
