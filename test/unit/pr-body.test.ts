@@ -61,6 +61,7 @@ describe("the promotion pull request's body", () => {
   });
 
   it("escapes a class name holding a pipe in the per-class and confusion tables", () => {
+    const labels = ["verde", "late|maduro", "hoja"];
     const m = metrics(
       [
         [9, 1, 0],
