@@ -14,7 +14,7 @@ import {
 } from "../lib/manifest.ts";
 import { checkedManifest, imageFileName, sha256Hex, valIndices } from "./dataset.ts";
 import * as defect from "./defects.ts";
-import { type DefectKind } from "./defects.ts";
+import { DEFECT_KINDS, type DefectKind } from "./defects.ts";
 import { type Label, MANGO_CLASSES, encodeJpeg, photoRng, renderPhoto } from "./draw.ts";
 import { createRng } from "./rng.ts";
 
@@ -41,15 +41,7 @@ export interface BadBatch {
   defects: Record<string, DefectKind>;
 }
 
-const BROKEN: ReadonlyArray<Exclude<DefectKind, "ok">> = [
-  "blurred",
-  "dark",
-  "overexposed",
-  "truncated",
-  "wrong_checksum",
-  "duplicate",
-  "low_information",
-];
+const BROKEN = DEFECT_KINDS.filter((k): k is Exclude<DefectKind, "ok"> => k !== "ok");
 
 /**
  * The defect of each image slot: ~20% "ok" first (duplicates copy them), the rest cycling
