@@ -1,11 +1,16 @@
 /**
  * E-mail over SMTP: the alert as a plain-text and an HTML part. Everything from the alert
  * is HTML-escaped (an analyst's reason or a file name may hold markup), and only http(s)
- * links become anchors.
+ * links become anchors. Mail has no hard size limit, but a message over a few MB is
+ * refused by many servers: each part is kept within EMAIL_PART_MAX (fit.ts).
  */
 import { createTransport } from "nodemailer";
-import type { EmailChannel } from "./config.ts";
 import { type Alert, type AlertEvidence, HEADINGS, webLinks } from "./alert.ts";
+import { type FittedAlert, fitAlert, type RenderOptions, reportOf } from "./fit.ts";
+import type { EmailTarget } from "./plan.ts";
+
+/** The most characters of the text part, and of the HTML part. */
+export const EMAIL_PART_MAX = 1_000_000;
 
 /** The rendered e-mail. */
 export interface RenderedEmail {
@@ -58,8 +63,7 @@ const evidenceHtml = (evidence: AlertEvidence[]) =>
     "</ul>",
   ].join("\n");
 
-/** The e-mail for an alert; pure. */
-export function renderEmail(alert: Alert): RenderedEmail {
+function buildEmail({ alert, leftOut }: FittedAlert): RenderedEmail {
   // A subject is one header line: a newline in a title must not start another header.
   const subject = `[mango-mlops ${alert.severity.toUpperCase()}] ${alert.title}`.replace(
     /[\r\n]+/g,
@@ -75,11 +79,20 @@ export function renderEmail(alert: Alert): RenderedEmail {
     },
     { heading: HEADINGS.nextStep, text: alert.nextStep, html: paragraph(alert.nextStep) },
   ].filter((s) => s.text);
+  const note = leftOut
+    ? {
+        text: ["", `${leftOut.text}${leftOut.url ? `: ${leftOut.url}` : ""}`],
+        html: [
+          `<p><em>${escapeHtml(leftOut.text)}</em>${leftOut.url ? ` <a href="${escapeHtml(leftOut.url)}">workflow run</a>` : ""}</p>`,
+        ],
+      }
+    : { text: [], html: [] };
   const text = [
     alert.title,
     "",
     alert.whatHappened,
     ...sections.flatMap((s) => ["", `${s.heading}:`, s.text]),
+    ...note.text,
     "",
     ...alert.facts.map((f) => `${f.name}: ${f.value}`),
     ...(links.length > 0 ? ["", ...links.map((l) => `${l.label}: ${l.url}`)] : []),
@@ -91,6 +104,7 @@ export function renderEmail(alert: Alert): RenderedEmail {
     `<h2>${escapeHtml(alert.title)}</h2>`,
     paragraph(alert.whatHappened),
     ...sections.flatMap((s) => [`<h3>${escapeHtml(s.heading)}</h3>`, s.html]),
+    ...note.html,
     "<table>",
     ...alert.facts.map(
       (f) => `<tr><th align="left">${escapeHtml(f.name)}</th><td>${escapeHtml(f.value)}</td></tr>`,
@@ -107,6 +121,15 @@ export function renderEmail(alert: Alert): RenderedEmail {
     "",
   ].join("\n");
   return { subject, text, html };
+}
+
+/** The e-mail for an alert, each part within EMAIL_PART_MAX; pure. */
+export function renderEmail(alert: Alert, opts: RenderOptions = {}): RenderedEmail {
+  const fits = (f: FittedAlert) => {
+    const email = buildEmail(f);
+    return email.text.length <= EMAIL_PART_MAX && email.html.length <= EMAIL_PART_MAX;
+  };
+  return buildEmail(fitAlert(alert, fits, "e-mail", reportOf(alert, opts)));
 }
 
 /** Sends the e-mail; resolves to the Message-ID the transport assigned. */
@@ -129,19 +152,21 @@ export async function sendEmail(
 }
 
 /**
- * A nodemailer SMTP transport for the configured server, the login read from the
- * environment variables the config names. Throws when only one of the two is set.
+ * A nodemailer SMTP transport for the planned server (plan.ts), the login read from the
+ * environment variables it names. Throws when only one of the two is set.
  */
 export function createSmtpTransport(
-  channel: EmailChannel,
+  channel: EmailTarget,
   env: NodeJS.ProcessEnv,
   timeoutMs: number,
 ): MailTransport {
-  const user = channel.user_env ? env[channel.user_env] : undefined;
-  const pass = channel.password_env ? env[channel.password_env] : undefined;
+  // Blank counts as unset, as in plan.ts; a set value is used exactly as given.
+  const [user, pass] = [channel.user_env, channel.password_env].map((name) =>
+    env[name]?.trim() ? env[name] : undefined,
+  );
   if (Boolean(user) !== Boolean(pass)) {
     throw new Error(
-      `SMTP login incomplete: set both ${channel.user_env ?? "notify.email.user_env"} and ${channel.password_env ?? "notify.email.password_env"}, or neither`,
+      `SMTP login incomplete: set both ${channel.user_env} and ${channel.password_env}, or neither`,
     );
   }
   return createTransport({

@@ -1,7 +1,8 @@
 /**
  * The typed alert (alert.ts) and its channels: Slack (Block Kit), Teams (Adaptive Card),
- * e-mail (SMTP), a GitHub issue and the local file, configured by the `notify` section,
- * fanned out by `createChannelNotifier`.
+ * e-mail (SMTP), a GitHub issue and the local file, turned on by the `notify` section and
+ * the environment (plan.ts), each kept within its service's size limits (fit.ts), fanned
+ * out by `createChannelNotifier`.
  */
 export {
   type Alert,
@@ -21,16 +22,49 @@ export { alertMarkdown, evidenceMarkdown } from "./markdown.ts";
 export {
   EmailChannelSchema,
   GithubIssueChannelSchema,
+  NOTIFY_ENV,
   NotifySettingsSchema,
   SlackChannelSchema,
   TeamsChannelSchema,
   type EmailChannel,
   type NotifySettings,
 } from "./config.ts";
-export { escapeMrkdwn, postSlack, renderSlackMessage, type SlackPayload } from "./slack.ts";
-export { postTeams, renderTeamsCard, type TeamsPayload } from "./teams.ts";
+export {
+  describePlan,
+  planChannels,
+  webhookUrlProblem,
+  type ChannelPlan,
+  type EmailTarget,
+  type PlanContext,
+  type PlannedChannel,
+} from "./plan.ts";
+export {
+  cutText,
+  fitAlert,
+  leftOutNote,
+  reportOf,
+  type FittedAlert,
+  type FullReport,
+  type LeftOutNote,
+  type RenderOptions,
+} from "./fit.ts";
+export {
+  escapeMrkdwn,
+  postSlack,
+  renderSlackMessage,
+  SLACK_LIMITS,
+  type SlackPayload,
+} from "./slack.ts";
+export {
+  postTeams,
+  renderTeamsCard,
+  TEAMS_MAX_BYTES,
+  teamsPayloadBytes,
+  type TeamsPayload,
+} from "./teams.ts";
 export {
   createSmtpTransport,
+  EMAIL_PART_MAX,
   escapeHtml,
   renderEmail,
   sendEmail,
@@ -38,6 +72,8 @@ export {
   type RenderedEmail,
 } from "./email.ts";
 export {
+  ISSUE_BODY_MAX,
+  issueCommentBody,
   issueMarker,
   openOrUpdateIssue,
   renderIssue,

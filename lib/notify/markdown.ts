@@ -8,11 +8,19 @@
  */
 import { escapeMarkdown, tableCell } from "../markdown.ts";
 import { type Alert, type AlertEvidence, HEADINGS } from "./alert.ts";
+import type { LeftOutNote } from "./fit.ts";
 
 /** How alert text is written: `inert` (escaped, for GitHub, where it renders) or as is (a file, a console). */
 export interface MarkdownOptions {
   inert?: boolean;
+  /** The line of a shortened alert (fit.ts), after the sections. */
+  leftOut?: LeftOutNote | null;
 }
+
+const noteMarkdown = (note: LeftOutNote, text: (s: string) => string) => {
+  const link = note.url && !/[\s()<>]/.test(note.url) ? ` ([workflow run](${note.url}))` : "";
+  return ["", `_${text(note.text)}_${link}`];
+};
 
 /** Evidence as a Markdown list. */
 export function evidenceMarkdown(evidence: AlertEvidence[], opts: MarkdownOptions = {}): string {
@@ -44,6 +52,7 @@ export function alertMarkdown(alert: Alert, opts: MarkdownOptions = {}): string 
     ...section(HEADINGS.why, text(alert.why)),
     ...section(HEADINGS.evidence, evidenceMarkdown(alert.evidence, opts)),
     ...section(HEADINGS.nextStep, text(alert.nextStep)),
+    ...(opts.leftOut ? noteMarkdown(opts.leftOut, text) : []),
     ...(alert.facts.length > 0
       ? [
           "",

@@ -1,10 +1,17 @@
 /**
  * Microsoft Teams webhook: the alert as an Adaptive Card (1.4, what Teams renders) in the
  * message envelope that both Workflows "post to a channel" webhooks and the older
- * incoming-webhook connectors accept.
+ * incoming-webhook connectors accept. Only 1.4 properties are used (a 1.5 one such as a
+ * TextBlock's `style` is ignored or refused by some hosts). Teams takes about 28 KB a
+ * message: a longer alert is shortened at line and item boundaries (fit.ts) until the
+ * POSTed JSON is within TEAMS_MAX_BYTES, and says what was left out and where the rest is.
  */
 import { type Alert, type AlertEvidence, type AlertSeverity, HEADINGS, webLinks } from "./alert.ts";
+import { cutText, type FittedAlert, fitAlert, type RenderOptions, reportOf } from "./fit.ts";
 import { type FetchLike, postJson } from "./webhook.ts";
+
+/** The most UTF-8 bytes of JSON a Teams message may have here: 28 KB, less a margin. */
+export const TEAMS_MAX_BYTES = 27_000;
 
 /** The webhook body: one Adaptive Card attachment. */
 export interface TeamsPayload {
@@ -60,17 +67,15 @@ const evidenceLines = (evidence: AlertEvidence[]) =>
     )
     .join("\n");
 
-/** The Teams message for an alert; pure. */
-export function renderTeamsCard(alert: Alert): TeamsPayload {
+function buildCard({ alert, leftOut }: FittedAlert): TeamsPayload {
   const body: Array<Record<string, unknown>> = [
     {
       type: "TextBlock",
-      text: inertCardText(alert.title),
+      text: inertCardText(cutText(alert.title, 500)),
       size: "Large",
       weight: "Bolder",
       color: COLOR[alert.severity],
       wrap: true,
-      style: "heading",
     },
     ...lines(alert.whatHappened, "Small"),
   ];
@@ -97,6 +102,17 @@ export function renderTeamsCard(alert: Alert): TeamsPayload {
   section(HEADINGS.why, alert.why);
   section(HEADINGS.evidence, evidenceLines(alert.evidence));
   section(HEADINGS.nextStep, alert.nextStep);
+  if (leftOut) {
+    const link =
+      leftOut.url && !/[\s()]/.test(leftOut.url) ? ` ([workflow run](${leftOut.url}))` : "";
+    body.push({
+      type: "TextBlock",
+      text: `${inertCardText(leftOut.text)}${link}`,
+      wrap: true,
+      isSubtle: true,
+      spacing: "Medium",
+    });
+  }
   return {
     type: "message",
     attachments: [
@@ -118,6 +134,17 @@ export function renderTeamsCard(alert: Alert): TeamsPayload {
       },
     ],
   };
+}
+
+/** The bytes the webhook receives for a payload. */
+export function teamsPayloadBytes(payload: TeamsPayload): number {
+  return Buffer.byteLength(JSON.stringify(payload), "utf8");
+}
+
+/** The Teams message for an alert, within TEAMS_MAX_BYTES; pure. */
+export function renderTeamsCard(alert: Alert, opts: RenderOptions = {}): TeamsPayload {
+  const fits = (f: FittedAlert) => teamsPayloadBytes(buildCard(f)) <= TEAMS_MAX_BYTES;
+  return buildCard(fitAlert(alert, fits, "Teams", reportOf(alert, opts)));
 }
 
 /** Posts the card to the webhook URL; throws an error without the URL on failure. */

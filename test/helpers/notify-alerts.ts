@@ -54,3 +54,50 @@ export const lookalike: Alert = {
   facts: [{ name: "Run", value: "run-43" }],
   links: [],
 };
+
+/** The workflow run the notifier links in Actions, for tests that render as it does. */
+export const RUN_LINK = {
+  label: "Workflow run",
+  url: "https://github.com/acme/mango/actions/runs/99",
+};
+
+const HOSTILE = "**bold** `code` [fix](https://evil.example) <b>x</b> a | b & c @octocat #12 🥭";
+
+/**
+ * The longest alert the pipeline can plausibly raise, many times over every service's
+ * limit: a failed data gate over `files` photos, each with a long reason holding
+ * Markdown, `|`, HTML, mentions and emoji; long labelled evidence lists; a dozen facts.
+ * One evidence item is emoji only (no space to cut at), so a cut lands inside it.
+ */
+export function largestAlert(files = 40): Alert {
+  const reason = (i: number) =>
+    `- data/farm-b/img-${String(i).padStart(3, "0")}.jpg (maduro): ${`blur 12.${i} | exposure 0.9${i % 10} | ${HOSTILE} `.repeat(12)}`;
+  const items = (label: string, n: number) => ({
+    label,
+    items: Array.from({ length: n }, (_, i) => `${label} ${i}: ${HOSTILE} ${"ripe ".repeat(40)}`),
+  });
+  return {
+    runId: "run-99",
+    severity: "error",
+    title: `Data gate failed for data-manifests/farm-b.json | **${files} files** [x](https://evil.example)`,
+    whatHappened: `validate_data refused ${files} photos.\nproduction is unchanged; ${HOSTILE}`,
+    why: Array.from({ length: files }, (_, i) => reason(i)).join("\n"),
+    evidence: [
+      "🥭".repeat(2000),
+      items("Blurred", 150),
+      `the quality report .mlops/runs/run-99/quality.json ${HOSTILE}`,
+      items("Near copies", 150),
+      items("Wrong label", 150),
+    ],
+    nextStep: Array.from(
+      { length: 20 },
+      (_, i) => `step ${i}: fix the listed files | ${HOSTILE}`,
+    ).join("\n"),
+    facts: Array.from({ length: 12 }, (_, i) => ({
+      name: `Fact ${i}`,
+      value: `value ${i} | ${HOSTILE}`,
+    })),
+    links: [{ label: "Pull request #7", url: "https://github.com/acme/mango/pull/7" }, RUN_LINK],
+    dedupeKey: "gate:data-manifests/farm-b.json",
+  };
+}

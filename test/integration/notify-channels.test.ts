@@ -112,7 +112,7 @@ describe("channel notifier", () => {
     expect(github.issues).toHaveLength(1);
     expect(github.issues[0]!.comments).toHaveLength(1);
     expect(github.issues[0]!.comments[0]).toMatch(
-      /^This happened again: \*\*mango-ripeness v3 rejected\*\*/,
+      /^This happened again: \*\*mango\\-ripeness v3 rejected\*\*/,
     );
     expect(github.issues[0]!.comments[0]).not.toContain("<!-- mango-mlops-alert");
     expect(refs.find((r) => r.channel === "github_issue")!.location).toBe(

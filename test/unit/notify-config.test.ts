@@ -1,9 +1,9 @@
 /**
- * The `notify` section of mlops.config.json: a channel is on by its section, secrets are
+ * The `notify` section of mlops.config.json: a section turns its channel on, secrets are
  * refused in the file with where they belong, and e-mail needs real addresses.
  */
 import { describe, expect, it } from "vitest";
-import { NotifySettingsSchema } from "../../lib/notify/index.ts";
+import { NotifySettingsSchema, planChannels } from "../../lib/notify/index.ts";
 
 describe("notify config", () => {
   it("turns on a channel by its section, with the default secret variable", () => {
@@ -36,10 +36,12 @@ describe("notify config", () => {
       email: { smtp_host: "mail", from: "nobody", to: [] },
     });
     expect(bad.error!.issues.map((i) => i.path.join("."))).toEqual(["email.from", "email.to"]);
-    expect(
-      NotifySettingsSchema.parse({
-        email: { smtp_host: "mail", from: "MLOps <ml@acme.org>", to: ["a@acme.org"] },
-      }).email!.smtp_port,
-    ).toBe(587);
+    const email = NotifySettingsSchema.parse({
+      email: { smtp_host: "mail", from: "MLOps <ml@acme.org>", to: ["a@acme.org"] },
+    });
+    // The port is the section's, else MLOPS_SMTP_PORT's, else 587 (plan.ts).
+    expect(email.email!.smtp_port).toBeUndefined();
+    const plan = planChannels(email, {}, { inActions: false, github: false });
+    expect(plan.email!.settings).toMatchObject({ smtp_port: 587, secure: false });
   });
 });

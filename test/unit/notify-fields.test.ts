@@ -22,9 +22,9 @@ describe("a field with text that looks like a label", () => {
   const evidenceLine = lookalike.evidence[0] as string;
 
   it("Slack: one section per field, the lookalike lines inside the Why section", () => {
-    const sections = renderSlackMessage(lookalike)
-      .blocks.filter((b) => b.type === "section" && b.text)
-      .map((b) => (b.text as { text: string }).text);
+    const sections = renderSlackMessage(lookalike).blocks.flatMap((b) =>
+      b.type === "section" && b.text ? [b.text.text] : [],
+    );
     expect(sections).toEqual([
       whatHappened,
       `*Why*\n${why}`,
@@ -37,9 +37,10 @@ describe("a field with text that looks like a label", () => {
     const body = renderTeamsCard(lookalike).attachments[0]!.content.body as Array<{
       text: string;
       weight?: string;
-      style?: string;
+      size?: string;
     }>;
-    expect(body.filter((b) => b.weight === "Bolder" && !b.style).map((b) => b.text)).toEqual([
+    // The title is the one Large block; the headings are bold at the default size.
+    expect(body.filter((b) => b.weight === "Bolder" && !b.size).map((b) => b.text)).toEqual([
       "Why",
       "Evidence",
       "Next step",

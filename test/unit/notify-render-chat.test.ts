@@ -106,7 +106,7 @@ describe("chat renderers", () => {
     `);
   });
 
-  it("Slack: an empty field has no block, and limits are kept", () => {
+  it("Slack: an empty field has no block, and a line over the limit is cut and said so", () => {
     const long = "x".repeat(5000);
     const slack = renderSlackMessage({
       ...rejected,
@@ -122,7 +122,11 @@ describe("chat renderers", () => {
     const next = slack.blocks.find((b) => JSON.stringify(b).includes("*Next step*")) as {
       text: { text: string };
     };
-    expect(next.text.text).toHaveLength(3000);
+    // One 5000-character line: cut within Slack's 3000, at the limit give or take the ellipsis.
+    expect(next.text.text.length).toBeLessThanOrEqual(3000);
+    expect(next.text.text.length).toBeGreaterThan(2900);
+    expect(next.text.text).toMatch(/x…$/);
+    expect(JSON.stringify(slack.blocks)).toMatch(/1 line was left out or shortened/);
   });
 
   it("Teams: an Adaptive Card 1.4 in the message envelope", () => {
@@ -143,7 +147,6 @@ describe("chat renderers", () => {
                 {
                   "color": "Attention",
                   "size": "Large",
-                  "style": "heading",
                   "text": "mango-ripeness v3 rejected",
                   "type": "TextBlock",
                   "weight": "Bolder",
