@@ -1,146 +1,132 @@
 /**
- * The pull-request review of dataset manifests: which manifests a change touches, the data
- * gate on each (the same code and the same comparisons as validate_data: the configured
- * evaluation set and production's training data, app/validate.ts), and the
- * sticky comment that sums them up. Rendering is pure; the rest is IO.
+ * The pull-request review of dataset manifests: the data gate on each manifest a change
+ * adds or changes, the gate of validate_data itself (app/validate.ts, lib/quality/
+ * manifest-gate.ts: the model's classes, the threshold, the configured evaluation set and
+ * production's training data from the registry), checked here or merged from the shard
+ * jobs of the plan (app/review-plan.ts, app/review-shard.ts), and one sticky comment that
+ * sums it up. A fault (the photos could not be fetched, a shard that did not finish) leaves
+ * a manifest not judged, with its reason: never a verdict on the data.
  */
-import { basename, join } from "node:path";
+import { join, resolve } from "node:path";
 import type { MlopsConfig } from "../lib/config.ts";
-import { git } from "../lib/git.ts";
-import { isTrainingManifest } from "../lib/manifest-files.ts";
-import { codeBlock, codeSpan, escapeMarkdown, tableCell } from "../lib/markdown.ts";
-import { CHECK_NAMES } from "../lib/quality/config.ts";
+import { isGitHubError } from "../lib/github/client.ts";
 import { upsertStickyComment } from "../lib/github/sticky-comment.ts";
+import { readManifestFile } from "../lib/manifest-file.ts";
+import { StoreAccessError } from "../lib/storage/index.ts";
+import { type ManifestReview, notJudgedMessage, renderReviewComment } from "./review-comment.ts";
+import { imageFindings, problemFindings } from "./review-findings.ts";
+import { type ManifestPlan, changedManifests, manifestId, planReview } from "./review-plan.ts";
+import { faultReason, readShardFaults, shardFolder, shardResultFiles } from "./review-shard.ts";
 import { gitHubOf, type HostHooks } from "./services.ts";
 import { validateManifest } from "./validate.ts";
 
-/** One reviewed manifest. */
-export interface ManifestReview {
-  manifest: string;
-  passed: boolean;
-  /** null when the manifest itself could not be used. */
-  quality_score: number | null;
-  images: number;
-  refused: number;
-  /** The worst findings, one line each. */
-  findings: string[];
-  error?: string;
+export type { ManifestReview };
+
+/** Where shard results are merged from: the folder and the plan that made them. */
+export interface ReviewShards {
+  dir: string;
+  plan: ManifestPlan[];
 }
 
-/** Training manifests (lib/manifest-files.ts) added or modified since `baseSha`; evaluation manifests are reviewed by people. */
-export async function changedManifests(
-  repoDir: string,
-  baseSha: string,
-  config: MlopsConfig,
-): Promise<string[]> {
-  const out = await git(repoDir, [
-    "diff",
-    "--name-only",
-    "--diff-filter=AM",
-    `${baseSha}...HEAD`,
-    "--",
-    config.paths.manifests,
-  ]);
-  const changed = out.split("\n").filter(Boolean);
-  const training: string[] = [];
-  for (const path of changed)
-    if (await isTrainingManifest(repoDir, path, config.paths)) training.push(path);
-  return training;
+/** Why a planned manifest's shards cannot be merged, or the folder to merge them from. */
+async function shardsOf(
+  manifest: string,
+  shards: ReviewShards,
+  fork?: string,
+): Promise<{ fault: string } | { merge: string[] }> {
+  const plan = shards.plan.find((p) => p.manifest === manifest);
+  if (!plan?.shards) return { merge: [] };
+  const folder = shardFolder(shards.dir, plan);
+  const [fault] = await readShardFaults(folder);
+  if (fault) return { fault: notJudgedMessage("photos", fault.reason, fork) };
+  const missing = plan.shards - (await shardResultFiles(folder)).length;
+  if (missing > 0)
+    return {
+      fault: notJudgedMessage(
+        "gate",
+        `${missing} of ${plan.shards} shard results are missing (their jobs did not finish)`,
+      ),
+    };
+  return { merge: [folder] };
 }
 
-/** Runs the data gate on each manifest; never throws for a bad manifest. */
+/** Runs the data gate on one manifest, or says why it was not judged; never throws for data. */
+async function reviewOne(
+  opts: Parameters<typeof reviewManifests>[0],
+  manifest: string,
+): Promise<ManifestReview> {
+  const notJudged = (fault: string): ManifestReview => ({
+    manifest,
+    verdict: "not_judged",
+    quality_score: null,
+    images: 0,
+    refused: 0,
+    findings: [],
+    fault,
+  });
+  const abs = resolve(opts.repoDir, manifest);
+  const merge = opts.shards ? await shardsOf(manifest, opts.shards, opts.fork) : { merge: [] };
+  if ("fault" in merge) return notJudged(merge.fault);
+  const outcome = await validateManifest(
+    {
+      manifest: abs,
+      name: manifest,
+      out: join(opts.outDir, manifestId(manifest)),
+      config: join(opts.repoDir, "mlops.config.json"),
+      repo: opts.repoDir,
+      merge: merge.merge,
+    },
+    { log: opts.log, ...(opts.env ? { env: opts.env } : {}) },
+  ).catch((err: Error) =>
+    err instanceof StoreAccessError
+      ? notJudged(notJudgedMessage("photos", faultReason(err), opts.fork))
+      : notJudged(notJudgedMessage("gate", err.message.split("\n")[0]!)),
+  );
+  if ("verdict" in outcome) return outcome;
+  const text = await readManifestFile(abs).then(
+    (b) => b.toString("utf8"),
+    () => "",
+  );
+  if (outcome.kind === "unusable") {
+    // The reason names the file as the gate opened it; the review names it by its repo path.
+    const reason = outcome.reason.replaceAll(abs, manifest);
+    return {
+      manifest,
+      verdict: "fails",
+      quality_score: null,
+      images: 0,
+      refused: 0,
+      findings: problemFindings(manifest, text, reason),
+      error: reason.slice(0, 2000),
+    };
+  }
+  if (outcome.kind !== "checked") return notJudged(notJudgedMessage("gate", "no verdict"));
+  const { report, passed } = outcome.result;
+  return {
+    manifest,
+    verdict: passed ? "passes" : "fails",
+    quality_score: report.quality_score,
+    images: report.counts.images,
+    refused: report.counts.failed,
+    findings: imageFindings(manifest, text, report.images),
+  };
+}
+
+/** Runs the data gate on each manifest (repo paths), checking it here or merging its shards. */
 export async function reviewManifests(opts: {
   repoDir: string;
   manifests: string[];
   outDir: string;
   log: (m: string) => void;
   env?: NodeJS.ProcessEnv;
+  /** Merge the plan's shard results from this folder instead of checking the images here. */
+  shards?: ReviewShards;
+  /** The fork ("owner/repo") a pull request comes from, for the words of a fetch fault. */
+  fork?: string;
 }): Promise<ManifestReview[]> {
   const results: ManifestReview[] = [];
-  for (const manifest of opts.manifests) {
-    const failed = (error: string): ManifestReview => ({
-      manifest,
-      passed: false,
-      quality_score: null,
-      images: 0,
-      refused: 0,
-      findings: [],
-      error: error.slice(0, 2000),
-    });
-    const outcome = await validateManifest(
-      {
-        manifest: join(opts.repoDir, manifest),
-        out: join(opts.outDir, basename(manifest, ".json")),
-        config: join(opts.repoDir, "mlops.config.json"),
-        repo: opts.repoDir,
-        merge: [],
-      },
-      { log: opts.log, ...(opts.env ? { env: opts.env } : {}) },
-    ).catch((err: Error) => ({ kind: "error" as const, reason: err.message }));
-    if (outcome.kind !== "checked") {
-      results.push(failed("reason" in outcome ? outcome.reason : "the data gate could not run"));
-      continue;
-    }
-    const { report, passed } = outcome.result;
-    const findings = report.images.flatMap((i) =>
-      i.findings
-        .filter((f) => f.severity === "error")
-        .map((f) => `\`${i.key}\`: ${f.check}: ${f.message}`),
-    );
-    results.push({
-      manifest,
-      passed,
-      quality_score: report.quality_score,
-      images: report.counts.images,
-      refused: report.counts.failed,
-      findings: findings.slice(0, 10),
-    });
-  }
+  for (const manifest of opts.manifests) results.push(await reviewOne(opts, manifest));
   return results;
-}
-
-/**
- * A finding line as Markdown: the image key reviewManifests puts first in backticks
- * (followed by a check's name) as a code span, everything else as escaped text, so no key
- * or message from a manifest renders as a link, image, mention or HTML.
- */
-function findingMarkdown(line: string): string {
-  const [at, check] = CHECK_NAMES.map((c) => [line.indexOf(`\`: ${c}: `, 1), c] as const)
-    .filter(([i]) => i > 0)
-    .sort(([a], [b]) => a - b)[0] ?? [-1, ""];
-  if (!line.startsWith("`") || at < 0) return escapeMarkdown(line);
-  const message = line.slice(at + check.length + 5);
-  return `${codeSpan(line.slice(1, at))}: ${check}: ${escapeMarkdown(message)}`;
-}
-
-/** The sticky comment's body; pure. Every name and message from a manifest is escaped. */
-export function renderReviewComment(
-  results: ManifestReview[],
-  threshold: number,
-  runUrl?: string,
-): string {
-  const rows = results.map(
-    (r) =>
-      `| ${tableCell(codeSpan(r.manifest))} | ${r.quality_score === null ? "–" : `${r.quality_score.toFixed(1)} / 10`} | ${r.images} | ${r.refused} | ${r.passed ? "✅ passes" : "❌ fails"} |`,
-  );
-  const details = results
-    .filter((r) => !r.passed)
-    .map(
-      (r) =>
-        `#### ${codeSpan(r.manifest)}\n${r.error ? codeBlock(r.error) : r.findings.map((f) => `- ${findingMarkdown(f)}`).join("\n")}`,
-    );
-  return [
-    "### Data quality review",
-    "",
-    `Each changed manifest went through the same data gate as the pipeline (gate: ${threshold} / 10).`,
-    "",
-    "| manifest | quality score | images | refused | verdict |",
-    "| --- | ---: | ---: | ---: | --- |",
-    ...rows,
-    "",
-    ...(details.length ? ["#### What to fix", "", ...details, ""] : []),
-    runUrl ? `Full reports: [workflow run](${runUrl}) (job summary).` : "",
-  ].join("\n");
 }
 
 /** How the review of a pull request ended. */
@@ -151,12 +137,24 @@ export type PullRequestReview =
       results: ManifestReview[];
       /** Manifests below the data gate (the check fails on them). */
       failed: string[];
+      /** Manifests not judged: a fault, the check fails as a run error to rerun. */
+      notJudged: string[];
       /** The sticky comment's body, also the job summary. */
       body: string;
-      comment: { action: string; url: string };
+      /** The comment; `refused` when the token may not comment (the summary still has it). */
+      comment: { action: string; url: string; reason?: string };
     };
 
-/** Reviews the training manifests a pull request adds or changes, in one sticky comment. */
+/** The fork a pull request comes from, when its head repository is not this one. */
+export function forkOf(headRepo: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  const base = env.GITHUB_REPOSITORY?.trim().toLowerCase();
+  return headRepo && base && headRepo.trim().toLowerCase() !== base ? headRepo.trim() : undefined;
+}
+
+/**
+ * Reviews the training manifests a pull request adds or changes, in one sticky comment;
+ * with `shardsDir`, merges the shard jobs' results of the same plan from there.
+ */
 export async function reviewPullRequest(req: {
   repoDir: string;
   config: MlopsConfig;
@@ -165,6 +163,11 @@ export async function reviewPullRequest(req: {
   env: NodeJS.ProcessEnv;
   hooks?: HostHooks;
   log: (m: string) => void;
+  shardsDir?: string;
+  /** The pull request's head repository ("owner/repo"). */
+  headRepo?: string;
+  /** Images per shard of the plan the shards were checked by (default IMAGES_PER_SHARD). */
+  perShard?: number;
 }): Promise<PullRequestReview> {
   const { repoDir, config, env } = req;
   const github = gitHubOf(env, req.hooks);
@@ -172,20 +175,40 @@ export async function reviewPullRequest(req: {
     throw new Error(
       "the manifest review needs GitHub to comment: GITHUB_TOKEN and GITHUB_REPOSITORY inside Actions (fix: pass the github_token input)",
     );
-  const manifests = await changedManifests(repoDir, req.baseSha, config);
+  const plan = req.shardsDir ? (await planReview(req)).manifests : undefined;
+  const manifests =
+    plan?.map((p) => p.manifest) ?? (await changedManifests(repoDir, req.baseSha, config));
   if (!manifests.length) return { kind: "no_manifests" };
+  const fork = forkOf(req.headRepo, env);
   const results = await reviewManifests({
     repoDir,
     manifests,
     outDir: join(repoDir, ".mlops", "review"),
     log: req.log,
-    env,
+    // The gate reads photos, never GitHub: it gets no token.
+    env: { ...env, GITHUB_TOKEN: undefined },
+    ...(plan ? { shards: { dir: resolve(repoDir, req.shardsDir!), plan } } : {}),
+    ...(fork ? { fork } : {}),
   });
   const runUrl = env.GITHUB_RUN_ID
     ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`
     : undefined;
   const body = renderReviewComment(results, config.quality.threshold, runUrl);
-  const comment = await upsertStickyComment(github, req.pullRequest, "manifest-review", body);
-  const failed = results.filter((r) => !r.passed).map((r) => r.manifest);
-  return { kind: "reviewed", results, failed, body, comment };
+  const comment = await upsertStickyComment(github, req.pullRequest, "manifest-review", body).catch(
+    (err: Error) => {
+      // A read-only token (a Dependabot pull request's) may not comment; the verdict stands.
+      if (!isGitHubError(err, 403, /not accessible/i)) throw err;
+      return { action: "refused", url: "", reason: err.message.split("\n")[0]! };
+    },
+  );
+  const of = (v: ManifestReview["verdict"]) =>
+    results.filter((r) => r.verdict === v).map((r) => r.manifest);
+  return {
+    kind: "reviewed",
+    results,
+    failed: of("fails"),
+    notJudged: of("not_judged"),
+    body,
+    comment,
+  };
 }

@@ -24,6 +24,8 @@ const VALIDATE_REPORT = "report.md";
 /** What to validate, and against what. */
 export interface ValidateRequest {
   manifest: string;
+  /** How reports and messages name the manifest (default: `manifest` as given). */
+  name?: string;
   out: string;
   config?: string;
   /** The repository whose registry and evaluation set the batch is compared with (default: the config's folder). */
@@ -96,7 +98,7 @@ export async function validateManifest(
 
   if (req.shard) {
     const path = resolve(req.manifest);
-    const opened = await openManifest(path, req.manifest, config, services.openStore);
+    const opened = await openManifest(path, req.name ?? req.manifest, config, services.openStore);
     if ("reason" in opened) return { kind: "unusable", reason: opened.reason };
     const { manifest, store } = opened;
     const { index, count } = req.shard;
@@ -117,7 +119,7 @@ export async function validateManifest(
     repoDir,
     config,
     manifestPath: resolve(req.manifest),
-    manifestName: req.manifest,
+    manifestName: req.name ?? req.manifest,
     registry: services.registry,
     openStore: services.openStore,
     cache: services.cache,

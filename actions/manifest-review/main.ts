@@ -1,11 +1,13 @@
 /**
- * The manifest-review action's entry: the data gate on each manifest a pull request adds
- * or changes, summed up in one sticky comment (app/review-manifests.ts). A manifest below
- * the gate fails the check, after the comment says why.
+ * The manifest-review action's entry, one mode per job of its workflow
+ * (app/review-action.ts): `plan` outputs the matrix of shards, `shard` checks one shard,
+ * `review` merges them, keeps the sticky comment, annotates each refused image on its
+ * manifest line and fails the check below the gate, or as a fault to rerun when the photos
+ * could not be fetched.
  */
 import * as core from "@actions/core";
-import { reviewPullRequest } from "../../app/review-manifests.ts";
-import { repository, requiredInput } from "../lib/inputs.ts";
+import { runManifestReview } from "../../app/review-action.ts";
+import { optionalInput, repository, requiredInput } from "../lib/inputs.ts";
 
 /** Runs the action. */
 export async function run(): Promise<void> {
@@ -13,34 +15,28 @@ export async function run(): Promise<void> {
     "base_sha",
     "pass the base commit the job checked out (steps.manifests.outputs.base)",
   );
-  const prInput = requiredInput("pull_request", "pass ${{ github.event.pull_request.number }}");
-  const pullRequest = Number(prInput);
-  if (!Number.isInteger(pullRequest) || pullRequest <= 0)
-    throw new Error(`input pull_request: expected a pull request number, received "${prInput}"`);
-  const token = requiredInput("github_token", "pass ${{ github.token }}");
-  core.setSecret(token);
+  const token = optionalInput("github_token");
+  if (token) core.setSecret(token);
   const { repoDir, config } = repository();
-  const review = await reviewPullRequest({
+  const report = await runManifestReview({
+    mode: optionalInput("mode") ?? "review",
     repoDir,
     config,
     baseSha,
-    pullRequest,
-    env: { ...process.env, GITHUB_TOKEN: token },
+    pullRequest: optionalInput("pull_request"),
+    manifest: optionalInput("manifest"),
+    shard: optionalInput("shard"),
+    shardsDir: optionalInput("shards_dir"),
+    headRepo: optionalInput("head_repo"),
+    env: { ...process.env, ...(token ? { GITHUB_TOKEN: token } : {}) },
     hooks: { setSecret: core.setSecret, warn: core.warning },
     log: (m) => core.info(m),
   });
-  if (review.kind === "no_manifests") {
-    core.info("no training manifest changed");
-    core.setOutput("passed", "true");
-    return;
-  }
-  core.info(`review comment ${review.comment.action}: ${review.comment.url}`);
-  await core.summary.addRaw(review.body).write();
-  core.setOutput("passed", String(!review.failed.length));
-  if (review.failed.length)
-    core.setFailed(
-      `${review.failed.join(", ")} below the data gate (see the pull request comment)`,
-    );
+  for (const line of report.info) core.info(line);
+  for (const [name, value] of Object.entries(report.outputs)) core.setOutput(name, value);
+  for (const { message, ...at } of report.errors) core.error(message, at);
+  if (report.failure) core.setFailed(report.failure);
+  if (report.summary) await core.summary.addRaw(report.summary).write();
 }
 
 try {
