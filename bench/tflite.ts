@@ -26,7 +26,7 @@ export interface TfliteBenchResult {
   /** Graph conversion (shared) + this variant's serialisation, ms. */
   export_ms: number;
   bytes: number;
-  /** Median LiteRT latency per image, batch 1, after one warm-up run. */
+  /** Median LiteRT latency per image, batch 1, after five warm-up runs. */
   latency_ms: number;
   max_logit_diff: number;
   /** Largest |logit| TF.js gives on the timed images: the scale `max_logit_diff` is read against. */
@@ -74,7 +74,7 @@ export async function benchTflite(runs = 30): Promise<TfliteBenchResult[]> {
       let maxDiff = 0;
       const times: number[] = [];
       try {
-        await session.run({ image: inputs[0]! }); // warm-up
+        for (let w = 0; w < 5; w++) await session.run({ image: inputs[0]! }); // warm-up
         for (let r = 0; r < runs; r++) {
           const i = r % inputs.length;
           const t2 = performance.now();

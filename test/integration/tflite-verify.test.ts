@@ -30,9 +30,9 @@ const pre = describePreprocessing(SIZE);
 // k, and TF.js' argmax (the "true" class here) covers every class, so agreement has
 // something to lose. Such a head is far more sensitive than a trained one (it separates
 // classes by feature differences of ~1%), which is why the compressed variants are gated
-// on a shallow network: on the 17-block MobileNetV2 int8 agreement falls to ~75% (see
-// worker/tflite/README.md), a property of this synthetic head that a trained model must
-// be re-measured for, and that the gate would catch.
+// on a shallow network: on the 17-block MobileNetV2 at 32 px int8 agreement falls to 90%
+// (measured; float16 keeps 100%), a property of this synthetic head that a trained model
+// must be re-measured for, and that the gate would catch.
 type Sym = tf.SymbolicTensor;
 interface Fixture {
   model: tf.LayersModel;
@@ -201,9 +201,10 @@ describe("verifyTflite in LiteRT", () => {
     const bytes = writeTflite(model, { labels: LABELS, preprocessing: pre, variant: "int8" });
     const v = await verifyTflite({ tfliteBytes: bytes, tfjsModel: model, evalSet, labels: LABELS });
     console.log(JSON.stringify(v));
-    // Measured here: max |diff| 0.029 on logits of scale 3, 59 of 60 argmaxes agree (the one
-    // flip is a near tie this synthetic head makes), which the 99% gate refuses, and the
-    // 1-point accuracy gate too (TF.js' argmax is the true class here).
+    // Measured here: max |diff| 0.024 on logits of scale 3 and 60 of 60 argmaxes agree; a
+    // near tie this synthetic head makes can flip one (59 of 60 with earlier encodings),
+    // which the 99% gate and the 1-point accuracy gate would refuse (TF.js' argmax is the
+    // true class here).
     expect(v.max_logit_diff).toBeLessThan(0.05);
     expect(v.argmax_agreement).toBeGreaterThanOrEqual(0.98);
 
@@ -288,6 +289,7 @@ describe("exportVariants", () => {
     expect(int8.reasons[0]).toMatch(
       /^int8: max \|logit difference\| vs TF\.js is .* above the gate 1\.00e-9$/,
     );
+    for (const v of r.variants) console.log(JSON.stringify({ ...v.verification, gate: undefined }));
     const sizes = Object.fromEntries(r.variants.map((v) => [v.variant, v.verification!.bytes]));
     expect(sizes.float16!).toBeLessThan(0.55 * sizes.float32!);
     expect(sizes.int8!).toBeLessThan(0.4 * sizes.float32!);

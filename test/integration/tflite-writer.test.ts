@@ -152,17 +152,17 @@ describe("what the app reads from the file", () => {
     expect(Object.keys(file.signature.inputs)).toEqual(["image"]);
     expect(Object.keys(file.signature.outputs)).toEqual(["probabilities", "logits"]);
     expect(file.description).toMatch(/float32 weights, input \[1, 9, 9, 3\] scaled to \[-1,1\]/);
-    expect(file.metadata).toMatchObject({
-      labels: LABELS,
+    // Labels and normalisation in TFLite Support metadata (tflite-metadata.test.ts reads it
+    // field by field); the resize policy and the variant in our own entry.
+    expect(file.labels).toEqual(LABELS);
+    expect(file.support?.inputs[0]?.normalization).toEqual({
+      mean: [127.5, 127.5, 127.5],
+      std: [127.5, 127.5, 127.5],
+    });
+    expect(file.metadata).toEqual({
+      format_version: 2,
       variant: "float32",
-      input: {
-        name: "image",
-        shape: [1, 9, 9, 3],
-        dtype: "float32",
-        scale: "[-1,1]",
-        mean: [127.5, 127.5, 127.5],
-        std: [127.5, 127.5, 127.5],
-      },
+      input: { name: "image", colour_space: "srgb", resize: "exif-rotate, cover, centre-crop" },
       model: { architecture: "tiny" },
     });
     expect(file.buffers[0]!.length).toBe(0);

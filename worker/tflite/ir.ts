@@ -39,7 +39,11 @@ export type IrOptions =
       dilationW: number;
       depthMultiplier: number;
     }
-  | { kind: "fullyConnected" }
+  | {
+      kind: "fullyConnected";
+      /** Hybrid int8 kernels quantise the input per row with a zero point (int8 variant). */
+      asymmetricQuantizeInputs?: boolean;
+    }
   | { kind: "add" }
   | { kind: "mean"; keepDims: boolean }
   | { kind: "softmax"; beta: number }

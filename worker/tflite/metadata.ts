@@ -1,77 +1,117 @@
 /**
- * What the phone app reads from a .tflite besides the graph: the class labels and the exact
- * preprocessing, as UTF-8 JSON in a `Model.metadata` entry named `mango_mlops_metadata`
- * (format in README.md). JSON rather than TFLite Support's TFLITE_METADATA flatbuffer: the
- * app needs four facts, and a JSON reader exists on every platform.
+ * What the phone app reads from a .tflite besides the graph. The standard part is TFLite
+ * Support metadata (`TFLITE_METADATA`, support-metadata.ts) with `labels.txt` in the ZIP
+ * appended to the file, so Android's Task Library, ML Kit and ML model binding get the labels
+ * and the input normalisation from the file alone. Our own JSON entry `mango_mlops_metadata`
+ * keeps only what that standard has no field for: the resize policy, the exact colour space,
+ * the weight encoding and facts about the model (format in README.md).
  */
 import type { Preprocessing } from "../images.ts";
 import { TENSOR_NAMES } from "./graph.ts";
+import { MIN_PARSER_VERSION } from "./metadata-schema.ts";
+import type { SupportMetadata } from "./support-metadata.ts";
 import type { TfliteVariant } from "./variants.ts";
 
-/** `Metadata.name` of the entry holding the JSON. */
+/** `Metadata.name` of the entry holding our JSON. */
 export const METADATA_NAME = "mango_mlops_metadata";
 /** Bumped when a field's meaning changes, so an app can refuse a file it would misread. */
-export const METADATA_FORMAT_VERSION = 1;
+export const METADATA_FORMAT_VERSION = 2;
+/** The labels file in the appended ZIP, one class name a line, in output order. */
+export const LABELS_FILE = "labels.txt";
 
-/** The JSON embedded in every file. */
+/** Our JSON entry: only what TFLite Support metadata cannot say. */
 export interface TfliteMetadata {
   format_version: number;
-  /** Class names; index i is output unit i. */
-  labels: string[];
-  input: {
-    name: string;
-    shape: number[];
-    dtype: "float32";
-    layout: "NHWC";
-    colour_space: "srgb";
-    resize: string;
-    /** Scaled range of the input; x = (pixel - mean) / std per RGB channel. */
-    scale: string;
-    mean: number[];
-    std: number[];
-  };
-  outputs: { name: string; shape: number[]; meaning: string }[];
   /** The weight encoding of this file. */
   variant: TfliteVariant;
+  input: {
+    /** The input tensor these facts are about. */
+    name: string;
+    /** TFLite Support's ImageProperties only says RGB; the pixels are sRGB. */
+    colour_space: "srgb";
+    /** How a photo becomes H x W before normalisation (TFLite Support has no field). */
+    resize: string;
+  };
   /** Free-form facts about the model (architecture, version, training run...). */
   model: Record<string, unknown>;
 }
 
-/** Builds the metadata of one file. */
+/** Our JSON entry of one file. */
 export function buildMetadata(
-  labels: string[],
   pre: Preprocessing,
   variant: TfliteVariant,
   model: Record<string, unknown>,
 ): TfliteMetadata {
-  const k = labels.length;
   return {
     format_version: METADATA_FORMAT_VERSION,
-    labels: [...labels],
-    input: {
-      name: TENSOR_NAMES.input,
-      shape: [1, pre.inputSize, pre.inputSize, pre.channels],
-      dtype: pre.dtype,
-      layout: pre.layout,
-      colour_space: pre.colourSpace,
-      resize: pre.resize,
-      scale: pre.scale,
-      mean: [...pre.mean],
-      std: [...pre.std],
-    },
+    variant,
+    input: { name: TENSOR_NAMES.input, colour_space: pre.colourSpace, resize: pre.resize },
+    model,
+  };
+}
+
+/**
+ * The TFLite Support metadata of a classifier, as the official image classifier metadata
+ * writer fills it: an RGB image input with its normalisation and value range, and each
+ * output (probabilities, then logits: `SubGraph.outputs` order) with the labels file.
+ */
+export function buildSupportInfo(
+  labels: string[],
+  pre: Preprocessing,
+  variant: TfliteVariant,
+  model: Record<string, unknown>,
+): SupportMetadata {
+  const size = `${pre.inputSize}x${pre.inputSize}`;
+  const labelsFile = {
+    name: LABELS_FILE,
+    description: "Class names, one a line, in output order.",
+    type: "TENSOR_AXIS_LABELS" as const,
+  };
+  const version = model.version;
+  return {
+    name: "mango ripeness classifier",
+    description: `Mango ripeness (${labels.join(", ")}); MobileNetV2, ${variant} weights.`,
+    ...(version === undefined ? {} : { version: String(version) }),
+    author: "mango-mlops",
+    minParserVersion: MIN_PARSER_VERSION,
+    inputs: [
+      {
+        name: TENSOR_NAMES.input,
+        description: `sRGB photo, ${pre.resize} to ${size}.`,
+        content: "ImageProperties",
+        colorSpace: "RGB",
+        normalization: { mean: [...pre.mean], std: [...pre.std] },
+        stats: {
+          min: pre.mean.map((m, c) => (0 - m) / pre.std[c]!),
+          max: pre.mean.map((m, c) => (255 - m) / pre.std[c]!),
+        },
+        associatedFiles: [],
+      },
+    ],
     outputs: [
       {
         name: TENSOR_NAMES.probabilities,
-        shape: [1, k],
-        meaning: "softmax class probabilities, in labels order",
+        description: "Class probabilities (softmax).",
+        content: "FeatureProperties",
+        stats: { min: [0], max: [1] },
+        associatedFiles: [labelsFile],
       },
       {
         name: TENSOR_NAMES.logits,
-        shape: [1, k],
-        meaning: "pre-softmax class scores, in labels order",
+        description: "Class scores before softmax.",
+        content: "FeatureProperties",
+        associatedFiles: [labelsFile],
       },
     ],
-    variant,
-    model,
   };
+}
+
+/** labels.txt: one label a line; a label with a line break cannot be written. */
+export function labelsFileBytes(labels: string[]): Uint8Array {
+  const bad = labels.find((l) => /[\r\n]/.test(l) || l.length === 0);
+  if (bad !== undefined)
+    throw new Error(
+      `label ${JSON.stringify(bad)} cannot go in ${LABELS_FILE} (one label a line): use a non-empty name without line breaks`,
+    );
+  return new TextEncoder().encode(labels.join("\n") + "\n");
 }

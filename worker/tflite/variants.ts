@@ -1,23 +1,38 @@
 /**
- * The three file variants as rewrites of the graph's weights:
+ * The three file variants as rewrites of the graph's constants, each in the form that
+ * XNNPACK (the CPU delegate of TFLite, LiteRT and Android) takes whole:
  * - float32: every constant as float32;
- * - float16: conv, depthwise and fully-connected weights stored as FLOAT16, each read
- *   through a DEQUANTIZE op into float32 (the layout TF's own float16 converter writes);
- *   biases stay float32 (tiny, and bias precision matters more than its size);
- * - int8: CONV_2D and FULLY_CONNECTED weights as per-channel symmetric INT8 along the
- *   output-channel axis 0 with float32 activations: the runtime picks its hybrid
- *   ("dynamic range") kernels. Depthwise filters stay float32: they are ~6% of MobileNetV2
- *   0.35's weights, and LiteRT runs int8 depthwise (quantized_dimension 3) on its slow
- *   reference kernel instead of XNNPACK: measured 9 -> 32 ms per 96 px image for 38 KB saved.
+ * - float16: the weights AND biases of every conv, depthwise and fully-connected op stored
+ *   as FLOAT16, each read through its own DEQUANTIZE into float32, as TF's converter writes
+ *   them. XNNPACK folds DEQUANTIZE(float16 constant) at load and runs float32 kernels, but
+ *   only for an op whose filter and bias are both folded: a float16 filter beside a float32
+ *   bias left every conv on TFLite's slower builtin kernels (measured: 3x float32's latency);
+ * - int8 (dynamic range): CONV_2D and FULLY_CONNECTED weights of at least
+ *   `INT8_MIN_WEIGHT_ELEMENTS` values as per-channel symmetric INT8 (axis 0, zero point 0)
+ *   with float32 biases and activations; XNNPACK runs them on its dynamically quantised int8
+ *   kernels. The other weighted ops (every depthwise, the smallest convs) get float16
+ *   filters and biases as above: XNNPACK takes no int8 depthwise filter (the op falls
+ *   back to TFLite's hybrid kernel and splits the graph: 1.3x slower), and quantising
+ *   MobileNetV2's 384-element 1x1 convs made the whole file 1.7x slower (their int8
+ *   kernels cost more than they save at 48x48 and 24x24 activations); float16 halves
+ *   them at no cost.
  */
 import type { IrGraph, IrOp, IrTensor } from "./ir.ts";
 import { quantizeInt8PerChannel, toFloat16 } from "./quantize.ts";
-import { TensorType, type OpName } from "./schema.ts";
+import { TensorType } from "./schema.ts";
 
 /** A weight encoding of the written file. */
 export type TfliteVariant = "float32" | "float16" | "int8";
 /** All variants, float32 first. */
 export const TFLITE_VARIANTS: readonly TfliteVariant[] = ["float32", "float16", "int8"];
+
+/**
+ * Smallest weight tensor the int8 variant quantises. TF's converter uses 1024; measured on
+ * MobileNetV2 0.35 at 96 px in TF's interpreter: 400 is as fast as 1024 and also takes the
+ * 432-element stem and the 768-element 1x1 convs; 256 (the 384-element ones too) is 1.7x
+ * slower.
+ */
+export const INT8_MIN_WEIGHT_ELEMENTS = 400;
 
 /** A tensor ready to serialise. */
 export interface FlatTensor {
@@ -38,6 +53,8 @@ export interface EncodedGraph {
   ops: FlatOp[];
 }
 
+const WEIGHTED = new Set(["CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"]);
+
 const bytesOf = (a: Float32Array | Int32Array | Uint16Array | Int8Array): Uint8Array =>
   new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
@@ -51,50 +68,65 @@ const plain = (t: IrTensor): FlatTensor => ({
 /** Encodes the graph's constants for `variant`. */
 export function encodeVariant(graph: IrGraph, variant: TfliteVariant): EncodedGraph {
   const tensors = graph.tensors.map(plain);
-  const ops: FlatOp[] = graph.ops.map((o) => ({ ...o, inputs: [...o.inputs] }));
+  const ops: FlatOp[] = graph.ops.map((o) => ({
+    ...o,
+    inputs: [...o.inputs],
+    options: { ...o.options },
+  }));
   if (variant === "float32") return { tensors, ops };
-  const weightOps = new Set<OpName>(
-    variant === "int8"
-      ? ["CONV_2D", "FULLY_CONNECTED"]
-      : ["CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"],
-  );
+  const int8 = variant === "int8" ? quantizeWeights(graph, tensors, ops) : new Set<FlatOp>();
   const dequantize: FlatOp[] = [];
+  const half = (idx: number): number => {
+    const t = graph.tensors[idx]!;
+    if (!(t.data instanceof Float32Array)) return idx;
+    tensors[idx] = {
+      name: `${t.name}/float16`,
+      shape: t.shape,
+      type: TensorType.FLOAT16,
+      bytes: bytesOf(toFloat16(t.data)),
+    };
+    const out = tensors.push({ name: t.name, shape: t.shape, type: TensorType.FLOAT32 }) - 1;
+    dequantize.push({
+      op: "DEQUANTIZE",
+      inputs: [idx],
+      outputs: [out],
+      options: { kind: "none" },
+      activation: "NONE",
+    });
+    return out;
+  };
   for (const op of ops) {
-    if (!weightOps.has(op.op)) continue;
+    if (!WEIGHTED.has(op.op) || int8.has(op)) continue;
+    op.inputs[1] = half(op.inputs[1]!);
+    op.inputs[2] = half(op.inputs[2]!);
+  }
+  // Dequantize first: every constant is ready before the op that reads it runs.
+  return { tensors, ops: [...dequantize, ...ops] };
+}
+
+/** The int8 variant's int8 weights, in place; returns the ops whose weights it quantised. */
+function quantizeWeights(graph: IrGraph, tensors: FlatTensor[], ops: FlatOp[]): Set<FlatOp> {
+  const done = new Set<FlatOp>();
+  for (const op of ops) {
+    if (op.op !== "CONV_2D" && op.op !== "FULLY_CONNECTED") continue;
     const wi = op.inputs[1]!;
     const w = graph.tensors[wi]!;
-    if (!w.data || w.channelAxis === undefined) continue;
-    if (variant === "int8") {
-      const q = quantizeInt8PerChannel(w.data as Float32Array, w.shape, w.channelAxis);
-      tensors[wi] = {
-        name: w.name,
-        shape: w.shape,
-        type: TensorType.INT8,
-        bytes: bytesOf(q.values),
-        quantization: {
-          scales: q.scales,
-          zeroPoints: new Array<number>(q.scales.length).fill(0),
-          axis: w.channelAxis,
-        },
-      };
-    } else {
-      tensors[wi] = {
-        name: `${w.name}/float16`,
-        shape: w.shape,
-        type: TensorType.FLOAT16,
-        bytes: bytesOf(toFloat16(w.data as Float32Array)),
-      };
-      const deq = tensors.push({ name: w.name, shape: w.shape, type: TensorType.FLOAT32 }) - 1;
-      dequantize.push({
-        op: "DEQUANTIZE",
-        inputs: [wi],
-        outputs: [deq],
-        options: { kind: "none" },
-        activation: "NONE",
-      });
-      op.inputs[1] = deq;
-    }
+    if (!(w.data instanceof Float32Array) || w.channelAxis === undefined) continue;
+    if (w.data.length < INT8_MIN_WEIGHT_ELEMENTS) continue;
+    const q = quantizeInt8PerChannel(w.data, w.shape, w.channelAxis);
+    tensors[wi] = {
+      name: w.name,
+      shape: w.shape,
+      type: TensorType.INT8,
+      bytes: bytesOf(q.values),
+      quantization: {
+        scales: q.scales,
+        zeroPoints: new Array<number>(q.scales.length).fill(0),
+        axis: w.channelAxis,
+      },
+    };
+    if (op.options.kind === "fullyConnected") op.options.asymmetricQuantizeInputs = true;
+    done.add(op);
   }
-  // Dequantize first: every weight is ready before the op that reads it runs.
-  return { tensors, ops: [...dequantize, ...ops] };
+  return done;
 }

@@ -96,13 +96,17 @@ export async function verifyTflite(input: VerifyTfliteInput): Promise<TfliteVeri
   const { tfliteBytes, tfjsModel, evalSet, labels } = input;
   const summary = readTflite(tfliteBytes);
   const meta = summary.metadata;
-  if (!meta)
+  if (!summary.labels)
     throw new Error(
-      `the .tflite (${tfliteBytes.length} bytes) has no "mango_mlops_metadata": the app could not read its labels`,
+      `the .tflite (${tfliteBytes.length} bytes) has no labels file in its "TFLITE_METADATA": the app could not read its labels`,
     );
-  if (meta.labels.join("\n") !== labels.join("\n"))
+  if (summary.labels.join("\n") !== labels.join("\n"))
     throw new Error(
-      `the .tflite's labels [${meta.labels.join(", ")}] differ from the model's [${labels.join(", ")}]`,
+      `the .tflite's labels [${summary.labels.join(", ")}] differ from the model's [${labels.join(", ")}]`,
+    );
+  if (!meta?.variant)
+    throw new Error(
+      `the .tflite (${tfliteBytes.length} bytes) has no "mango_mlops_metadata" with its variant: re-export it`,
     );
   if (evalSet.inputs.length === 0 || evalSet.inputs.length !== evalSet.trueIdx.length) {
     throw new Error(
@@ -111,6 +115,7 @@ export async function verifyTflite(input: VerifyTfliteInput): Promise<TfliteVeri
   }
   const gate = (input.gates ?? DEFAULT_TFLITE_GATES)[meta.variant];
   const session = await openTflite(tfliteBytes);
+  const inputShape = session.inputs[0]!.shape.slice(1); // [H, W, C] of the file itself
   const tflite: Float32Array[] = [];
   const latencies: number[] = [];
   try {
@@ -127,7 +132,7 @@ export async function verifyTflite(input: VerifyTfliteInput): Promise<TfliteVeri
   } finally {
     session.close();
   }
-  const reference = await tfjsLogits(tfjsModel, evalSet.inputs, meta.input.shape.slice(1));
+  const reference = await tfjsLogits(tfjsModel, evalSet.inputs, inputShape);
   let maxDiff = 0;
   let agree = 0;
   reference.forEach((r, i) => {

@@ -3,7 +3,10 @@
  * schema version 3) with the `flatbuffers` Builder; field slots and enum values come from
  * schema.ts. One subgraph, a `serving_default` signature (input "image", outputs
  * "probabilities" and "logits"), buffer 0 empty by convention, constants 16-byte aligned,
- * labels and preprocessing as a metadata entry.
+ * operator versions as TF's converter assigns them (op-version.ts). Labels and
+ * preprocessing go in TFLite Support metadata (`TFLITE_METADATA`) with labels.txt in a ZIP
+ * appended to the file, as TFLite Support's MetadataPopulator writes them, and what that
+ * standard cannot say in our `mango_mlops_metadata` JSON entry (metadata.ts).
  */
 import { Builder } from "flatbuffers";
 import type { LayersModel } from "@tensorflow/tfjs-node";
@@ -18,19 +21,27 @@ import {
   type Offset,
 } from "./flatbuffer.ts";
 import { modelToGraph, TENSOR_NAMES } from "./graph.ts";
-import type { IrGraph, IrOptions } from "./ir.ts";
-import { buildMetadata, METADATA_NAME } from "./metadata.ts";
+import type { IrGraph } from "./ir.ts";
 import {
-  Activation,
+  buildMetadata,
+  buildSupportInfo,
+  LABELS_FILE,
+  labelsFileBytes,
+  METADATA_NAME,
+} from "./metadata.ts";
+import { SUPPORT_METADATA_NAME } from "./metadata-schema.ts";
+import { operatorCodes } from "./op-version.ts";
+import { builtinOptions } from "./options.ts";
+import {
   BUFFER_ALIGNMENT,
   BuiltinOperator,
-  BuiltinOptions,
   FILE_IDENTIFIER,
-  Padding,
   SCHEMA_VERSION,
   Slot,
 } from "./schema.ts";
-import { encodeVariant, type FlatOp, type TfliteVariant } from "./variants.ts";
+import { buildSupportMetadata } from "./support-metadata.ts";
+import { encodeVariant, type TfliteVariant } from "./variants.ts";
+import { appendStoredZip } from "./zip.ts";
 
 /** What goes into a file besides the weights. */
 export interface WriteTfliteOptions {
@@ -61,6 +72,7 @@ export function writeTfliteGraph(graph: IrGraph, opts: WriteTfliteOptions): Uint
       `the model's input is ${inShape.slice(1, 3).join("x")} but the preprocessing says ${size}x${size}`,
     );
 
+  const labelsFile = labelsFileBytes(opts.labels);
   const { tensors, ops } = encodeVariant(graph, opts.variant);
   const b = new Builder(1024 * 1024);
   const buffers: Offset[] = [table(b, Slot.Buffer.count, [])]; // buffer 0: the empty buffer
@@ -96,14 +108,15 @@ export function writeTfliteGraph(graph: IrGraph, opts: WriteTfliteOptions): Uint
     ]);
   });
 
-  const opNames = [...new Set(ops.map((o) => o.op))];
-  const opcodes = opNames.map((n) => {
-    const code = BuiltinOperator[n];
+  const codes = operatorCodes(ops, tensors);
+  const opNames = codes.map((c) => c.op);
+  const opcodes = codes.map(({ op, version }) => {
+    const code = BuiltinOperator[op];
     const O = Slot.OperatorCode;
     // The code goes in both fields: old readers only know the byte, new ones the int.
     return table(b, O.count, [
       { slot: O.deprecated_builtin_code, int8: code },
-      { slot: O.version, int32: 1 },
+      { slot: O.version, int32: version },
       { slot: O.builtin_code, int32: code },
     ]);
   });
@@ -151,17 +164,24 @@ export function writeTfliteGraph(graph: IrGraph, opts: WriteTfliteOptions): Uint
     { slot: D.subgraph_index, uint32: 0, default: 0 },
   ]);
 
-  const meta = buildMetadata(opts.labels, opts.preprocessing, opts.variant, opts.model ?? {});
-  const metaBuffer = addBuffer(new TextEncoder().encode(JSON.stringify(meta)));
-  const metaName = b.createString(METADATA_NAME);
-  const metadata = table(b, Slot.Metadata.count, [
-    { slot: Slot.Metadata.name, offset: metaName },
-    { slot: Slot.Metadata.buffer, uint32: metaBuffer },
-  ]);
+  const facts = opts.model ?? {};
+  const support = buildSupportInfo(opts.labels, opts.preprocessing, opts.variant, facts);
+  const ours = buildMetadata(opts.preprocessing, opts.variant, facts);
+  const metadataEntry = (name: string, bytes: Uint8Array) => {
+    const buffer = addBuffer(bytes);
+    const n = b.createString(name);
+    return table(b, Slot.Metadata.count, [
+      { slot: Slot.Metadata.name, offset: n },
+      { slot: Slot.Metadata.buffer, uint32: buffer },
+    ]);
+  };
+  const metadata = [
+    metadataEntry(SUPPORT_METADATA_NAME, buildSupportMetadata(support)),
+    metadataEntry(METADATA_NAME, new TextEncoder().encode(JSON.stringify(ours))),
+  ];
 
   const description = b.createString(
-    `mango-mlops ripeness classifier (${opts.variant} weights, input [${inShape.join(", ")}] scaled to ${opts.preprocessing.scale}, ` +
-      `${opts.labels.length} classes); labels and preprocessing in metadata "${METADATA_NAME}"`,
+    `mango-mlops ripeness classifier (${opts.variant} weights, input [${inShape.join(", ")}] scaled to ${opts.preprocessing.scale}, ${opts.labels.length} classes)`,
   );
   const M = Slot.Model;
   const root = table(b, M.count, [
@@ -170,80 +190,10 @@ export function writeTfliteGraph(graph: IrGraph, opts: WriteTfliteOptions): Uint
     { slot: M.subgraphs, offset: offsetVector(b, [subgraph]) },
     { slot: M.description, offset: description },
     { slot: M.buffers, offset: offsetVector(b, buffers) },
-    { slot: M.metadata, offset: offsetVector(b, [metadata]) },
+    { slot: M.metadata, offset: offsetVector(b, metadata) },
     { slot: M.signature_defs, offset: offsetVector(b, [signature]) },
   ]);
   b.finish(root, FILE_IDENTIFIER);
-  return b.asUint8Array().slice(); // a copy: the builder's buffer is larger and reused
-}
-
-/** The builtin options union (type id and table) of one op. */
-function builtinOptions(b: Builder, o: FlatOp): [number, Offset | undefined] {
-  const act = Activation[o.activation];
-  const opt: IrOptions = o.options;
-  switch (opt.kind) {
-    case "conv": {
-      const C = Slot.Conv2DOptions;
-      return [
-        BuiltinOptions.Conv2DOptions,
-        table(b, C.count, [
-          { slot: C.padding, int8: Padding[opt.padding] },
-          { slot: C.stride_w, int32: opt.strideW },
-          { slot: C.stride_h, int32: opt.strideH },
-          { slot: C.fused_activation_function, int8: act },
-          { slot: C.dilation_w_factor, int32: opt.dilationW },
-          { slot: C.dilation_h_factor, int32: opt.dilationH },
-        ]),
-      ];
-    }
-    case "depthwise": {
-      const C = Slot.DepthwiseConv2DOptions;
-      return [
-        BuiltinOptions.DepthwiseConv2DOptions,
-        table(b, C.count, [
-          { slot: C.padding, int8: Padding[opt.padding] },
-          { slot: C.stride_w, int32: opt.strideW },
-          { slot: C.stride_h, int32: opt.strideH },
-          { slot: C.depth_multiplier, int32: opt.depthMultiplier },
-          { slot: C.fused_activation_function, int8: act },
-          { slot: C.dilation_w_factor, int32: opt.dilationW },
-          { slot: C.dilation_h_factor, int32: opt.dilationH },
-        ]),
-      ];
-    }
-    case "fullyConnected": {
-      const C = Slot.FullyConnectedOptions;
-      return [
-        BuiltinOptions.FullyConnectedOptions,
-        table(b, C.count, [
-          { slot: C.fused_activation_function, int8: act },
-          { slot: C.weights_format, int8: 0 },
-          { slot: C.keep_num_dims, bool: false },
-        ]),
-      ];
-    }
-    case "add":
-      return [
-        BuiltinOptions.AddOptions,
-        table(b, Slot.AddOptions.count, [
-          { slot: Slot.AddOptions.fused_activation_function, int8: act },
-        ]),
-      ];
-    case "mean":
-      return [
-        BuiltinOptions.ReducerOptions,
-        table(b, Slot.ReducerOptions.count, [
-          { slot: Slot.ReducerOptions.keep_dims, bool: opt.keepDims },
-        ]),
-      ];
-    case "softmax":
-      return [
-        BuiltinOptions.SoftmaxOptions,
-        table(b, Slot.SoftmaxOptions.count, [
-          { slot: Slot.SoftmaxOptions.beta, float32: opt.beta },
-        ]),
-      ];
-    case "none":
-      return [BuiltinOptions.NONE, undefined];
-  }
+  // appendStoredZip copies: the builder's buffer is larger and reused.
+  return appendStoredZip(b.asUint8Array(), { [LABELS_FILE]: labelsFile });
 }
