@@ -13,6 +13,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { validateAction, validateWorkflow } from "@action-validator/core";
 import { createRequire } from "node:module";
 import { securityRules, type LintProblem } from "./workflow-security.ts";
+import { wiringRules } from "./workflow-wiring.ts";
 import { get, items, parseYaml, scalar } from "./workflow-yaml.ts";
 
 export type { LintProblem };
@@ -105,6 +106,7 @@ export function projectRules(
     }
   }
   problems.push(...securityRules(file, text, kind));
+  if (kind === "workflow") problems.push(...wiringRules(file, parseYaml(text)));
   return problems;
 }
 

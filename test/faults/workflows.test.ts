@@ -110,18 +110,18 @@ const CASES: WorkflowCase[] = [
   {
     name: "a pull_request_target review that checks out the pull request's head",
     file: ".github/workflows/manifest-review.yml",
-    from: "          fetch-depth: 0\n",
-    to: "          fetch-depth: 0\n          ref: ${{ github.event.pull_request.head.sha }}\n",
+    from: "      pull-requests: write # the sticky comment\n    steps:\n      - name: Check out the base branch (the code that runs)\n        uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2\n        with:\n",
+    to: "      pull-requests: write # the sticky comment\n    steps:\n      - name: Check out the base branch (the code that runs)\n        uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2\n        with:\n          ref: ${{ github.event.pull_request.head.sha }}\n",
     problems: [
       {
-        line: 36,
+        line: 213,
         rule: "pr-target-checkout",
         message: `job "review" step 1 ("Check out the base branch (the code that runs)") checks out the pull request's code in a pull_request_target workflow, which runs with the repository's secrets and a write token (fix: check out the base branch, no ref:, and take only the pull request's files as data, e.g. git checkout <head sha> -- <paths>)`,
       },
       {
-        line: 85,
+        line: 271,
         rule: "pr-secrets",
-        message: `job "review" step 5 ("./actions/manifest-review") hands secrets.MLOPS_READ_AWS_ACCESS_KEY_ID, secrets.MLOPS_READ_AWS_SECRET_ACCESS_KEY, secrets.MLOPS_VLM_API_KEY to code from the pull request ${PR_SECRETS_FIX}`,
+        message: `job "review" step 6 ("./actions/manifest-review") hands secrets.MLOPS_READ_AWS_ACCESS_KEY_ID, secrets.MLOPS_READ_AWS_SECRET_ACCESS_KEY, secrets.MLOPS_VLM_API_KEY to code from the pull request ${PR_SECRETS_FIX}`,
       },
     ],
   },
@@ -165,7 +165,7 @@ const CASES: WorkflowCase[] = [
     to: "",
     problems: [
       {
-        line: 98,
+        line: 105,
         rule: "write-secrets-environment",
         message: `job "train" uses write-scoped secrets.MLOPS_ARTIFACTS_WRITE_AWS_ACCESS_KEY_ID, secrets.MLOPS_ARTIFACTS_WRITE_AWS_SECRET_ACCESS_KEY ${ENV_FIX}`,
       },
@@ -178,7 +178,7 @@ const CASES: WorkflowCase[] = [
     to: "secrets.AWS_ACCESS_KEY_ID",
     problems: [
       {
-        line: 41,
+        line: 57,
         rule: "scoped-aws-keys",
         message:
           "secrets.AWS_ACCESS_KEY_ID is an AWS key whose name says neither read-only nor what it writes: one such pair shared by every job gives each job the widest rights (fix: MLOPS_READ_AWS_* for a read-only key, or a key named for what it writes, e.g. MLOPS_PROMOTE_AWS_* or MLOPS_ARTIFACTS_WRITE_AWS_*, kept in the job's environment)",
