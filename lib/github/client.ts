@@ -230,3 +230,55 @@ export function gitHubClientFromEnv(
     ...(retry ? { retry } : {}),
   });
 }
+
+/** The most characters GitHub takes in an issue, pull request or comment body (422 "body is too long"). */
+export const GITHUB_BODY_LIMIT = 65536;
+
+const count = (n: number) => n.toLocaleString("en-US");
+
+/** Pure: what is left out when `text` is cut at `at`, by its Markdown headings. */
+function leftOut(text: string, at: number): string {
+  const headings = [...text.matchAll(/^#{1,6}[ \t]+(.+?)[ \t#]*$/gm)];
+  const current = headings.filter((h) => h.index < at).pop();
+  const after = headings.filter((h) => h.index >= at).map((h) => `"${h[1]}"`);
+  const sections =
+    after.length > 4
+      ? `${after.slice(0, 4).join(", ")} and ${after.length - 4} more`
+      : after.join(", ");
+  return [
+    current && `the rest of "${current[1]}"`,
+    after.length && `the section${after.length > 1 ? "s" : ""} ${sections}`,
+  ]
+    .filter(Boolean)
+    .join(" and ");
+}
+
+/**
+ * Pure: `text` within `limit` characters (GitHub's, or less to leave room for a prefix).
+ * Longer text is cut at a line break and ends with a line saying how much was left out,
+ * which sections, and where the whole is (`fullReport`); a code fence left open by the cut
+ * is closed first so that line reads as text.
+ */
+export function fitToBodyLimit(
+  text: string,
+  fullReport: string,
+  limit = GITHUB_BODY_LIMIT,
+): string {
+  if (text.length <= limit) return text;
+  const note = (kept: number) => {
+    const what = leftOut(text, kept);
+    return `\n\n---\n**Cut to fit GitHub's limit of ${count(GITHUB_BODY_LIMIT)} characters:** ${count(text.length - kept)} of ${count(text.length)} characters are left out${what ? ` (${what})` : ""}. The full report: ${fullReport}.\n`;
+  };
+  let room = note(0).length + 8;
+  while (room < limit) {
+    let kept = text.slice(0, limit - room);
+    const lineEnd = kept.lastIndexOf("\n");
+    if (lineEnd > kept.length / 2) kept = kept.slice(0, lineEnd);
+    const fences = kept.match(/^[ \t]*(`{3,}|~{3,})/gm) ?? [];
+    const close = fences.length % 2 ? `\n${fences[fences.length - 1]!.trim()}` : "";
+    const out = kept + close + note(kept.length);
+    if (out.length <= limit) return out;
+    room += out.length - limit;
+  }
+  return note(0).slice(0, limit);
+}

@@ -9,9 +9,18 @@
  * The commit and branch are remote-branch.ts; the pull request, its labels and reviewers
  * pull-request.ts.
  */
-import type { GitHubClient } from "./client.ts";
-import { applyLabels, requestReviewers, upsertPullRequest } from "./pull-request.ts";
-import { commitToRemoteBranch } from "./remote-branch.ts";
+import { fitToBodyLimit, GITHUB_BODY_LIMIT, type GitHubClient } from "./client.ts";
+import {
+  applyLabels,
+  NOT_A_DRAFT_ROOM,
+  requestReviewers,
+  upsertPullRequest,
+} from "./pull-request.ts";
+import {
+  assertPullRequestsPermitted,
+  commitToRemoteBranch,
+  restoreBranch,
+} from "./remote-branch.ts";
 
 /** One file of the registry change. */
 export interface PromotionFile {
@@ -34,6 +43,11 @@ export interface PromotionProposal {
   commitMessage: string;
   title: string;
   body: string;
+  /**
+   * The body composed once the commit exists (it links the commit's files); when given,
+   * `body` is not used.
+   */
+  composeBody?: (commit: string) => string;
   /** Opened as a draft (HUMAN_REVIEW); reviewers are requested only then. */
   draft: boolean;
   labels: (string | LabelSpec)[];
@@ -54,18 +68,26 @@ export interface ProposedPromotion {
   created: boolean;
   /** The branch was created or moved (false: it already held this exact change). */
   branchMoved: boolean;
+  /** The pull request's body as sent (composed and fitted to GitHub's limit). */
+  body: string;
   /** Things a person should know that did not stop the proposal. */
   warnings: string[];
 }
 
 /** GitHub refuses pull request bodies longer than this (422 "body is too long"). */
-export const MAX_PULL_REQUEST_BODY = 65536;
+export const MAX_PULL_REQUEST_BODY = GITHUB_BODY_LIMIT;
 
-/** Pure: the body cut to GitHub's limit, saying so, so a long analysis never blocks the proposal. */
+/**
+ * Pure: the body cut to GitHub's limit, saying what was left out and where the full analysis
+ * is, so a long analysis never blocks the proposal. Room is kept for the line a refused
+ * draft adds at the top (pull-request.ts).
+ */
 export function fitPullRequestBody(body: string): string {
-  if (body.length <= MAX_PULL_REQUEST_BODY) return body;
-  const note = "\n\n_(truncated: the full analysis is the run's report.md)_\n";
-  return body.slice(0, MAX_PULL_REQUEST_BODY - note.length) + note;
+  return fitToBodyLimit(
+    body,
+    "the run's report.md, in the `mlops-run-<run id>` artifact of the workflow run that proposed this",
+    MAX_PULL_REQUEST_BODY - NOT_A_DRAFT_ROOM,
+  );
 }
 
 /** Proposes the promotion: commit, branch, pull request, labels, reviewers. */
@@ -73,16 +95,14 @@ export async function proposePromotion(
   client: GitHubClient,
   request: PromotionProposal,
 ): Promise<ProposedPromotion> {
-  const proposal = { ...request, body: fitPullRequestBody(request.body) };
-  const { commit, base, branchMoved } = await commitToRemoteBranch(client, proposal);
-  const { pull, created } = await upsertPullRequest(client, proposal);
-  const warnings: string[] = [];
-  if (pull.draft !== proposal.draft) {
-    // The REST API cannot change draft status (only GraphQL can); say so rather than guess.
-    warnings.push(
-      `pull request #${pull.number} is ${pull.draft ? "a draft" : "ready for review"} from an earlier run, but this decision wants it ${proposal.draft ? "as a draft" : "ready for review"}: change it on the pull request page`,
-    );
-  }
+  await assertPullRequestsPermitted(client);
+  const { commit, base, branchMoved, previous } = await commitToRemoteBranch(client, request);
+  const body = fitPullRequestBody(request.composeBody ? request.composeBody(commit) : request.body);
+  const proposal = { ...request, body };
+  // A pull request GitHub refuses to the workflow's token takes the push back first.
+  const { pull, created, warnings } = await upsertPullRequest(client, proposal, () =>
+    restoreBranch(client, request.branch, { branchMoved, previous }),
+  );
   await applyLabels(client, pull.number, proposal.labels, proposal.removeLabels ?? [], pull.labels);
   if (proposal.draft && proposal.reviewers.length)
     warnings.push(...(await requestReviewers(client, pull.number, proposal.reviewers)));
@@ -92,6 +112,7 @@ export async function proposePromotion(
     base,
     created,
     branchMoved,
+    body,
     warnings,
   };
 }

@@ -2,10 +2,15 @@
  * The promotion's pull request on GitHub (promotion.ts): the open one from the branch
  * updated, or a new one (a 422 "already exists" reconciled by finding it); its labels
  * created with their colours, added and taken off; reviewers requested, a refusal being a
- * warning rather than a failure.
+ * warning rather than a failure. A draft GitHub refuses (a private repository on GitHub Free
+ * or Pro) becomes a pull request that says it needs review; a rerun whose decision changed
+ * makes the pull request a draft, or ready for review, through GraphQL (REST cannot); a
+ * refusal to the workflow's token to open pull requests undoes the push and says which
+ * setting to change (remote-branch.ts).
  */
 import { isGitHubError, type GitHubClient } from "./client.ts";
 import type { LabelSpec, PromotionProposal } from "./promotion.ts";
+import { PullRequestsNotPermittedError } from "./remote-branch.ts";
 
 /** What the proposal reads back of a pull request. */
 export interface PullSummary {
@@ -15,17 +20,74 @@ export interface PullSummary {
   labels: string[];
 }
 
-const summarize = (pr: {
+/** A pull request as REST answers it, as far as this file reads it. */
+interface RestPull {
   number: number;
+  node_id: string;
+  title: string;
+  body: string | null;
   html_url: string;
   draft?: boolean;
   labels: { name?: string }[];
-}): PullSummary => ({
+}
+
+const summarize = (pr: RestPull, draft = pr.draft === true): PullSummary => ({
   number: pr.number,
   url: pr.html_url,
-  draft: pr.draft === true,
+  draft,
   labels: pr.labels.map((l) => l.name ?? "").filter(Boolean),
 });
+
+const DRAFT_UNSUPPORTED = /Draft pull requests are not supported/i;
+const ACTIONS_MAY_NOT = /GitHub Actions is not permitted to create or approve pull requests/i;
+
+/** The most the not-a-draft line takes at the top of a body (promotion.ts keeps it free). */
+export const NOT_A_DRAFT_ROOM = 500;
+
+/** GitHub's own words in a refusal: the message, else the first error's. */
+function refusalText(err: unknown): string {
+  const e = err as { message?: string; errors?: { message?: string }[] };
+  const data = (err as { response?: { data?: typeof e } }).response?.data;
+  const text = data?.message ?? data?.errors?.[0]?.message ?? e.errors?.[0]?.message ?? e.message;
+  return String(text ?? "refused")
+    .replace(/\s+/g, " ")
+    .slice(0, 200);
+}
+
+/** Pure: the line at the top of a HUMAN_REVIEW pull request GitHub would not keep as a draft. */
+export function notADraftLine(reason: string): string {
+  return `> **Needs review before merging.** GitHub would not make this pull request a draft ("${reason}"; drafts need a public repository, or GitHub Team or Enterprise for a private one), so it is open for review instead.\n\n`;
+}
+
+const notADraftWarning = (number: number, reason: string) =>
+  `pull request #${number} is open for review, not a draft: GitHub refused a draft ("${reason}"). It is titled and labelled for review, the configured reviewers are asked as for a draft, and its first line says so; nobody should merge it before a person has reviewed it (fix: a public repository, or GitHub Team or Enterprise, allows drafts)`;
+
+/** A GraphQL refusal (errors in the answer) or an HTTP refusal of the mutation. */
+const isGraphQLRefusal = (err: unknown) =>
+  (err as Error | undefined)?.name === "GraphqlResponseError" ||
+  [403, 404, 422].some((status) => isGitHubError(err, status));
+
+/**
+ * Makes the pull request a draft, or ready for review, with GraphQL's
+ * convertPullRequestToDraft or markPullRequestReadyForReview: REST cannot change `draft`.
+ */
+async function setDraft(
+  client: GitHubClient,
+  nodeId: string,
+  draft: boolean,
+): Promise<{ draft: boolean } | { refused: string }> {
+  const mutation = draft ? "convertPullRequestToDraft" : "markPullRequestReadyForReview";
+  try {
+    const out = await client.octokit.graphql<Record<string, { pullRequest: { isDraft: boolean } }>>(
+      `mutation($id: ID!) { ${mutation}(input: { pullRequestId: $id }) { pullRequest { isDraft number } } }`,
+      { id: nodeId },
+    );
+    return { draft: out[mutation]!.pullRequest.isDraft };
+  } catch (err) {
+    if (!isGraphQLRefusal(err)) throw err;
+    return { refused: refusalText(err) };
+  }
+}
 
 async function findOpenPull(client: GitHubClient, branch: string, baseBranch: string) {
   const { octokit, owner, repo } = client;
@@ -40,52 +102,96 @@ async function findOpenPull(client: GitHubClient, branch: string, baseBranch: st
   return open.data[0];
 }
 
-/** The open pull request from the branch, updated; or a new one. */
-export async function upsertPullRequest(
+type Upserted = { pull: PullSummary; created: boolean; warnings: string[] };
+
+/** An open pull request brought to the proposal: draft or not, then title and body. */
+async function updatePull(
   client: GitHubClient,
   p: PromotionProposal,
-): Promise<{ pull: PullSummary; created: boolean }> {
+  existing: RestPull,
+): Promise<Upserted> {
   const { octokit, owner, repo } = client;
-  const update = async (existing: {
-    number: number;
-    title: string;
-    body: string | null;
-    html_url: string;
-    draft?: boolean;
-    labels: { name?: string }[];
-  }) => {
-    if (existing.title === p.title && existing.body === p.body) return summarize(existing);
-    return summarize(
+  const warnings: string[] = [];
+  let draft = existing.draft === true;
+  let body = p.body;
+  if (draft !== p.draft) {
+    const changed = await setDraft(client, existing.node_id, p.draft);
+    if ("draft" in changed) draft = changed.draft;
+    else if (p.draft) {
+      body = notADraftLine(changed.refused) + p.body;
+      warnings.push(notADraftWarning(existing.number, changed.refused));
+    } else
+      warnings.push(
+        `pull request #${existing.number} is still a draft: GitHub refused to mark it ready for review ("${changed.refused}") (fix: press "Ready for review" on the pull request page)`,
+      );
+  }
+  if (existing.title === p.title && existing.body === body)
+    return { pull: summarize(existing, draft), created: false, warnings };
+  const updated = await octokit.rest.pulls.update({
+    owner,
+    repo,
+    pull_number: existing.number,
+    title: p.title,
+    body,
+  });
+  return { pull: summarize(updated.data), created: false, warnings };
+}
+
+/** Opens the pull request; a draft GitHub refuses is opened for review, saying why. */
+async function openPull(client: GitHubClient, p: PromotionProposal): Promise<Upserted> {
+  const { octokit, owner, repo } = client;
+  const create = async (draft: boolean, body: string) =>
+    summarize(
       (
-        await octokit.rest.pulls.update({
+        await octokit.rest.pulls.create({
           owner,
           repo,
-          pull_number: existing.number,
+          head: p.branch,
+          base: p.baseBranch,
           title: p.title,
-          body: p.body,
+          body,
+          draft,
         })
       ).data,
     );
-  };
-  const existing = await findOpenPull(client, p.branch, p.baseBranch);
-  if (existing) return { pull: await update(existing), created: false };
   try {
-    const created = await octokit.rest.pulls.create({
-      owner,
-      repo,
-      head: p.branch,
-      base: p.baseBranch,
-      title: p.title,
-      body: p.body,
-      draft: p.draft,
-    });
-    return { pull: summarize(created.data), created: true };
+    return { pull: await create(p.draft, p.body), created: true, warnings: [] };
   } catch (err) {
+    if (!p.draft || !isGitHubError(err, 422, DRAFT_UNSUPPORTED)) throw err;
+    const reason = refusalText(err);
+    const pull = await create(false, notADraftLine(reason) + p.body);
+    return { pull, created: true, warnings: [notADraftWarning(pull.number, reason)] };
+  }
+}
+
+/**
+ * The open pull request from the branch, updated; or a new one. When GitHub refuses the
+ * workflow's token a pull request, `undo` takes the push back (it says what it did) and the
+ * error names the setting that allows it.
+ */
+export async function upsertPullRequest(
+  client: GitHubClient,
+  p: PromotionProposal,
+  undo: () => Promise<string> = async () => "",
+): Promise<Upserted> {
+  const existing = await findOpenPull(client, p.branch, p.baseBranch);
+  if (existing) return updatePull(client, p, existing);
+  try {
+    return await openPull(client, p);
+  } catch (err) {
+    if (isGitHubError(err, 403, ACTIONS_MAY_NOT)) {
+      const undone = await undo();
+      throw new PullRequestsNotPermittedError(
+        `${client.owner}/${client.repo}`,
+        `GitHub refused the pull request ("${refusalText(err)}") after the branch ${p.branch} was pushed${undone ? `; ${undone}` : ""}`,
+        { cause: err },
+      );
+    }
     // A concurrent run, or our own create whose answer was lost and then retried.
     if (!isGitHubError(err, 422, /already exists/i)) throw err;
     const found = await findOpenPull(client, p.branch, p.baseBranch);
     if (!found) throw err;
-    return { pull: await update(found), created: false };
+    return updatePull(client, p, found);
   }
 }
 

@@ -4,7 +4,8 @@
  * version, and never moved; a rollback to an older version finds its tag and release
  * already there. Every step tolerates a rerun (existing tag, release or asset). An asset
  * already attached is judged by its sha256 where GitHub reports one (`digest`), else by
- * its size (servers that report no digest).
+ * its size (servers that report no digest). An asset whose upload never finished (state
+ * not `uploaded`, e.g. `open`) is not attached: it is deleted and uploaded again.
  */
 import { isGitHubError, type GitHubClient } from "./client.ts";
 
@@ -17,7 +18,10 @@ export interface ReleaseAssetFile {
 
 /** An attached asset as GitHub lists it; `digest` is `sha256:<hex>` where the server reports it. */
 interface AttachedAsset {
+  id: number;
   name: string;
+  /** `uploaded` once the bytes are all there; `open` while (or after an interrupted) upload. */
+  state: string;
   size: number;
   digest?: string | null;
   browser_download_url: string;
@@ -143,7 +147,14 @@ export async function publishRelease(
   }
   const assets: PublishedRelease["release"]["assets"] = [];
   for (const file of opts.assets) {
-    const present = release.assets.find((a) => a.name === file.name);
+    let present = release.assets.find((a) => a.name === file.name);
+    if (present && present.state !== "uploaded") {
+      await deleteUnfinished(client, opts.tag, present);
+      notes.push(
+        `release ${opts.tag} had ${file.name} in state "${present.state}" (an upload that never finished); deleted and uploaded again`,
+      );
+      present = undefined;
+    }
     const { asset, listed } = present
       ? {
           asset: { name: file.name, url: present.browser_download_url, uploaded: false },
@@ -160,11 +171,30 @@ export async function publishRelease(
   return { tag, release: { id: release.id, url: release.html_url, created, assets }, notes };
 }
 
-/** Uploads `file`; `listed` is the asset found already there when the upload was a retry. */
+/** Deletes an asset whose upload never finished: its name blocks a new upload. */
+async function deleteUnfinished(client: GitHubClient, tag: string, asset: AttachedAsset) {
+  const { octokit, owner, repo } = client;
+  await octokit.rest.repos
+    .deleteReleaseAsset({ owner, repo, asset_id: asset.id })
+    .catch((err: unknown) => {
+      if (isGitHubError(err, 404)) return;
+      throw new Error(
+        `release ${tag} has ${asset.name} in state "${asset.state}" (an upload that never finished) and it could not be deleted: ${(err as Error).message} (fix: delete the asset on the release page and rerun the promote workflow)`,
+        { cause: err },
+      );
+    });
+}
+
+/**
+ * Uploads `file`; `listed` is the asset found already there when the upload was a retry. An
+ * asset of that name left unfinished by the first attempt is deleted and the upload made
+ * again, once.
+ */
 async function uploadAsset(
   client: GitHubClient,
   release: Release,
   file: ReleaseAssetFile,
+  again = true,
 ): Promise<{ asset: PublishedRelease["release"]["assets"][number]; listed?: AttachedAsset }> {
   const { octokit, owner, repo } = client;
   try {
@@ -178,6 +208,10 @@ async function uploadAsset(
       baseUrl: uploadsBaseUrl(release.upload_url),
       headers: { "content-type": "application/octet-stream", "content-length": file.bytes.length },
     });
+    if (uploaded.data.state !== "uploaded")
+      throw new Error(
+        `release ${release.tag_name}: GitHub answered the upload of ${file.name} with state "${uploaded.data.state}", not "uploaded" (fix: delete the asset on the release page and rerun the promote workflow)`,
+      );
     return {
       asset: { name: file.name, url: uploaded.data.browser_download_url, uploaded: true },
     };
@@ -192,6 +226,15 @@ async function uploadAsset(
     });
     const found = listed.data.find((a) => a.name === file.name);
     if (!found) throw err;
+    if (found.state !== "uploaded") {
+      if (!again)
+        throw new Error(
+          `release ${release.tag_name}: the upload of ${file.name} did not finish twice (state "${found.state}") (fix: rerun the promote workflow)`,
+          { cause: err },
+        );
+      await deleteUnfinished(client, release.tag_name, found);
+      return uploadAsset(client, release, file, false);
+    }
     return {
       asset: { name: file.name, url: found.browser_download_url, uploaded: false },
       listed: found,

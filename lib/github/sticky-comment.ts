@@ -1,8 +1,12 @@
 /**
  * One comment per report on an issue or pull request, edited on every rerun instead of
- * piling up (as CML does): a hidden HTML marker in the body finds it again.
+ * piling up (as CML does): a hidden HTML marker in the body finds it again. A report longer
+ * than GitHub takes is cut to its limit, saying what was left out and where the whole is.
  */
-import type { GitHubClient } from "./client.ts";
+import { fitToBodyLimit, GITHUB_BODY_LIMIT, type GitHubClient } from "./client.ts";
+
+/** Where a cut comment sends its reader when the caller names no place. */
+const FULL_REPORT = "the job summary of the workflow run that posted this comment";
 
 /** The hidden marker line for `marker` (letters, digits, `.`, `_`, `-`, `/`). */
 export function stickyMarker(marker: string): string {
@@ -13,9 +17,17 @@ export function stickyMarker(marker: string): string {
   return `<!-- mango-mlops:${marker} -->`;
 }
 
-/** Pure: the comment body as posted, the marker first so it survives edits to the rest. */
-export function renderStickyComment(marker: string, body: string): string {
-  return `${stickyMarker(marker)}\n${body}`;
+/**
+ * Pure: the comment body as posted, the marker first so it survives edits to the rest, within
+ * GitHub's limit (a longer body is cut, saying so and pointing at `fullReport`).
+ */
+export function renderStickyComment(
+  marker: string,
+  body: string,
+  fullReport = FULL_REPORT,
+): string {
+  const head = `${stickyMarker(marker)}\n`;
+  return head + fitToBodyLimit(body, fullReport, GITHUB_BODY_LIMIT - head.length);
 }
 
 /** Pure: the first comment carrying the marker, if any. */
@@ -38,16 +50,18 @@ export interface StickyComment {
 
 /**
  * Creates the comment marked `marker` on issue/pull request `issueNumber`, or edits it
- * when it exists. An identical body sends nothing, so reruns do not notify anyone.
+ * when it exists. An identical body sends nothing, so reruns do not notify anyone. A body
+ * over GitHub's limit is cut; `options.fullReport` says where the whole report is.
  */
 export async function upsertStickyComment(
   client: GitHubClient,
   issueNumber: number,
   marker: string,
   body: string,
+  options: { fullReport?: string } = {},
 ): Promise<StickyComment> {
   const { octokit, owner, repo } = client;
-  const text = renderStickyComment(marker, body);
+  const text = renderStickyComment(marker, body, options.fullReport);
   const comments = await octokit.paginate(octokit.rest.issues.listComments, {
     owner,
     repo,

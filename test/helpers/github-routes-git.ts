@@ -3,7 +3,16 @@
  * the in-memory git store (github-git-store.ts), with GitHub's shapes and refusals.
  */
 import { GitRefusal } from "./github-git-store.ts";
-import { api, commitJson, invalid, notFound, R, refJson, type Route } from "./github-route-kit.ts";
+import {
+  api,
+  commitJson,
+  html,
+  invalid,
+  notFound,
+  R,
+  refJson,
+  type Route,
+} from "./github-route-kit.ts";
 
 /** The git data endpoints (refs, blobs, trees, commits) and the contents endpoint. */
 export const gitRoutes: Route[] = [
@@ -113,6 +122,10 @@ export const gitRoutes: Route[] = [
       const name = ctx.params.path!.split("/").pop()!;
       // GitHub wraps base64 content at 60 characters.
       const content = file.content.toString("base64").replace(/.{60}/g, "$&\n");
+      const ref = ctx.query.get("ref") ?? ctx.state.defaultBranch;
+      const url = `${api(ctx.state)}/contents/${ctx.params.path}?ref=${encodeURIComponent(ref)}`;
+      const git = `${api(ctx.state)}/git/blobs/${file.sha}`;
+      const web = `${html(ctx.state)}/blob/${encodeURIComponent(ref)}/${ctx.params.path}`;
       return {
         status: 200,
         body: {
@@ -123,7 +136,11 @@ export const gitRoutes: Route[] = [
           path: ctx.params.path,
           content,
           sha: file.sha,
-          url: `${api(ctx.state)}/contents/${ctx.params.path}`,
+          url,
+          git_url: git,
+          html_url: web,
+          download_url: `${ctx.state.origin}/raw/${ctx.state.owner}/${ctx.state.repo}/${commit.sha}/${ctx.params.path}`,
+          _links: { self: url, git, html: web },
         },
       };
     },

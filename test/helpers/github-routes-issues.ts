@@ -5,19 +5,20 @@
  */
 import type { Issue, ServerState } from "./github-state.ts";
 import {
-  api,
-  html,
+  commentJson,
   invalid,
   issueJson,
   issueLabels,
   issueOf,
   labelJson,
+  MAX_BODY,
   notFound,
   now,
   page,
   R,
+  refusal,
   type Route,
-  user,
+  tooLong,
 } from "./github-route-kit.ts";
 
 /** Adds labels by name, creating missing ones with GitHub's default colour, as GitHub does. */
@@ -97,15 +98,7 @@ export const issueRoutes: Route[] = [
       );
       return page(
         ctx,
-        comments.map((c) => ({
-          id: c.id,
-          body: c.body,
-          user: user(c.user),
-          created_at: c.created_at,
-          updated_at: c.updated_at,
-          html_url: `${html(ctx.state)}/issues/${c.issue_number}#issuecomment-${c.id}`,
-          url: `${api(ctx.state)}/issues/comments/${c.id}`,
-        })),
+        comments.map((c) => commentJson(ctx.state, c)),
       );
     },
   },
@@ -117,6 +110,7 @@ export const issueRoutes: Route[] = [
       if (!issue) return notFound();
       if (typeof ctx.body.body !== "string")
         return invalid([{ resource: "IssueComment", field: "body", code: "missing_field" }]);
+      if (ctx.body.body.length > MAX_BODY) return tooLong("IssueComment");
       const c = {
         id: ctx.state.nextId(),
         issue_number: issue.number,
@@ -126,14 +120,7 @@ export const issueRoutes: Route[] = [
         updated_at: now(),
       };
       ctx.state.comments.set(c.id, c);
-      return {
-        status: 201,
-        body: {
-          ...c,
-          user: user(c.user),
-          html_url: `${html(ctx.state)}/issues/${issue.number}#issuecomment-${c.id}`,
-        },
-      };
+      return { status: 201, body: commentJson(ctx.state, c) };
     },
   },
   {
@@ -142,15 +129,9 @@ export const issueRoutes: Route[] = [
     handle(ctx) {
       const c = ctx.state.comments.get(Number(ctx.params.id));
       if (!c) return notFound();
+      if (String(ctx.body.body).length > MAX_BODY) return tooLong("IssueComment");
       Object.assign(c, { body: String(ctx.body.body), updated_at: now() });
-      return {
-        status: 200,
-        body: {
-          ...c,
-          user: user(c.user),
-          html_url: `${html(ctx.state)}/issues/${c.issue_number}#issuecomment-${c.id}`,
-        },
-      };
+      return { status: 200, body: commentJson(ctx.state, c) };
     },
   },
   {
@@ -206,7 +187,7 @@ export const issueRoutes: Route[] = [
       const issue = issueOf(ctx);
       if (!issue) return notFound();
       const at = issue.labels.findIndex((l) => l.toLowerCase() === ctx.params.name!.toLowerCase());
-      if (at < 0) return { status: 404, body: { message: "Label does not exist" } };
+      if (at < 0) return refusal(404, "Label does not exist");
       issue.labels.splice(at, 1);
       return { status: 200, body: issueLabels(ctx.state, issue) };
     },

@@ -1,9 +1,12 @@
 /**
  * The GitHub stand-in's pull requests: listing with GitHub's head/base filters, opening
- * with its refusals (no commits, one already open), updating (not `draft`: REST cannot),
- * merging with a real three-way merge, and requesting reviewers from collaborators.
+ * with its refusals (no commits, one already open, a draft where the plan has none, the
+ * Actions token while "Allow GitHub Actions to create and approve pull requests" is off),
+ * updating (not `draft`: REST cannot; see github-graphql.ts), merging with a real three-way
+ * merge, and requesting reviewers from collaborators.
  */
-import type { Issue } from "./github-state.ts";
+import { DRAFT_UNSUPPORTED } from "./github-graphql.ts";
+import { ACTIONS_BOT, type Issue } from "./github-state.ts";
 import {
   invalid,
   MAX_BODY,
@@ -13,9 +16,12 @@ import {
   pullJson,
   pullOf,
   R,
+  refusal,
   type Route,
   tooLong,
 } from "./github-route-kit.ts";
+
+const CREATE_DOCS = "https://docs.github.com/rest/pulls/pulls#create-a-pull-request";
 
 /** The pull request endpoints: list, open, read, update, merge, request reviewers. */
 export const pullRoutes: Route[] = [
@@ -36,7 +42,7 @@ export const pullRoutes: Route[] = [
       );
       return page(
         ctx,
-        pulls.reverse().map((i) => pullJson(ctx, i)),
+        pulls.reverse().map((i) => pullJson(ctx, i, false)),
       );
     },
   },
@@ -66,6 +72,14 @@ export const pullRoutes: Route[] = [
           },
         ]);
       }
+      if (draft && ctx.state.refusals.draftUnsupported)
+        return refusal(422, DRAFT_UNSUPPORTED, CREATE_DOCS);
+      if (ctx.state.login === ACTIONS_BOT && !ctx.state.actions.canApprovePullRequestReviews)
+        return refusal(
+          403,
+          "GitHub Actions is not permitted to create or approve pull requests.",
+          CREATE_DOCS,
+        );
       if (ctx.git.ancestors(baseSha).has(headSha))
         return invalid([
           {
@@ -90,6 +104,7 @@ export const pullRoutes: Route[] = [
           merged: false,
           merge_commit_sha: null,
           head_sha_at_close: null,
+          last_head_sha: headSha,
           requested_reviewers: [],
           requested_teams: [],
         },
@@ -180,7 +195,7 @@ export const pullRoutes: Route[] = [
         if (!pr.pull!.requested_reviewers.includes(r)) pr.pull!.requested_reviewers.push(r);
       for (const t of teams)
         if (!pr.pull!.requested_teams.includes(t)) pr.pull!.requested_teams.push(t);
-      return { status: 201, body: pullJson(ctx, pr) };
+      return { status: 201, body: pullJson(ctx, pr, false) };
     },
   },
 ];

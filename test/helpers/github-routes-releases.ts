@@ -1,9 +1,10 @@
 /**
  * The GitHub stand-in's releases and their assets: a release by tag, its assets, a new
- * release (creating a missing tag, as GitHub does) and an asset upload on the uploads
- * root, refused when its name exists or its Content-Length is wrong.
+ * release (creating a missing tag, as GitHub does), an asset upload on the uploads root
+ * (refused when its name exists or its Content-Length is wrong; one cut off stays listed in
+ * state `open`, see `Refusals.uploadsLeftOpen`), and deleting an asset.
  */
-import type { Release } from "./github-state.ts";
+import type { Release, ServerState } from "./github-state.ts";
 import {
   assetJson,
   invalid,
@@ -12,8 +13,22 @@ import {
   page,
   R,
   releaseJson,
+  type Reply,
   type Route,
 } from "./github-route-kit.ts";
+
+/** A release asset's bytes at its browser_download_url (the web host, no token needed). */
+export function download(s: ServerState, path: string): Reply {
+  const m = path.match(/^\/download\/([^/]+)\/([^/]+)\/releases\/download\/([^/]+)\/(.+)$/);
+  const asset =
+    m &&
+    s.releases
+      .find((r) => r.tag_name === m[3])
+      ?.assets.find((a) => a.name === m[4] && a.state === "uploaded");
+  return asset
+    ? { status: 200, body: asset.bytes }
+    : { status: 404, body: { message: "Not Found" } };
+}
 
 /** The release endpoints and the asset upload (on the uploads root). */
 export const releaseRoutes: Route[] = [
@@ -86,16 +101,32 @@ export const releaseRoutes: Route[] = [
       const declared = ctx.headers["content-length"];
       if (declared !== undefined && Number(declared) !== bytes.length)
         return { status: 400, body: { message: "Bad Content-Length" } };
+      // An upload cut off leaves the asset listed in state `open`, its name taken.
+      const cut = (ctx.state.refusals.uploadsLeftOpen ?? 0) > 0;
+      if (cut) ctx.state.refusals.uploadsLeftOpen! -= 1;
       const a = {
         id: ctx.state.nextId(),
         name,
         label: ctx.query.get("label"),
         content_type: String(ctx.headers["content-type"] ?? "application/octet-stream"),
         bytes,
+        state: cut ? ("open" as const) : ("uploaded" as const),
         created_at: now(),
       };
       r.assets.push(a);
+      if (cut) return { status: 502, body: { message: "Server Error" } };
       return { status: 201, body: assetJson(ctx.state, r, a) };
+    },
+  },
+  {
+    method: "DELETE",
+    pattern: new RegExp(`${R}/releases/assets/(?<id>\\d+)$`),
+    handle(ctx) {
+      const id = Number(ctx.params.id);
+      const r = ctx.state.releases.find((x) => x.assets.some((a) => a.id === id));
+      if (!r) return notFound();
+      r.assets = r.assets.filter((a) => a.id !== id);
+      return { status: 204 };
     },
   },
 ];

@@ -4,10 +4,17 @@
  * documents for it. Only the endpoints the project uses exist.
  */
 import type { Route } from "./github-route-kit.ts";
+import { actionsRoutes } from "./github-routes-actions.ts";
 import { gitRoutes } from "./github-routes-git.ts";
 import { issueRoutes } from "./github-routes-issues.ts";
 import { pullRoutes } from "./github-routes-pulls.ts";
 import { releaseRoutes } from "./github-routes-releases.ts";
 
 /** Every endpoint the stand-in serves. */
-export const routes: Route[] = [...gitRoutes, ...pullRoutes, ...issueRoutes, ...releaseRoutes];
+export const routes: Route[] = [
+  ...gitRoutes,
+  ...pullRoutes,
+  ...issueRoutes,
+  ...releaseRoutes,
+  ...actionsRoutes,
+];

@@ -8,6 +8,13 @@
  * pull requests, Link headers for paging. Only the endpoints the project uses exist;
  * anything else is a 404, so a new call shows up as a failing test, not a silent pass.
  *
+ * Every request and every answer is held to GitHub's published REST description
+ * (github-contract.ts): a departure is recorded and `stop()` throws it, so the test that
+ * caused it fails. GraphQL (POST /api/graphql) answers what REST cannot do
+ * (github-graphql.ts). Refusals that depend on the plan or settings (a draft on GitHub
+ * Free, the workflow's token refused a pull request, an upload cut off) are switched on
+ * through `refusals`, the login and `state`.
+ *
  * `failNext` injects faults (502, rate limits, ...) before, or after, a request is applied.
  * The API root is `<origin>/api/v3`, as on GitHub Enterprise Server, so code that
  * assumes api.github.com's root paths fails here.
@@ -16,10 +23,13 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { ContractRecorder } from "./github-contract.ts";
 import { GitRefusal, GitStore } from "./github-git-store.ts";
-import type { Reply, Route } from "./github-route-kit.ts";
+import { answerGraphQL } from "./github-graphql.ts";
+import { refusal, type Reply, type Route } from "./github-route-kit.ts";
+import { download } from "./github-routes-releases.ts";
 import { routes } from "./github-routes.ts";
-import type { ServerState } from "./github-state.ts";
+import { newState, type Refusals, type ServerState } from "./github-state.ts";
 
 /** A fault to answer instead of (or after) handling matching requests. */
 export interface Fault {
@@ -49,6 +59,8 @@ export interface GitHubServerOptions {
   login?: string;
   /** Users reviews may be requested from. */
   collaborators?: string[];
+  /** Refusals real GitHub gives that are off by default (see `Refusals`). */
+  refusals?: Refusals;
 }
 
 /** A running stand-in and handles on its state. */
@@ -62,12 +74,19 @@ export interface RunningGitHubServer {
   git: GitStore;
   state: ServerState;
   requests: SeenRequest[];
+  /** Departures from GitHub's REST description seen so far (stop() throws on any). */
+  violations: string[];
+  /** The REST operations (operationIds) served. */
+  operations: Set<string>;
   failNext(method: string, path: RegExp, fault: Fault): void;
+  /** Stops the server; rejects when a request or answer departed from GitHub's description. */
   stop(): Promise<void>;
 }
 
 const API = "/api/v3";
 const UPLOADS = "/api/uploads";
+/** Where Octokit sends GraphQL when the REST root is `/api/v3` (as on GHES). */
+const GRAPHQL = "/api/graphql";
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -83,26 +102,15 @@ export async function startGitHubServer(
   const repo = options.repo ?? "mango-mlops";
   const token = options.token ?? "test-token";
   const git = new GitStore();
-  let id = 1000;
-  const state: ServerState = {
-    owner,
-    repo,
-    login: options.login ?? "mango-mlops[bot]",
-    defaultBranch: options.defaultBranch ?? "main",
-    collaborators: new Set(options.collaborators ?? ["alice", "bob"]),
-    origin: "",
-    issues: [],
-    comments: new Map(),
-    labels: new Map(),
-    releases: [],
-    nextId: () => ++id,
-  };
+  const state = newState({ owner, repo, ...options });
   git.commitFiles(state.defaultBranch, { "README.md": "# mango-mlops\n" }, "Initial commit");
   const faults: { method: string; path: RegExp; fault: Fault; left: number }[] = [];
   const requests: SeenRequest[] = [];
+  const contract = new ContractRecorder();
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
+      contract.violations.push(`stand-in error on ${req.method} ${req.url}: ${String(err)}`);
       send(res, {
         status: 500,
         body: { message: `stand-in error: ${(err as Error).stack ?? String(err)}` },
@@ -138,35 +146,35 @@ export async function startGitHubServer(
     // Octokit URL-encodes path parameters (`heads%2Fmain`, `models%2Fx.json`).
     const path = decodeURIComponent(url.pathname);
     const raw = await readBody(req);
-    const download = path.match(
-      /^\/download\/([^/]+)\/([^/]+)\/releases\/download\/([^/]+)\/(.+)$/,
-    );
-    if (method === "GET" && download) {
+    if (method === "GET" && path.startsWith("/download/")) {
       // browser_download_url: public in a public repository, so no token needed.
-      const asset = state.releases
-        .find((r) => r.tag_name === download[3])
-        ?.assets.find((a) => a.name === download[4]);
-      return send(
-        res,
-        asset
-          ? { status: 200, body: asset.bytes }
-          : { status: 404, body: { message: "Not Found" } },
-        path,
-        method,
-      );
+      return send(res, download(state, path), path, method);
     }
     const auth = req.headers.authorization ?? "";
-    if (auth !== `token ${token}` && auth !== `Bearer ${token}` && auth !== `bearer ${token}`) {
-      return send(
-        res,
-        {
-          status: 401,
-          body: { message: "Bad credentials", documentation_url: "https://docs.github.com/rest" },
-        },
-        path,
-        method,
-      );
+    if (auth !== `token ${token}` && auth !== `Bearer ${token}` && auth !== `bearer ${token}`)
+      return send(res, refusal(401, "Bad credentials"), path, method);
+    const root = [API, UPLOADS].find((r) => url.pathname.startsWith(`${r}/`));
+    const route = root && findRoute(method, path.slice(root.length), root === UPLOADS);
+    const graphql = method === "POST" && url.pathname === GRAPHQL;
+    let body: unknown = raw;
+    if (!(route && route.route.raw) && root !== UPLOADS) {
+      try {
+        body = raw.length ? JSON.parse(raw.toString("utf8")) : undefined;
+      } catch {
+        return send(res, { status: 400, body: { message: "Problems parsing JSON" } }, path, method);
+      }
     }
+    const op =
+      root && !contract.outside(method, url.pathname)
+        ? contract.request({
+            method,
+            path: url.pathname.slice(root.length),
+            upload: root === UPLOADS,
+            query: url.searchParams,
+            contentType: req.headers["content-type"],
+            body,
+          })
+        : undefined;
     const fault = faults.find((f) => f.left > 0 && f.method === method && f.path.test(path));
     if (fault) fault.left -= 1;
     const faultReply: Reply | undefined = fault && {
@@ -176,50 +184,29 @@ export async function startGitHubServer(
     };
     if (faultReply && !fault?.fault.afterApply) return send(res, faultReply, path, method);
 
-    const root = path.startsWith(`${API}/`)
-      ? API
-      : path.startsWith(`${UPLOADS}/`)
-        ? UPLOADS
-        : undefined;
-    const route = root && findRoute(method, path.slice(root.length), root === UPLOADS);
     let reply: Reply;
-    if (!route || route.params.owner !== owner || route.params.repo !== repo) {
-      reply = {
-        status: 404,
-        body: { message: "Not Found", documentation_url: "https://docs.github.com/rest" },
-      };
+    if (graphql) {
+      reply = answerGraphQL(state, body);
+    } else if (!route || route.params.owner !== owner || route.params.repo !== repo) {
+      reply = refusal(404, "Not Found");
     } else {
-      let body: unknown = raw;
-      if (!route.route.raw) {
-        try {
-          body = raw.length ? JSON.parse(raw.toString("utf8")) : {};
-        } catch {
-          return send(
-            res,
-            { status: 400, body: { message: "Problems parsing JSON" } },
-            path,
-            method,
-          );
-        }
-      }
       try {
         reply = route.route.handle({
           state,
           git,
           params: route.params,
           query: url.searchParams,
-          body: body as never,
+          body: (body ?? {}) as never,
           headers: req.headers,
           url,
         });
       } catch (err) {
         if (!(err instanceof GitRefusal)) throw err;
-        reply = {
-          status: err.status,
-          body: { message: err.message, documentation_url: "https://docs.github.com/rest" },
-        };
+        reply = refusal(err.status, err.message);
       }
     }
+    // The stand-in's answer is held to the description, also when a fault replaces it.
+    if (op) contract.response(op, `${method} ${url.pathname}`, reply.status, reply.body);
     send(res, faultReply ?? reply, path, method);
   }
 
@@ -250,13 +237,18 @@ export async function startGitHubServer(
     git,
     state,
     requests,
+    violations: contract.violations,
+    operations: contract.operations,
     failNext(method, path, fault) {
       faults.push({ method: method.toUpperCase(), path, fault, left: fault.times ?? 1 });
     },
-    stop: () =>
-      new Promise<void>((resolve, reject) => {
+    async stop() {
+      await new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
         server.close((err) => (err ? reject(err) : resolve()));
-      }),
+      });
+      const departures = contract.error();
+      if (departures) throw departures;
+    },
   };
 }

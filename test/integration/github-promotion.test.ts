@@ -156,9 +156,17 @@ describe("proposePromotion", () => {
 
     const approved = await proposePromotion(client(), proposal());
     expect(pulls()[0]!.labels).toEqual(["mlops:promotion", "mlops:approved"]);
-    // REST cannot undraft: the result says so instead of pretending.
-    expect(approved.pullRequest.draft).toBe(true);
-    expect(approved.warnings.join("\n")).toMatch(/#1 is a draft .* ready for review/);
+    // REST cannot undraft: GraphQL's markPullRequestReadyForReview does.
+    expect(approved).toMatchObject({ pullRequest: { number: 1, draft: false }, warnings: [] });
+    expect(pulls()[0]!.pull!.draft).toBe(false);
+    const mutations = () => gh.state.graphql.filter((q) => q !== "viewer");
+    expect(mutations()).toEqual(["markPullRequestReadyForReview"]);
+
+    // And back: a rerun that needs review again makes it a draft (convertPullRequestToDraft).
+    const again = await proposePromotion(client(), proposal({ draft: true }));
+    expect(again).toMatchObject({ pullRequest: { number: 1, draft: true }, warnings: [] });
+    expect(pulls()[0]!.pull!.draft).toBe(true);
+    expect(mutations()).toEqual(["markPullRequestReadyForReview", "convertPullRequestToDraft"]);
   });
 
   it("warns, without failing, when a reviewer cannot be requested", async () => {
@@ -248,12 +256,19 @@ describe("proposePromotion", () => {
     expect(pulls()[0]!.body).toBe("updated analysis");
   });
 
-  it("cuts an analysis longer than GitHub accepts, saying where the rest is", async () => {
-    const result = await proposePromotion(client(), proposal({ body: "x".repeat(70_000) }));
+  it("cuts an analysis longer than GitHub accepts, saying what was left out and where the rest is", async () => {
+    const long = `## Analysis\n\n${"Accuracy rose on every class.\n".repeat(2200)}## Lineage\n\n${"a row\n".repeat(2000)}`;
+    const result = await proposePromotion(client(), proposal({ body: long }));
     const body = pulls()[0]!.body!;
     expect(result.created).toBe(true);
-    expect(body.length).toBe(65536);
-    expect(body).toMatch(/truncated: the full analysis is the run's report\.md/);
+    expect(body.length).toBeLessThanOrEqual(65536);
+    expect(body.startsWith("## Analysis\n\nAccuracy rose on every class.\n")).toBe(true);
+    const omitted = long.length - body.indexOf("\n\n---\n**Cut to fit");
+    expect(body).toMatch(
+      new RegExp(
+        `\\*\\*Cut to fit GitHub's limit of 65,536 characters:\\*\\* ${omitted.toLocaleString("en-US")} of ${long.length.toLocaleString("en-US")} characters are left out \\(the rest of "Analysis" and the section "Lineage"\\)\\. The full report: the run's report\\.md, in the \`mlops-run-<run id>\` artifact`,
+      ),
+    );
   });
 
   it("names the missing base branch and the setting that fixes it", async () => {

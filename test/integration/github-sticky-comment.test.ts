@@ -94,6 +94,44 @@ describe("upsertStickyComment", () => {
     expect(commentsOn(issue).filter((c) => c.body.includes("mango-mlops:report"))).toHaveLength(1);
   });
 
+  it("cuts a report longer than GitHub takes, saying what was left out and where the whole is", async () => {
+    const { octokit, owner, repo } = client;
+    const issue = (await octokit.rest.issues.create({ owner, repo, title: "Huge review" })).data
+      .number;
+    const rows = (n: number) => Array.from({ length: n }, (_, i) => `| img_${i}.jpg | blurred |`);
+    const report = [
+      "## Manifest review",
+      "",
+      "```text",
+      ...rows(3000),
+      "```",
+      "## Lineage",
+      "",
+      "the end",
+    ].join("\n");
+    const where = "the job summary of https://github.com/mango-farms/mango-mlops/actions/runs/7";
+    const first = await upsertStickyComment(client, issue, "manifest-review", report, {
+      fullReport: where,
+    });
+    const posted = gh.state.comments.get(first.id)!.body;
+    expect(report.length).toBeGreaterThan(65536);
+    expect(posted.length).toBeLessThanOrEqual(65536);
+    expect(posted.startsWith("<!-- mango-mlops:manifest-review -->\n## Manifest review\n")).toBe(
+      true,
+    );
+    // The cut falls inside the code block: it is closed so the last line reads as text.
+    expect(posted).toMatch(
+      new RegExp(
+        `\\|\\n\`\`\`\\n\\n---\\n\\*\\*Cut to fit GitHub's limit of 65,536 characters:\\*\\* [\\d,]+ of ${report.length.toLocaleString("en-US")} characters are left out \\(the rest of "Manifest review" and the section "Lineage"\\)\\. The full report: ${where.replace(/[.]/g, "\\.")}\\.\\n$`,
+      ),
+    );
+    // The same long report again is the same comment: nothing sent.
+    const again = await upsertStickyComment(client, issue, "manifest-review", report, {
+      fullReport: where,
+    });
+    expect(again).toMatchObject({ id: first.id, action: "unchanged" });
+  });
+
   it("answers a missing issue with GitHub's 404", async () => {
     await expect(upsertStickyComment(client, 999, "report", "x")).rejects.toMatchObject({
       status: 404,
