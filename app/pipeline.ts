@@ -11,6 +11,7 @@ import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import { loadConfig, resolveIn, type MlopsConfig } from "../lib/config.ts";
 import { buildGraph } from "../graph/graph.ts";
 import { renderRunReport } from "../graph/render.ts";
+import { artifactUrlOf, renderRunSummary, type RunSummary } from "../graph/render-summary.ts";
 import { git } from "../lib/git.ts";
 import { ManifestChangedError } from "../lib/manifest-files.ts";
 import { runFolder } from "../lib/run-folder.ts";
@@ -91,6 +92,8 @@ export interface RunResult {
   halted: boolean;
   /** The run's report. */
   reportPath: string;
+  /** The job summary: the report's facts, tables and links, with no path of this machine. */
+  jobSummary: RunSummary;
   state: MLOpsStateType;
   /** Nodes a paused run resumes at (empty when the run finished). */
   paused: string[];
@@ -175,9 +178,10 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
           : `After fixing the cause, resume with: npm run pipeline -- --repo ${repoDir} --resume ${runId}`;
       const message = `Run ${runId} failed in ${failedAt}: ${(err as Error).message}\nNothing was promoted. ${next}`;
       await writeFile(files.state, JSON.stringify(snapshot.values, null, 2) + "\n");
+      // The report travels in the run's artifact: the repository is "." there, not this machine's path.
       await writeFile(
         files.report,
-        `# Run ${runId}: failed in ${failedAt}\n\n\`\`\`\n${message}\n\`\`\`\n`,
+        `# Run ${runId}: failed in ${failedAt}\n\n\`\`\`\n${message.replaceAll(repoDir, ".")}\n\`\`\`\n`,
       );
       throw new Error(message, { cause: err });
     }
@@ -186,7 +190,15 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
     const summary = describeOutcome(outcome, runId, [...paused]);
     const reportPath = files.report;
     await writeFile(files.state, JSON.stringify(state, null, 2) + "\n");
-    await writeFile(reportPath, renderRunReport(state, config, summary));
+    const places = { runDir: resolve(runDir), repoDir };
+    await writeFile(reportPath, renderRunReport(state, config, summary, places));
+    const env = opts.env ?? process.env;
+    const jobSummary = renderRunSummary(state, config, summary, {
+      ...places,
+      artifactUrl: artifactUrlOf(env),
+      // The pipeline workflow's names: a paused run's folder travels with its thread.
+      artifactName: `${paused.length ? "mlops-thread" : "mlops-run"}-${runId}`,
+    });
     const halted = HALTED_OUTCOMES.includes(outcome);
     if (halted && opts.pushHaltedRecord)
       await pushHaltedRecord(repoDir, opts.hooks?.warn ?? services.log);
@@ -197,6 +209,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
       summary,
       halted,
       reportPath,
+      jobSummary,
       state,
       paused: [...paused],
     };

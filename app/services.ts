@@ -118,7 +118,13 @@ export function gitHubOf(env: NodeJS.ProcessEnv, hooks: HostHooks = {}): GitHubC
   return gitHubClientFromEnv(publishingEnv(env), hooks.warn ? { log: hooks.warn } : undefined);
 }
 
-/** The alert channels: console + alert.md always, and Slack, Teams, email, a GitHub issue as configured. */
+/**
+ * The alert channels: console + alert.md always, and Slack, Teams, e-mail and a GitHub
+ * issue as the `notify` section or the environment (MLOPS_SLACK_WEBHOOK_URL,
+ * MLOPS_SMTP_HOST, ...) turn them on; the issue is on by default in Actions when there
+ * is a GitHub client (lib/notify/plan.ts). Logs which are on; `hooks.warn` gets what is
+ * set but cannot work.
+ */
 export function notifierOf(
   config: MlopsConfig,
   env: NodeJS.ProcessEnv,
@@ -156,7 +162,11 @@ export function createServices(
     openStore: storesOf(repoDir, config),
     trainer: createLocalTrainer(config),
     notifier: notifierOf(config, env, log, hooks, github),
-    promotionTarget: promotionTargetFor(github, { repoDir, reviewers: config.github.reviewers }),
+    promotionTarget: promotionTargetFor(github, {
+      repoDir,
+      reviewers: config.github.reviewers,
+      serverUrl: env.GITHUB_SERVER_URL,
+    }),
     runDir: (runId) => join(resolveIn(repoDir, config.paths.runs), runId),
     log,
     vlm: vlmReviewerOf(config.quality.vlm, env, log),

@@ -41,6 +41,11 @@ export interface PromotionRef {
   /** The GitHub pull request, when proposed on GitHub. */
   pr_url?: string | null;
   pr_number?: number | null;
+  /**
+   * The PNG plots committed next to the model card, each as the pull request links it: a
+   * URL of the file at the commit on GitHub, its repository path on a local branch.
+   */
+  plots?: { curves?: string; confusion?: string; contactSheet?: string } | null;
 }
 
 /** One alert sent to a person. */

@@ -5,6 +5,9 @@
  *   vN/artifact.json         where the model files are and their sha256
  *   vN/lineage.json          the manifests it learned from and the evaluation set
  *   vN/model-card.md         the human summary
+ *   vN/training-curves.png   the pictures a reviewer sees in the pull request and the card:
+ *   vN/confusion-matrix.png  loss and accuracy per epoch, the evaluation set's confusions,
+ *   vN/contact-sheet.png     and the batch's flagged images (when the data gate drew them)
  * A version exists once its promotion commit is merged; a pending proposal lives on the
  * branch `mlops/<model>-vN`. Rollback is a revert of the pointer commit.
  */
@@ -85,6 +88,11 @@ export function registryPaths(registryDir: string, model: string) {
       artifact: `${root}/${v}/artifact.json`,
       lineage: `${root}/${v}/lineage.json`,
       card: `${root}/${v}/model-card.md`,
+      plots: {
+        curves: `${root}/${v}/training-curves.png`,
+        confusion: `${root}/${v}/confusion-matrix.png`,
+        contactSheet: `${root}/${v}/contact-sheet.png`,
+      },
     }),
   };
 }

@@ -3,11 +3,13 @@
  * Pure (data in, text out), so they are tested without a browser and the report embeds the
  * files as they are. Hand-written SVG rather than a chart library: two fixed layouts do not
  * justify a dependency, and the output must not depend on fonts or a canvas being present
- * beyond a generic sans-serif.
+ * beyond a generic sans-serif. The font stack names what GitHub's Ubuntu runners and most
+ * Linux hosts have (DejaVu, Liberation), then the browsers' usual ones: the PNG copies
+ * (lib/plots-png.ts) are rasterized with the host's fonts.
  */
 import type { EpochLog } from "./types.ts";
 
-const FONT = `font-family="DejaVu Sans, Helvetica, Arial, sans-serif"`;
+const FONT = `font-family="DejaVu Sans, Liberation Sans, Arial, Helvetica, sans-serif"`;
 /** Colour-blind-safe pair (Okabe-Ito blue and orange) for train vs validation. */
 const TRAIN = "#0072B2";
 const VAL = "#E69F00";

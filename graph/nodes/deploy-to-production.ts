@@ -1,20 +1,25 @@
 /**
  * deploy_to_production: proposes the candidate. The artifact goes to the artifact store
  * under content-addressed keys first; then one commit on `mlops/<model>-vN` adds the
- * registry entry and moves the production pointer, and the pull request's body is
- * written to the run folder. Nothing ships until a person (or the promote workflow after
- * a merge) acts: the user's branch and working tree are never touched.
+ * registry entry, the plots as PNG (training curves, confusion matrix, the data gate's
+ * contact sheet) and moves the production pointer; the pull request's body, composed
+ * from that commit so it shows the plots, is written to the run folder. Nothing ships
+ * until a person (or the promote workflow after a merge) acts: the user's branch and
+ * working tree are never touched.
  */
-import { writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
+import { basename, join } from "node:path";
 import { publishModelFolder } from "../../lib/artifacts.ts";
 import { artifactsUri } from "../../lib/config.ts";
+import type { ProposalLinks } from "../../lib/github/target.ts";
 import { manifestSha256 } from "../../lib/manifest-file.ts";
+import { imageToPng, svgToPng } from "../../lib/plots-png.ts";
 import { promotionBranch, registryPaths, type ProductionPointer } from "../../lib/registry.ts";
-import { renderModelCard, renderPullRequestBody } from "../render.ts";
+import { runFolder, TRAINING_FILES } from "../../lib/run-folder.ts";
+import { type ProposalPlots, renderModelCard, renderPullRequestBody } from "../render.ts";
 import { type NodeConfig, servicesOf } from "../services.ts";
 import { type MLOpsStateType, type MLOpsUpdate, step } from "../state.ts";
-import { runFolder } from "../../lib/run-folder.ts";
 
 const json = (x: unknown) => JSON.stringify(x, null, 2) + "\n";
 
@@ -26,6 +31,54 @@ function shippedFirst(state: MLOpsStateType): string[] {
     .filter((v) => v.file)
     .sort((a, b) => Number(b.variant === t.ship) - Number(a.variant === t.ship));
   return files.map((v) => v.file!);
+}
+
+type PlotKey = keyof ProposalPlots;
+type PlotFiles = Partial<Record<PlotKey, { path: string; content: Buffer }>>;
+
+/**
+ * The run's pictures as PNG files for the version's registry folder: the worker's SVG
+ * charts and the data gate's contact sheet (drawn only when it flagged images). A missing
+ * or unreadable picture is left out, with a log line: the plots illustrate the proposal,
+ * they do not decide it.
+ */
+async function plotFiles(
+  runDir: string,
+  to: Record<PlotKey, string>,
+  log: (m: string) => void,
+): Promise<PlotFiles> {
+  const folder = runFolder(runDir);
+  const sources: [PlotKey, string, (b: Buffer, what: string) => Promise<{ png: Buffer }>][] = [
+    ["curves", join(folder.candidate, TRAINING_FILES.curves), svgToPng],
+    ["confusion", join(folder.candidate, TRAINING_FILES.confusion), svgToPng],
+    ["contactSheet", folder.quality.contactSheet, imageToPng],
+  ];
+  const out: PlotFiles = {};
+  for (const [key, source, toPng] of sources) {
+    if (!existsSync(source)) {
+      if (key !== "contactSheet") log(`deploy_to_production: no ${basename(source)} to show`);
+      continue;
+    }
+    try {
+      out[key] = {
+        path: to[key],
+        content: (await toPng(await readFile(source), basename(source))).png,
+      };
+    } catch (err) {
+      log(
+        `deploy_to_production: warning: ${basename(source)} left out of the proposal: ${(err as Error).message}`,
+      );
+    }
+  }
+  return out;
+}
+
+/** Each committed plot through `link` (a URL, a repository path, a file name). */
+function plotLinks(files: PlotFiles, link: (path: string) => string): ProposalPlots {
+  const out: ProposalPlots = {};
+  for (const [key, file] of Object.entries(files) as [PlotKey, { path: string }][])
+    out[key] = link(file.path);
+  return out;
 }
 
 /** The node. */
@@ -55,6 +108,7 @@ export async function deployToProduction(
     proposed_at: new Date().toISOString(),
   };
   const evaluation = { path: cfg.paths.eval_manifest, images: t.eval_images };
+  const plots = await plotFiles(services.runDir(state.run_id), v.plots, log);
   const files = [
     {
       path: v.metrics,
@@ -80,12 +134,12 @@ export async function deployToProduction(
         run_id: state.run_id,
       }),
     },
-    { path: v.card, content: renderModelCard(state, cfg, artifact) },
+    { path: v.card, content: renderModelCard(state, cfg, artifact, plotLinks(plots, basename)) },
+    ...Object.values(plots),
     { path: paths.production, content: json(pointer) },
   ];
   const branch = promotionBranch(cfg.model_name, version);
   const title = `${decision === "HUMAN_REVIEW" ? "[review] " : ""}Promote ${cfg.model_name} ${version}`;
-  const body = renderPullRequestBody(state, cfg, artifact);
   const proposal = await services.promotionTarget.propose({
     decision: decision === "APPROVE" ? "APPROVE" : "HUMAN_REVIEW",
     baseBranch: cfg.git.base_branch,
@@ -93,9 +147,15 @@ export async function deployToProduction(
     files,
     commitMessage: `${title}\n\n${state.decision_reason}\n\nRun: ${state.run_id}\n`,
     title,
-    body,
+    body: (links: ProposalLinks) =>
+      renderPullRequestBody(
+        state,
+        cfg,
+        artifact,
+        plotLinks(plots, (p) => links.file(p)),
+      ),
   });
-  const { commit, base } = proposal;
+  const { commit, base, body } = proposal;
   for (const w of proposal.warnings) log(`deploy_to_production: warning: ${w}`);
   const prBodyPath = runFolder(services.runDir(state.run_id)).pullRequest;
   await writeFile(prBodyPath, `# ${title}\n\n${body}`);
@@ -114,6 +174,7 @@ export async function deployToProduction(
       pr_body_path: prBodyPath,
       pr_url: proposal.pullRequest?.url ?? null,
       pr_number: proposal.pullRequest?.number ?? null,
+      plots: plotLinks(plots, (p) => proposal.links.file(p)),
     },
     steps: step("deploy_to_production", `${branch} ${commit.slice(0, 10)}`),
   };

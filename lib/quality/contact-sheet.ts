@@ -16,6 +16,8 @@ export interface ContactSheetOptions {
 }
 
 const CAPTION = 34;
+/** What GitHub's Ubuntu runners and most Linux hosts have, then a generic fallback. */
+const FONT_FAMILY = "DejaVu Sans, Liberation Sans, Arial, Helvetica, sans-serif";
 const GAP = 4;
 
 /** Escapes text for an SVG text node: keys and messages are contributors' data. */
@@ -45,15 +47,15 @@ function caption(img: ImageReport, width: number): Buffer {
   const colour = worst?.severity === "error" ? "#ff8a80" : "#ffe082";
   return Buffer.from(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${CAPTION}"><rect width="100%" height="100%" fill="#1e1e1e"/>` +
-      `<text x="3" y="13" font-family="DejaVu Sans, sans-serif" font-size="10" fill="#ffffff">${escapeXml(name)}</text>` +
-      `<text x="3" y="28" font-family="DejaVu Sans, sans-serif" font-size="10" fill="${colour}">${escapeXml(problem)}</text></svg>`,
+      `<text x="3" y="13" font-family="${FONT_FAMILY}" font-size="10" fill="#ffffff">${escapeXml(name)}</text>` +
+      `<text x="3" y="28" font-family="${FONT_FAMILY}" font-size="10" fill="${colour}">${escapeXml(problem)}</text></svg>`,
   );
 }
 
 async function placeholder(side: number, text: string): Promise<Buffer> {
   const svg =
     `<svg xmlns="http://www.w3.org/2000/svg" width="${side}" height="${side}"><rect width="100%" height="100%" fill="#777777"/>` +
-    `<text x="50%" y="50%" text-anchor="middle" font-family="DejaVu Sans, sans-serif" font-size="12" fill="#ffffff">${escapeXml(text)}</text></svg>`;
+    `<text x="50%" y="50%" text-anchor="middle" font-family="${FONT_FAMILY}" font-size="12" fill="#ffffff">${escapeXml(text)}</text></svg>`;
   return sharp(Buffer.from(svg)).flatten({ background: "#777777" }).png().toBuffer();
 }
 

@@ -1,12 +1,20 @@
 /**
  * The promotion pull request's body, rendered from a fixed, hand-built state (no
  * training): compared whole with a snapshot, checked section by section, and its tables
- * held to one cell count per row, pipes in labels and reasons included.
+ * held to one cell count per row, pipes in labels and reasons included; its plots are PNG
+ * images by URL of the commit's file on GitHub, by repository path on a local branch.
  */
 import { marked, type Tokens } from "marked";
 import { describe, expect, it } from "vitest";
 import { cell } from "../../lib/markdown.ts";
-import { renderPullRequestBody } from "../../graph/render.ts";
+import {
+  gitHubLinks,
+  localLinks,
+  type ProposalLinks,
+  serverUrlOfApi,
+} from "../../lib/github/target.ts";
+import { registryPaths } from "../../lib/registry.ts";
+import { type ProposalPlots, renderModelCard, renderPullRequestBody } from "../../graph/render.ts";
 import {
   approvedState,
   artifact,
@@ -142,7 +150,7 @@ describe("the promotion pull request's body", () => {
       | float32 (shipped) | 1.60 MB | 1.5e-5 | 100.0% | 91.7% | 0.8 ms | ✅ passed |
       | int8 | 0.56 MB | 4.6e-1 | 98.3% | 90.0% | 1.1 ms | ❌ int8: max \\|logit difference\\| vs TF.js is 4.60e-1, above the gate 1.00e-1 |
 
-      The app reads labels and preprocessing from the file's \`mango_mlops_metadata\` entry (see worker/tflite/README.md).
+      The app reads labels and preprocessing from the file alone: its TFLite Support metadata (\`TFLITE_METADATA\`, with \`labels.txt\` packed in the file), as Android's Task Library and ML Kit read it (see worker/tflite/README.md).
 
       ## Artifact
       - \`mango_model_v3.tflite\` 1601232 bytes, sha256 \`aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\` at \`file:///artifacts/mango-ripeness/aaaa/mango_model_v3.tflite\`
@@ -182,5 +190,90 @@ describe("cell", () => {
     expect(cell("a|b")).toBe("a\\|b");
     expect(cell(" first line\n  second | third \r\n")).toBe("first line second \\| third");
     expect(cell(42)).toBe("42");
+  });
+});
+
+describe("the plots in the PR body and the model card", () => {
+  const commit = "c0ffee".padEnd(40, "0");
+  const v3 = registryPaths(config.paths.registry, config.model_name).version("v3").plots;
+  /** The plots as deploy_to_production links them: each committed file through `links`. */
+  const plotsVia = (links: ProposalLinks, withSheet = true): ProposalPlots => ({
+    curves: links.file(v3.curves),
+    confusion: links.file(v3.confusion),
+    ...(withSheet ? { contactSheet: links.file(v3.contactSheet) } : {}),
+  });
+  const images = (md: string) =>
+    marked
+      .lexer(md)
+      .flatMap((t) => (t.type === "paragraph" ? (t as Tokens.Paragraph).tokens : []))
+      .filter((t): t is Tokens.Image => t.type === "image")
+      .map((t) => t.href);
+
+  it("shows each plot on GitHub as the PNG file at the proposal's commit, in one Plots section", () => {
+    const links = gitHubLinks("https://github.example", { owner: "farm", repo: "mlops" }, commit);
+    const body = renderPullRequestBody(approvedState(), config, artifact, plotsVia(links));
+    expect(images(body)).toEqual(
+      ["training-curves", "confusion-matrix", "contact-sheet"].map(
+        (name) =>
+          `https://github.example/farm/mlops/blob/${commit}/models/mango-ripeness/v3/${name}.png?raw=true`,
+      ),
+    );
+    const heads = headings(body);
+    expect(heads.filter((h) => h === "### Plots")).toHaveLength(1);
+    expect(new Set(heads).size).toBe(heads.length);
+    expect(heads.indexOf("### Plots")).toBe(
+      heads.indexOf("### Policy checks (analyst: rules)") - 1,
+    );
+    // The tables keep their cells with the images in between.
+    for (const t of tables(body))
+      expect(new Set(t.widths), t.header).toEqual(new Set([t.widths[0]]));
+    expect(body).not.toMatch(/data:|<svg/);
+  });
+
+  it("shows them by repository path on a local branch, and says when no contact sheet was drawn", () => {
+    const body = renderPullRequestBody(
+      approvedState(),
+      config,
+      artifact,
+      plotsVia(localLinks, false),
+    );
+    expect(images(body)).toEqual([
+      "models/mango-ripeness/v3/training-curves.png",
+      "models/mango-ripeness/v3/confusion-matrix.png",
+    ]);
+    expect(body).toContain("_No contact sheet: the data gate draws one only when it flags images");
+  });
+
+  it("has no Plots section when nothing was drawn, and a path with spaces stays one link", () => {
+    expect(renderPullRequestBody(approvedState(), config, artifact, {})).not.toContain("Plots");
+    const spaced = renderPullRequestBody(approvedState(), config, artifact, {
+      curves: "my models/v3/training-curves.png",
+    });
+    expect(images(spaced)).toEqual(["my models/v3/training-curves.png"]);
+  });
+
+  it("lets the model card show the PNG files of its own folder by name", () => {
+    const card = renderModelCard(approvedState(), config, artifact, {
+      curves: "training-curves.png",
+      confusion: "confusion-matrix.png",
+    });
+    expect(headings(card)).toContain("## Plots");
+    expect(images(card)).toEqual(["training-curves.png", "confusion-matrix.png"]);
+  });
+
+  it("escapes the owner and repository and keeps the path's slashes in GitHub's URL", () => {
+    const links = gitHubLinks("https://ghe.example/", { owner: "o o", repo: "r#" }, commit);
+    expect(links.hosted).toBe(true);
+    expect(links.file("models/a b/x.png")).toBe(
+      `https://ghe.example/o%20o/r%23/blob/${commit}/models/a%20b/x.png?raw=true`,
+    );
+    expect(localLinks.file("models/x.png")).toBe("models/x.png");
+  });
+
+  it("finds GitHub's web root from its API root when GITHUB_SERVER_URL is not given", () => {
+    expect(serverUrlOfApi("https://api.github.com")).toBe("https://github.com");
+    expect(serverUrlOfApi("https://api.tenant.ghe.com/")).toBe("https://tenant.ghe.com");
+    expect(serverUrlOfApi("https://ghe.example/api/v3")).toBe("https://ghe.example");
+    expect(serverUrlOfApi("http://127.0.0.1:5000/api/v3/")).toBe("http://127.0.0.1:5000");
   });
 });
