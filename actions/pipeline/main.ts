@@ -3,10 +3,11 @@
  * set outputs and a job summary.
  */
 import * as core from "@actions/core";
-import { readFile } from "node:fs/promises";
 import { runPipeline } from "../../app/pipeline.ts";
 import { PAUSABLE_NODES, type PausableNode } from "../../graph/graph.ts";
 import { optionalInput, repository } from "../lib/inputs.ts";
+import { writeJobSummary } from "../lib/summary.ts";
+import { chooseToken, warnIfGithubToken } from "../lib/token.ts";
 
 /** Reads and checks the inputs; a bad value names the input, the allowed values and what came. */
 export function parseInputs() {
@@ -19,13 +20,10 @@ export function parseInputs() {
     manifest: optionalInput("manifest"),
     stopBefore: stopBefore as PausableNode | undefined,
     resume: optionalInput("resume"),
-    githubToken: optionalInput("github_token"),
+    token: chooseToken(),
   };
-  if (inputs.githubToken) core.setSecret(inputs.githubToken);
   if (inputs.resume && inputs.manifest)
-    throw new Error(
-      "inputs resume and manifest exclude each other: a resumed run keeps its manifest",
-    );
+    throw new Error("inputs resume and manifest exclude each other (a resumed run keeps its own)");
   return inputs;
 }
 
@@ -40,20 +38,17 @@ export async function run(): Promise<void> {
     resume: inputs.resume,
     stopBefore: inputs.stopBefore,
     services: { log: (m) => core.info(m) },
-    env: inputs.githubToken ? { ...process.env, GITHUB_TOKEN: inputs.githubToken } : process.env,
+    env: inputs.token ? { ...process.env, GITHUB_TOKEN: inputs.token.token } : process.env,
     hooks: { setSecret: core.setSecret, warn: core.warning },
-    pushHaltedRecord: Boolean(inputs.githubToken),
+    pushHaltedRecord: Boolean(inputs.token),
   });
   core.setOutput("run-id", result.runId);
   core.setOutput("outcome", result.outcome);
   core.setOutput("next", result.paused.join(","));
   core.setOutput("decision", result.state.deployment_decision ?? "");
-  await core.summary.addRaw(await readFile(result.reportPath, "utf8")).write();
+  await writeJobSummary(result.jobSummary);
+  await warnIfGithubToken(inputs.token, result.state.promotion?.pr_url ?? undefined);
   if (result.halted) core.warning(`run ${result.runId}: ${result.summary}`);
 }
 
-try {
-  await run();
-} catch (err) {
-  core.setFailed((err as Error).message);
-}
+await run().catch((err: unknown) => core.setFailed((err as Error).message));

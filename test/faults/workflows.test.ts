@@ -5,6 +5,7 @@
  * exactly the problems that edit causes (the untouched files lint clean), each with its
  * file, line, rule and fix.
  */
+import { readFileSync } from "node:fs";
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -12,6 +13,11 @@ import { afterAll, describe, expect, it } from "vitest";
 import { lintWorkflowFiles, type LintProblem } from "../../scripts/lint-workflows.ts";
 
 const PROJECT = resolve(import.meta.dirname, "../..");
+/** The 1-based line of the first line of `file` that starts with `start`. */
+const lineOf = (file: string, start: string) =>
+  readFileSync(join(PROJECT, file), "utf8")
+    .split("\n")
+    .findIndex((l) => l.startsWith(start)) + 1;
 const ACTIONS = ["bucket-watch", "manifest-review", "pipeline", "promote"];
 const temps: string[] = [];
 afterAll(async () => {
@@ -165,7 +171,7 @@ const CASES: WorkflowCase[] = [
     to: "",
     problems: [
       {
-        line: 105,
+        line: lineOf(".github/workflows/pipeline.yml", "  train:"),
         rule: "write-secrets-environment",
         message: `job "train" uses write-scoped secrets.MLOPS_ARTIFACTS_WRITE_AWS_ACCESS_KEY_ID, secrets.MLOPS_ARTIFACTS_WRITE_AWS_SECRET_ACCESS_KEY ${ENV_FIX}`,
       },
@@ -178,7 +184,10 @@ const CASES: WorkflowCase[] = [
     to: "secrets.AWS_ACCESS_KEY_ID",
     problems: [
       {
-        line: 57,
+        line: lineOf(
+          ".github/workflows/bucket-watch.yml",
+          "          AWS_ACCESS_KEY_ID: ${{ secrets.MLOPS_READ_AWS",
+        ),
         rule: "scoped-aws-keys",
         message:
           "secrets.AWS_ACCESS_KEY_ID is an AWS key whose name says neither read-only nor what it writes: one such pair shared by every job gives each job the widest rights (fix: MLOPS_READ_AWS_* for a read-only key, or a key named for what it writes, e.g. MLOPS_PROMOTE_AWS_* or MLOPS_ARTIFACTS_WRITE_AWS_*, kept in the job's environment)",
