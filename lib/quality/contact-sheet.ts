@@ -1,6 +1,6 @@
 /**
- * The contact sheet: the worst images of a batch side by side, each captioned with its
- * file and what is wrong, so a person sees in one glance what the numbers mean. Files that
+ * The contact sheet: the worst images of a batch side by side (or a sample of a clean one),
+ * each captioned with its file and what is wrong (or its label when nothing is), so a person sees in one glance what the numbers mean. Files that
  * cannot be shown (missing, corrupt, not an image, too large) get a grey tile saying so.
  */
 import sharp, { type OverlayOptions } from "sharp";
@@ -41,10 +41,10 @@ function caption(img: ImageReport, width: number): Buffer {
   const problem = clipText(
     worst
       ? `${worst.check}${worst.severity === "warning" ? " (warn)" : ""}: ${worst.message}`
-      : vlm,
+      : vlm || `${img.label}: nothing found`,
     chars,
   );
-  const colour = worst?.severity === "error" ? "#ff8a80" : "#ffe082";
+  const colour = worst?.severity === "error" ? "#ff8a80" : worst || vlm ? "#ffe082" : "#a5d6a7";
   return Buffer.from(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${CAPTION}"><rect width="100%" height="100%" fill="#1e1e1e"/>` +
       `<text x="3" y="13" font-family="${FONT_FAMILY}" font-size="10" fill="#ffffff">${escapeXml(name)}</text>` +

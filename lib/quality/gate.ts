@@ -1,7 +1,8 @@
 /**
  * validate_data from manifest to files, shared by the graph node and `npm run validate`:
  * check (or merge shards), compare with earlier data, let the VLM review a sample, combine
- * the scores, and write quality.json, the markdown report and the contact sheet.
+ * the scores, and write quality.json, the markdown report and the contact sheet (the
+ * images it flagged, or a sample of each label when it flagged none).
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -49,6 +50,20 @@ export interface DataGateResult {
 }
 
 const CONTACT_SHEET_IMAGES = 24;
+const SAMPLE_SHEET_IMAGES = 12;
+
+/** Up to `limit` images taking turns across labels (first label seen first), in manifest order. */
+export function sampleOfBatch(report: QualityReport, limit: number): QualityReport["images"] {
+  const byLabel = new Map<string, QualityReport["images"]>();
+  for (const img of report.images) byLabel.set(img.label, [...(byLabel.get(img.label) ?? []), img]);
+  const out: QualityReport["images"] = [];
+  for (let round = 0; out.length < limit; round++) {
+    const next = [...byLabel.values()].flatMap((imgs) => (imgs[round] ? [imgs[round]!] : []));
+    if (!next.length) break;
+    out.push(...next.slice(0, limit - out.length));
+  }
+  return out;
+}
 
 async function reviewSample(input: DataGateInput, report: QualityReport): Promise<VlmReview> {
   const reviewer = input.reviewer;
@@ -111,7 +126,9 @@ export async function runDataGate(input: DataGateInput): Promise<DataGateResult>
     (i) =>
       i.review && (!i.review.clear_mango_photo || !i.review.label_plausible) && !worst.includes(i),
   );
-  const shown = [...worst, ...doubted].slice(0, CONTACT_SHEET_IMAGES);
+  const flagged = [...worst, ...doubted].slice(0, CONTACT_SHEET_IMAGES);
+  // Nothing flagged: a reviewer still sees what the batch looks like, a few of each label.
+  const shown = flagged.length ? flagged : sampleOfBatch(report, SAMPLE_SHEET_IMAGES);
   if (shown.length) {
     const entries = new Map(manifest.images.map((m) => [m.key, m]));
     try {
@@ -142,7 +159,12 @@ export async function runDataGate(input: DataGateInput): Promise<DataGateResult>
   let md = renderQualityMarkdown(report, {
     threshold,
     title: `Data quality: ${input.manifestName}`,
-    ...(contactSheet ? { contactSheet: QUALITY_FILES.contactSheet } : {}),
+    ...(contactSheet
+      ? {
+          contactSheet: QUALITY_FILES.contactSheet,
+          contactSheetShows: flagged.length ? "flagged" : "sample",
+        }
+      : {}),
   });
   if (input.notes?.length) md += `\n## Notes\n\n${input.notes.map((n) => `- ${n}`).join("\n")}\n`;
   await writeFile(markdown, md);

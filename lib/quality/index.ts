@@ -97,7 +97,7 @@ export {
 export { failureAnalysis, renderQualityMarkdown, vlmStatusLine, worstImages } from "./report.ts";
 export { type ContactSheetOptions, escapeXml, renderContactSheet } from "./contact-sheet.ts";
 export { type EarlierData, type EarlierDataOptions, loadEarlierData } from "./earlier.ts";
-export { type DataGateInput, type DataGateResult, runDataGate } from "./gate.ts";
+export { type DataGateInput, type DataGateResult, runDataGate, sampleOfBatch } from "./gate.ts";
 export { type DataGateContext, type DataGateContextOptions, dataGateContext } from "./context.ts";
 export {
   gateManifest,

@@ -57,7 +57,13 @@ export function vlmStatusLine(report: QualityReport): string {
 /** The whole report as markdown: verdict, score breakdown, checks, classes, VLM, worst images, scoring. */
 export function renderQualityMarkdown(
   report: QualityReport,
-  opts: { threshold: number; title?: string; contactSheet?: string },
+  opts: {
+    threshold: number;
+    title?: string;
+    contactSheet?: string;
+    /** What the sheet shows: the flagged images (default) or a sample of a clean batch. */
+    contactSheetShows?: "flagged" | "sample";
+  },
 ): string {
   const { threshold } = opts;
   const b = report.breakdown;
@@ -76,7 +82,13 @@ export function renderQualityMarkdown(
     `- quality_score: ${b.quality_score.toFixed(1)}`,
     "",
   );
-  if (opts.contactSheet) lines.push(`Worst images: [contact sheet](${opts.contactSheet})`, "");
+  if (opts.contactSheet)
+    lines.push(
+      opts.contactSheetShows === "sample"
+        ? `Nothing flagged; a sample of the batch: [contact sheet](${opts.contactSheet})`
+        : `Worst images: [contact sheet](${opts.contactSheet})`,
+      "",
+    );
 
   lines.push(
     "## Checks",

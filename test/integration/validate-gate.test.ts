@@ -9,7 +9,7 @@ import { join } from "node:path";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import type { Manifest, ManifestImage } from "../../lib/manifest.ts";
-import { runDataGate } from "../../lib/quality/index.ts";
+import { runDataGate, sampleOfBatch } from "../../lib/quality/index.ts";
 import { synthesizeBadBatch } from "../../synth/bad-batch.ts";
 import { useDataGateWorld } from "../helpers/data-gate-world.ts";
 
@@ -17,7 +17,7 @@ const w = useDataGateWorld();
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
 describe("runDataGate", () => {
-  it("passes a good batch, writing quality.json, the report and no contact sheet, and says the VLM was not consulted", async () => {
+  it("passes a good batch, writing quality.json, the report and a sample contact sheet, and says the VLM was not consulted", async () => {
     const r = await runDataGate(w.gateInput(w.good, "good"));
     expect(r.passed).toBe(true);
     expect(r.report.quality_score).toBe(10);
@@ -28,8 +28,18 @@ describe("runDataGate", () => {
       breakdown: { deterministic: 10, vlm: { consulted: false } },
     });
     expect(json.images).toHaveLength(15);
-    expect(await readFile(r.paths.markdown, "utf8")).toContain("VLM not consulted: not configured");
-    expect(r.paths.contactSheet).toBeNull();
+    const md = await readFile(r.paths.markdown, "utf8");
+    expect(md).toContain("VLM not consulted: not configured");
+    // Nothing flagged: the sheet shows a sample, every label before any label twice.
+    expect(md).toContain(
+      "Nothing flagged; a sample of the batch: [contact sheet](contact-sheet.jpg)",
+    );
+    const sheet = await sharp(r.paths.contactSheet!).metadata();
+    expect(sheet.format).toBe("jpeg");
+    const sample = sampleOfBatch(r.report, 12);
+    expect(sample).toHaveLength(12);
+    const labels = new Set(w.good.images.map((i) => i.label));
+    expect(new Set(sample.slice(0, labels.size).map((i) => i.label))).toEqual(labels);
   });
 
   it("turns every kind of bad input into a finding of its image, and draws the contact sheet", async () => {
