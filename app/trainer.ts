@@ -1,8 +1,12 @@
 /**
  * The DL worker in this process, as the graph's `Trainer` service: MobileNetV2 on
  * tfjs-node's native backend. The worker's modules load on first use, so a run that never
- * trains (no new data, a refused batch) never loads TensorFlow.
+ * trains (no new data, a refused batch) never loads TensorFlow. The full-integer .tflite is
+ * calibrated on a seeded, class-stratified sample of the images a model was trained on,
+ * which the trainer keeps per model folder from `train` to `exportTflite`.
  */
+import { resolve } from "node:path";
+import type { LabeledImage } from "../lib/dataset.ts";
 import type { MlopsConfig } from "../lib/config.ts";
 import type { Trainer } from "../graph/services.ts";
 import type { TfliteSummary } from "../graph/state.ts";
@@ -12,13 +16,18 @@ import type { ExportResult } from "../worker/tflite/export.ts";
 /** The DL worker in this process: MobileNetV2 on tfjs-node's native backend. */
 export function createLocalTrainer(config: MlopsConfig): Trainer {
   const t = config.training;
+  /** Model folder -> the training images its int8_full file is calibrated on. */
+  const calibration = new Map<string, LabeledImage[]>();
   return {
     async train(job) {
       const { trainModel } = await import("../worker/train.ts");
-      return trainModel({
+      const { calibrationSample } = await import("../worker/tflite/calibrate.ts");
+      const result = await trainModel({
         ...job,
         config: trainConfigOf(config.training),
       });
+      calibration.set(resolve(result.modelDir), calibrationSample(job.train, undefined, t.seed));
+      return result;
     },
     async exportTflite(job) {
       const { exportVariants } = await import("../worker/tflite/export.ts");
@@ -29,6 +38,8 @@ export function createLocalTrainer(config: MlopsConfig): Trainer {
         minArgmaxAgreement: p.int8_min_argmax_agreement,
         maxAccuracyDrop: p.int8_max_accuracy_drop,
       };
+      // A model this trainer did not train has no sample: int8_full says so and is not written.
+      const sample = calibration.get(resolve(job.modelDir)) ?? [];
       const result = await exportVariants({
         model: job.modelDir,
         outDir: job.outDir,
@@ -36,10 +47,17 @@ export function createLocalTrainer(config: MlopsConfig): Trainer {
         labels: job.labels,
         preprocessing: describePreprocessing(t.input_size),
         evalSet: await evalSetFromImages(job.evaluation, job.labels, t.input_size),
+        ...(sample.length
+          ? { calibration: (await evalSetFromImages(sample, job.labels, t.input_size)).inputs }
+          : {}),
         gates: {
           float32: { maxLogitDiff: p.float32_max_logit_diff, minArgmaxAgreement: 1 },
           float16: loose,
           int8: loose,
+          int8_full: {
+            minArgmaxAgreement: p.int8_full_min_argmax_agreement,
+            maxAccuracyDrop: p.int8_full_max_accuracy_drop,
+          },
         },
         ship: p.ship,
         modelInfo: {
@@ -55,6 +73,10 @@ export function createLocalTrainer(config: MlopsConfig): Trainer {
       const { evaluateModel } = await import("../worker/evaluate.ts");
       const out = await evaluateModel(modelDir, images, labels, t.input_size, t.batch_size);
       return { metrics: out.metrics, predictions: out.predictions };
+    },
+    async evaluateTflite(file, images, labels) {
+      const { evaluateTfliteFile } = await import("../worker/tflite-eval.ts");
+      return evaluateTfliteFile(file, images, labels);
     },
   };
 }

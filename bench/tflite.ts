@@ -9,6 +9,7 @@ import { pathToFileURL } from "node:url";
 import { ensureNativeBackend } from "../worker/backend.ts";
 import { describePreprocessing } from "../worker/images.ts";
 import { buildMobileNetV2 } from "../worker/mobilenet-v2.ts";
+import { calibrateGraph } from "../worker/tflite/calibrate.ts";
 import { modelToGraph } from "../worker/tflite/graph.ts";
 import { openTflite } from "../worker/tflite/litert.ts";
 import { perturbBatchNorm } from "../worker/tflite/perturb.ts";
@@ -60,6 +61,7 @@ export async function benchTflite(runs = 30): Promise<TfliteBenchResult[]> {
     const t0 = performance.now();
     const graph = modelToGraph(model);
     const graphMs = performance.now() - t0;
+    const ranges = await calibrateGraph(graph, inputs); // int8_full's activation ranges
     const labels = Array.from({ length: classes }, (_, i) => `class_${i}`);
     const out: TfliteBenchResult[] = [];
     for (const variant of TFLITE_VARIANTS) {
@@ -68,6 +70,7 @@ export async function benchTflite(runs = 30): Promise<TfliteBenchResult[]> {
         labels,
         preprocessing: describePreprocessing(size),
         variant,
+        calibration: ranges,
       });
       const export_ms = graphMs + performance.now() - t1;
       const session = await openTflite(bytes);

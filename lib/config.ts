@@ -61,7 +61,7 @@ export const PolicySchema = z.strictObject({
   tflite: z
     .strictObject({
       /** The variant shipped as mango_model_vN.tflite; the others are written beside it. */
-      ship: z.enum(["float32", "float16", "int8"]).default("float32"),
+      ship: z.enum(["float32", "float16", "int8", "int8_full"]).default("float32"),
       /** Largest .tflite file the app may download, in bytes. */
       max_bytes: z.number().int().positive().default(8_000_000),
       /** Float32 export: largest absolute logit difference from the TF.js model. */
@@ -70,6 +70,10 @@ export const PolicySchema = z.strictObject({
       int8_min_argmax_agreement: z.number().min(0).max(1).default(0.99),
       /** Int8 export: largest accuracy fall from the TF.js model on the evaluation set. */
       int8_max_accuracy_drop: z.number().min(0).max(1).default(0.01),
+      /** Full-integer int8 export (int8_full): smallest share of images whose top class matches the TF.js model's. */
+      int8_full_min_argmax_agreement: z.number().min(0).max(1).default(0.98),
+      /** Full-integer int8 export (int8_full): largest accuracy fall from the TF.js model on the evaluation set. */
+      int8_full_max_accuracy_drop: z.number().min(0).max(1).default(0.01),
     })
     .prefault({}),
 });

@@ -177,8 +177,8 @@ export function statisticsVerdicts(stats: PairedStatistics, policy: Policy): Pol
 }
 
 /**
- * The .tflite gates (size budget; float32 logits match TF.js; int8 agrees with TF.js and
- * loses little accuracy). Absent metrics skip the gates and say so rather than pass
+ * The .tflite gates (size budget; float32 logits match TF.js; int8 and int8_full agree
+ * with TF.js and lose little accuracy). Absent metrics skip the gates and say so rather than pass
  * silently; an unmeasured gate of a present variant fails.
  */
 export function tfliteVerdicts(
@@ -225,25 +225,31 @@ export function tfliteVerdicts(
         ),
       });
     }
-    if (v.variant === "int8") {
+    const loose =
+      v.variant === "int8"
+        ? { agree: g.int8_min_argmax_agreement, drop: g.int8_max_accuracy_drop }
+        : v.variant === "int8_full"
+          ? { agree: g.int8_full_min_argmax_agreement, drop: g.int8_full_max_accuracy_drop }
+          : undefined;
+    if (loose) {
       out.push({
-        check: "tflite.int8.argmax_agreement",
+        check: `tflite.${v.variant}.argmax_agreement`,
         ...measured(
           v.argmax_agreement,
-          "int8 top-class agreement",
-          (x) => x >= g.int8_min_argmax_agreement,
+          `${v.variant} top-class agreement`,
+          (x) => x >= loose.agree,
           (x) =>
-            `top class agrees with TF.js on ${pct(x)} of images vs minimum ${pct(g.int8_min_argmax_agreement)}`,
+            `top class agrees with TF.js on ${pct(x)} of images vs minimum ${pct(loose.agree)}`,
         ),
       });
       out.push({
-        check: "tflite.int8.accuracy_drop",
+        check: `tflite.${v.variant}.accuracy_drop`,
         ...measured(
           v.accuracy,
-          "int8 accuracy",
-          (x) => candidateAccuracy - x <= g.int8_max_accuracy_drop + 1e-12,
+          `${v.variant} accuracy`,
+          (x) => candidateAccuracy - x <= loose.drop + 1e-12,
           (x) =>
-            `int8 accuracy ${pct(x)} vs TF.js ${pct(candidateAccuracy)} (allowed drop ${allowance(g.int8_max_accuracy_drop)})`,
+            `${v.variant} accuracy ${pct(x)} vs TF.js ${pct(candidateAccuracy)} (allowed drop ${allowance(loose.drop)})`,
         ),
       });
     }

@@ -3,12 +3,16 @@
  * ships becomes `mango_model_vN.tflite`, the others sit beside it as
  * `mango_model_vN.<variant>.tflite`. Only files that pass their gate are written, so a file
  * on disk has always been proven in LiteRT; the result says why any variant is missing.
+ * The full-integer variant is calibrated on `calibration` (training images) and, without
+ * them, not written.
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { LayersModel } from "@tensorflow/tfjs-node";
 import type { Preprocessing } from "../images.ts";
+import { calibrateGraph, type Calibration } from "./calibrate.ts";
 import { modelToGraph } from "./graph.ts";
+import type { IrGraph } from "./ir.ts";
 import { TFLITE_VARIANTS, type TfliteVariant } from "./variants.ts";
 import {
   DEFAULT_TFLITE_GATES,
@@ -30,6 +34,11 @@ export interface ExportVariantsInput {
   preprocessing: Preprocessing;
   /** The evaluation set every file is proven on. */
   evalSet: EvalSet;
+  /**
+   * Training images (each [H, W, 3], scaled as for training) the int8_full variant's
+   * activation ranges are measured on; without them that variant is not written.
+   */
+  calibration?: Float32Array[];
   gates?: TfliteGates;
   /** The variant shipped as `mango_model_vN.tflite` (policy; default float32). */
   ship?: TfliteVariant;
@@ -74,11 +83,21 @@ export async function exportVariants(input: ExportVariantsInput): Promise<Export
     const variants: VariantExport[] = [];
     for (const variant of TFLITE_VARIANTS) {
       const t0 = performance.now();
+      let calibration: Calibration | undefined;
+      if (variant === "int8_full") {
+        const c = await calibrate(graph, input.calibration);
+        if ("reason" in c) {
+          variants.push(refused(variant, performance.now() - t0, c.reason));
+          continue;
+        }
+        calibration = c;
+      }
       const bytes = writeTfliteGraph(graph, {
         labels: input.labels,
         preprocessing: input.preprocessing,
         variant,
         model: { ...input.modelInfo, version: input.version },
+        ...(calibration ? { calibration } : {}),
       });
       const export_ms = performance.now() - t0;
       let verification: TfliteVerification | undefined;
@@ -118,4 +137,26 @@ export async function exportVariants(input: ExportVariantsInput): Promise<Export
     // A model we loaded is ours to free; a model passed in belongs to the caller.
     if (typeof input.model === "string") model.dispose();
   }
+}
+
+/** The graph's activation ranges on the calibration images, or why there are none. */
+async function calibrate(
+  graph: IrGraph,
+  images: Float32Array[] | undefined,
+): Promise<Calibration | { reason: string }> {
+  if (!images?.length)
+    return {
+      reason:
+        "int8_full: no calibration images were given, so its activation ranges are unknown: pass `calibration` (a sample of training images) to exportVariants",
+    };
+  try {
+    return await calibrateGraph(graph, images);
+  } catch (err) {
+    return { reason: `int8_full: calibration failed: ${(err as Error).message}` };
+  }
+}
+
+/** A variant that was not written, and why. */
+function refused(variant: TfliteVariant, export_ms: number, reason: string): VariantExport {
+  return { variant, export_ms, candidate: false, reasons: [reason] };
 }

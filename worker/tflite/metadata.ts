@@ -19,11 +19,21 @@ export const METADATA_FORMAT_VERSION = 2;
 /** The labels file in the appended ZIP, one class name a line, in output order. */
 export const LABELS_FILE = "labels.txt";
 
+/** What an int8_full file's activation ranges were measured on. */
+export interface CalibrationInfo {
+  /** How many images. */
+  images: number;
+  /** Where they came from: a sample of the model's own training images. */
+  source: "training";
+}
+
 /** Our JSON entry: only what TFLite Support metadata cannot say. */
 export interface TfliteMetadata {
   format_version: number;
   /** The weight encoding of this file. */
   variant: TfliteVariant;
+  /** int8_full only: the images its activation ranges were calibrated on. */
+  calibration?: CalibrationInfo;
   input: {
     /** The input tensor these facts are about. */
     name: string;
@@ -36,15 +46,22 @@ export interface TfliteMetadata {
   model: Record<string, unknown>;
 }
 
+/** How a variant's numbers are stored, in words (descriptions). */
+export function variantWords(variant: TfliteVariant): string {
+  return variant === "int8_full" ? "int8 weights and activations" : `${variant} weights`;
+}
+
 /** Our JSON entry of one file. */
 export function buildMetadata(
   pre: Preprocessing,
   variant: TfliteVariant,
   model: Record<string, unknown>,
+  calibration?: CalibrationInfo,
 ): TfliteMetadata {
   return {
     format_version: METADATA_FORMAT_VERSION,
     variant,
+    ...(calibration ? { calibration } : {}),
     input: { name: TENSOR_NAMES.input, colour_space: pre.colourSpace, resize: pre.resize },
     model,
   };
@@ -70,7 +87,7 @@ export function buildSupportInfo(
   const version = model.version;
   return {
     name: "mango ripeness classifier",
-    description: `Mango ripeness (${labels.join(", ")}); MobileNetV2, ${variant} weights.`,
+    description: `Mango ripeness (${labels.join(", ")}); MobileNetV2, ${variantWords(variant)}.`,
     ...(version === undefined ? {} : { version: String(version) }),
     author: "mango-mlops",
     minParserVersion: MIN_PARSER_VERSION,

@@ -33,6 +33,7 @@ export const BuiltinOperator = {
   RELU6: 21,
   SOFTMAX: 25,
   MEAN: 40,
+  QUANTIZE: 114,
 } as const;
 /** Name of a builtin operator this writer emits. */
 export type OpName = keyof typeof BuiltinOperator;

@@ -15,16 +15,25 @@
  *   back to TFLite's hybrid kernel and splits the graph: 1.3x slower), and quantising
  *   MobileNetV2's 384-element 1x1 convs made the whole file 1.7x slower (their int8
  *   kernels cost more than they save at 48x48 and 24x24 activations); float16 halves
- *   them at no cost.
+ *   them at no cost;
+ * - int8_full: int8 weights AND activations, int32 biases, float32 I/O through QUANTIZE and
+ *   DEQUANTIZE, calibrated on training images (full-int8.ts), for NPU delegates.
  */
+import type { Calibration } from "./calibrate.ts";
+import { encodeFullInt8 } from "./full-int8.ts";
 import type { IrGraph, IrOp, IrTensor } from "./ir.ts";
 import { quantizeInt8PerChannel, toFloat16 } from "./quantize.ts";
 import { TensorType } from "./schema.ts";
 
-/** A weight encoding of the written file. */
-export type TfliteVariant = "float32" | "float16" | "int8";
+/** A weight (and, for int8_full, activation) encoding of the written file. */
+export type TfliteVariant = "float32" | "float16" | "int8" | "int8_full";
 /** All variants, float32 first. */
-export const TFLITE_VARIANTS: readonly TfliteVariant[] = ["float32", "float16", "int8"];
+export const TFLITE_VARIANTS: readonly TfliteVariant[] = [
+  "float32",
+  "float16",
+  "int8",
+  "int8_full",
+];
 
 /**
  * Smallest weight tensor the int8 variant quantises. TF's converter uses 1024; measured on
@@ -65,8 +74,19 @@ const plain = (t: IrTensor): FlatTensor => ({
   ...(t.data ? { bytes: bytesOf(t.data) } : {}),
 });
 
-/** Encodes the graph's constants for `variant`. */
-export function encodeVariant(graph: IrGraph, variant: TfliteVariant): EncodedGraph {
+/** Encodes the graph's constants for `variant`; int8_full needs the graph's calibration. */
+export function encodeVariant(
+  graph: IrGraph,
+  variant: TfliteVariant,
+  calibration?: Calibration,
+): EncodedGraph {
+  if (variant === "int8_full") {
+    if (!calibration)
+      throw new Error(
+        "the int8_full variant needs the activation ranges of a calibration sample: pass `calibration` (calibrateGraph on training images)",
+      );
+    return encodeFullInt8(graph, calibration);
+  }
   const tensors = graph.tensors.map(plain);
   const ops: FlatOp[] = graph.ops.map((o) => ({
     ...o,

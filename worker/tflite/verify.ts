@@ -10,6 +10,7 @@ import type { LabeledImage } from "../../lib/dataset.ts";
 import { openTflite } from "./litert.ts";
 import { readTflite } from "./reader.ts";
 import { tfjsLogits } from "./reference.ts";
+import { fullIntegerProblems } from "./tensor-reader.ts";
 import type { TfliteVariant } from "./variants.ts";
 
 /** Limits one variant must meet; an absent limit is not checked. */
@@ -29,6 +30,7 @@ export const DEFAULT_TFLITE_GATES: TfliteGates = {
   float32: { maxLogitDiff: 1e-4, minArgmaxAgreement: 1 },
   float16: { minArgmaxAgreement: 0.99, maxAccuracyDrop: 0.01 },
   int8: { minArgmaxAgreement: 0.99, maxAccuracyDrop: 0.01 },
+  int8_full: { minArgmaxAgreement: 0.98, maxAccuracyDrop: 0.01 },
 };
 
 /** Preprocessed evaluation images (each [H, W, 3] scaled as for training) and true classes. */
@@ -161,7 +163,14 @@ export async function verifyTflite(input: VerifyTfliteInput): Promise<TfliteVeri
     reference_accuracy: ref.accuracy,
     median_latency_ms: median(latencies),
   };
-  return { ...measured, gate: judgeTflite(measured, gate) };
+  const judged = judgeTflite(measured, gate);
+  // A full-integer file must be integer throughout, or an NPU delegate would not take it whole.
+  const structure =
+    meta.variant === "int8_full"
+      ? fullIntegerProblems(tfliteBytes).map((p) => `int8_full: not full-integer: ${p}`)
+      : [];
+  const reasons = [...judged.reasons, ...structure];
+  return { ...measured, gate: { passed: reasons.length === 0, reasons } };
 }
 
 /** Decodes labelled image files into an evaluation set, preprocessed as in training. */

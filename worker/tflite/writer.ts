@@ -25,9 +25,11 @@ import type { IrGraph } from "./ir.ts";
 import {
   buildMetadata,
   buildSupportInfo,
+  type CalibrationInfo,
   LABELS_FILE,
   labelsFileBytes,
   METADATA_NAME,
+  variantWords,
 } from "./metadata.ts";
 import { SUPPORT_METADATA_NAME } from "./metadata-schema.ts";
 import { operatorCodes } from "./op-version.ts";
@@ -40,6 +42,7 @@ import {
   Slot,
 } from "./schema.ts";
 import { buildSupportMetadata } from "./support-metadata.ts";
+import type { Calibration } from "./calibrate.ts";
 import { encodeVariant, type TfliteVariant } from "./variants.ts";
 import { appendStoredZip } from "./zip.ts";
 
@@ -51,6 +54,8 @@ export interface WriteTfliteOptions {
   variant: TfliteVariant;
   /** Facts about the model for the metadata (architecture, version, run id...). */
   model?: Record<string, unknown>;
+  /** int8_full: the activation ranges from `calibrateGraph` on training images. */
+  calibration?: Calibration;
 }
 
 /** Converts a TF.js model to .tflite bytes (see graph.ts for what it can express). */
@@ -73,7 +78,7 @@ export function writeTfliteGraph(graph: IrGraph, opts: WriteTfliteOptions): Uint
     );
 
   const labelsFile = labelsFileBytes(opts.labels);
-  const { tensors, ops } = encodeVariant(graph, opts.variant);
+  const { tensors, ops } = encodeVariant(graph, opts.variant, opts.calibration);
   const b = new Builder(1024 * 1024);
   const buffers: Offset[] = [table(b, Slot.Buffer.count, [])]; // buffer 0: the empty buffer
   const addBuffer = (bytes: Uint8Array): number => {
@@ -166,7 +171,11 @@ export function writeTfliteGraph(graph: IrGraph, opts: WriteTfliteOptions): Uint
 
   const facts = opts.model ?? {};
   const support = buildSupportInfo(opts.labels, opts.preprocessing, opts.variant, facts);
-  const ours = buildMetadata(opts.preprocessing, opts.variant, facts);
+  const calibrated: CalibrationInfo | undefined =
+    opts.variant === "int8_full" && opts.calibration
+      ? { images: opts.calibration.images, source: "training" }
+      : undefined;
+  const ours = buildMetadata(opts.preprocessing, opts.variant, facts, calibrated);
   const metadataEntry = (name: string, bytes: Uint8Array) => {
     const buffer = addBuffer(bytes);
     const n = b.createString(name);
@@ -181,7 +190,7 @@ export function writeTfliteGraph(graph: IrGraph, opts: WriteTfliteOptions): Uint
   ];
 
   const description = b.createString(
-    `mango-mlops ripeness classifier (${opts.variant} weights, input [${inShape.join(", ")}] scaled to ${opts.preprocessing.scale}, ${opts.labels.length} classes)`,
+    `mango-mlops ripeness classifier (${variantWords(opts.variant)}${calibrated ? `, calibrated on ${calibrated.images} training images` : ""}, input [${inShape.join(", ")}] scaled to ${opts.preprocessing.scale}, ${opts.labels.length} classes)`,
   );
   const M = Slot.Model;
   const root = table(b, M.count, [
