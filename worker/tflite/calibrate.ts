@@ -11,6 +11,7 @@ import type { LabeledImage } from "../../lib/dataset.ts";
 import { mulberry32 } from "../../lib/random.ts";
 import { ensureNativeBackend, type TF } from "../backend.ts";
 import type { IrGraph, IrOp } from "./ir.ts";
+import { batchesOf } from "./reference.ts";
 import { shuffled } from "../split.ts";
 
 /** How many training images the full-integer variant is calibrated on, at most. */
@@ -59,22 +60,12 @@ export async function calibrateGraph(
     );
   const tf = await ensureNativeBackend();
   const shape = graph.tensors[graph.input]!.shape.slice(1);
-  const per = shape.reduce((a, d) => a * d, 1);
   const ranges = new Map<number, { min: number; max: number }>();
   const observe = (idx: number, min: number, max: number) => {
     const r = ranges.get(idx) ?? { min: Infinity, max: -Infinity };
     ranges.set(idx, { min: Math.min(r.min, min), max: Math.max(r.max, max) });
   };
-  for (let start = 0; start < inputs.length; start += batchSize) {
-    const chunk = inputs.slice(start, start + batchSize);
-    const flat = new Float32Array(chunk.length * per);
-    chunk.forEach((x, i) => {
-      if (x.length !== per)
-        throw new Error(
-          `calibration image ${start + i} has ${x.length} values, expected ${per} ([${shape.join(", ")}])`,
-        );
-      flat.set(x, i * per);
-    });
+  for (const { chunk, flat } of batchesOf(inputs, shape, batchSize, "calibration image")) {
     const extremes = runGraph(tf, graph, tf.tensor(flat, [chunk.length, ...shape]));
     for (const [idx, mm] of extremes) observe(idx, mm[0]!, mm[1]!);
   }

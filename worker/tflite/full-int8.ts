@@ -114,6 +114,32 @@ function activationParams(graph: IrGraph, calibration: Calibration): Map<number,
   return params;
 }
 
+/**
+ * Constant weights as a per-channel symmetric int8 tensor (zero point 0 on `axis`), as both
+ * int8 variants write them; `minScales` widens a channel's scale (see biasSafeWeightScales).
+ */
+export function int8WeightTensor(
+  name: string,
+  data: Float32Array,
+  shape: number[],
+  axis: number,
+  minScales?: Float32Array,
+): { tensor: FlatTensor; scales: Float32Array } {
+  const q = quantizeInt8PerChannel(data, shape, axis, minScales);
+  const tensor: FlatTensor = {
+    name,
+    shape,
+    type: TensorType.INT8,
+    bytes: bytesOf(q.values),
+    quantization: {
+      scales: q.scales,
+      zeroPoints: new Array<number>(q.scales.length).fill(0),
+      axis,
+    },
+  };
+  return { tensor, scales: q.scales };
+}
+
 /** Int8 weights and an int32 bias for a conv, depthwise or fully connected op, in place. */
 function quantizeWeighted(graph: IrGraph, tensors: FlatTensor[], op: FlatOp): void {
   if (op.op !== "CONV_2D" && op.op !== "DEPTHWISE_CONV_2D" && op.op !== "FULLY_CONNECTED") return;
@@ -129,18 +155,8 @@ function quantizeWeighted(graph: IrGraph, tensors: FlatTensor[], op: FlatOp): vo
   if (axis === undefined)
     throw new Error(`cannot write ${op.op} "${w.name}" per channel: it has no channel axis`);
   const floor = biasSafeWeightScales(b.data, inScale, w.shape[axis]!);
-  const q = quantizeInt8PerChannel(w.data, w.shape, axis, floor);
-  tensors[wi] = {
-    name: w.name,
-    shape: w.shape,
-    type: TensorType.INT8,
-    bytes: bytesOf(q.values),
-    quantization: {
-      scales: q.scales,
-      zeroPoints: new Array<number>(q.scales.length).fill(0),
-      axis,
-    },
-  };
+  const q = int8WeightTensor(w.name, w.data, w.shape, axis, floor);
+  tensors[wi] = q.tensor;
   const bias = quantizeBiasInt32(b.data, inScale, q.scales);
   tensors[bi] = {
     name: b.name,

@@ -28,18 +28,8 @@ export async function tfjsLogits(
   }
   const features = tf.model({ inputs: model.inputs, outputs: head.input as SymbolicTensor });
   const [kernel, bias] = head.getWeights();
-  const per = inputShape.reduce((a, d) => a * d, 1);
   const out: Float32Array[] = [];
-  for (let start = 0; start < inputs.length; start += batchSize) {
-    const chunk = inputs.slice(start, start + batchSize);
-    const flat = new Float32Array(chunk.length * per);
-    chunk.forEach((x, i) => {
-      if (x.length !== per)
-        throw new Error(
-          `input ${start + i} has ${x.length} values, expected ${per} ([${inputShape.join(", ")}])`,
-        );
-      flat.set(x, i * per);
-    });
+  for (const { chunk, flat } of batchesOf(inputs, inputShape, batchSize, "input")) {
     const logits = tf.tidy(() => {
       const f = features.predict(tf.tensor(flat, [chunk.length, ...inputShape])) as Tensor2D;
       const z = f.matMul(kernel as Tensor2D);
@@ -51,4 +41,29 @@ export async function tfjsLogits(
     for (let i = 0; i < chunk.length; i++) out.push(data.slice(i * k, (i + 1) * k));
   }
   return out;
+}
+
+/**
+ * `inputs` (one flat image each, of `shape`) in batches of `batchSize`, each as one flat
+ * array; an image of the wrong size is an error naming it (`what` and its index).
+ */
+export function* batchesOf(
+  inputs: readonly Float32Array[],
+  shape: readonly number[],
+  batchSize: number,
+  what: string,
+): Generator<{ chunk: readonly Float32Array[]; flat: Float32Array }> {
+  const per = shape.reduce((a, d) => a * d, 1);
+  for (let start = 0; start < inputs.length; start += batchSize) {
+    const chunk = inputs.slice(start, start + batchSize);
+    const flat = new Float32Array(chunk.length * per);
+    chunk.forEach((x, i) => {
+      if (x.length !== per)
+        throw new Error(
+          `${what} ${start + i} has ${x.length} values, expected ${per} ([${shape.join(", ")}])`,
+        );
+      flat.set(x, i * per);
+    });
+    yield { chunk, flat };
+  }
 }

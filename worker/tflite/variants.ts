@@ -20,9 +20,9 @@
  *   DEQUANTIZE, calibrated on training images (full-int8.ts), for NPU delegates.
  */
 import type { Calibration } from "./calibrate.ts";
-import { encodeFullInt8 } from "./full-int8.ts";
+import { encodeFullInt8, int8WeightTensor } from "./full-int8.ts";
 import type { IrGraph, IrOp, IrTensor } from "./ir.ts";
-import { quantizeInt8PerChannel, toFloat16 } from "./quantize.ts";
+import { toFloat16 } from "./quantize.ts";
 import { TensorType } from "./schema.ts";
 
 /** A weight (and, for int8_full, activation) encoding of the written file. */
@@ -133,18 +133,7 @@ function quantizeWeights(graph: IrGraph, tensors: FlatTensor[], ops: FlatOp[]): 
     const w = graph.tensors[wi]!;
     if (!(w.data instanceof Float32Array) || w.channelAxis === undefined) continue;
     if (w.data.length < INT8_MIN_WEIGHT_ELEMENTS) continue;
-    const q = quantizeInt8PerChannel(w.data, w.shape, w.channelAxis);
-    tensors[wi] = {
-      name: w.name,
-      shape: w.shape,
-      type: TensorType.INT8,
-      bytes: bytesOf(q.values),
-      quantization: {
-        scales: q.scales,
-        zeroPoints: new Array<number>(q.scales.length).fill(0),
-        axis: w.channelAxis,
-      },
-    };
+    tensors[wi] = int8WeightTensor(w.name, w.data, w.shape, w.channelAxis).tensor;
     if (op.options.kind === "fullyConnected") op.options.asymmetricQuantizeInputs = true;
     done.add(op);
   }
