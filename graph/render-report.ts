@@ -19,6 +19,7 @@ import {
   statisticsTable,
   verdictList,
 } from "./render-tables.ts";
+import { judgedLine, shippedVsTfjsTable, slicesSection } from "./render-slices.ts";
 import type { MLOpsStateType } from "./state.ts";
 
 /** Where the run's files lie, so the report names them relative to these folders. */
@@ -80,6 +81,16 @@ function trainingSection(state: MLOpsStateType, places?: ReportPlaces): string {
   return `## Training\n\n![training curves](${folder}/${TRAINING_FILES.curves})\n\n![confusion matrix](${folder}/${TRAINING_FILES.confusion})\n${committed ? `\n${committed}` : ""}`;
 }
 
+/** Which file each model was judged as and, when they differ, the shipped files beside TF.js. */
+function shippedSections(state: MLOpsStateType, cfg: MlopsConfig): string[] {
+  const judged = judgedLine(state);
+  const vsTfjs = shippedVsTfjsTable(state, cfg);
+  return [
+    ...(judged ? [`${judged}\n`] : []),
+    ...(vsTfjs ? [`## Shipped file vs TF.js\n\n${vsTfjs}\n`] : []),
+  ];
+}
+
 /** The run report (`report.md`); `places` makes the run's paths relative (see shownPath). */
 export function renderRunReport(
   state: MLOpsStateType,
@@ -125,7 +136,9 @@ export function renderRunReport(
       ? `## Confusions that grew\n\n${confusionChangeList(state)}\n`
       : "",
     state.metric_deltas.length ? `## Candidate vs production\n\n${comparisonTable(state)}\n` : "",
+    ...shippedSections(state, cfg),
     state.analysis_statistics ? `## Statistics\n\n${statisticsTable(state, cfg)}\n` : "",
+    ...(state.slices ? [`## Slices\n\n${slicesSection(state)}\n`] : []),
     state.deployment_decision
       ? `## Analyst\n\n${analystLine(state)}${state.analyst_trace ? ` Evidence: ${shown(state.analyst_trace.analysis_dir)}.` : ""}${state.evaluation_set ? ` Evaluation set${evaluationSetLine(state)} (${state.evaluation_set.images} images).` : ""}\n`
       : "",

@@ -63,7 +63,10 @@ export function verdictList(state: MLOpsStateType): string {
   if (!state.policy_verdicts.length) return "_No policy checks ran._";
   const mark = (v: MLOpsStateType["policy_verdicts"][number]) =>
     v.skipped ? "⏭️" : v.passed ? "✅" : v.severity === "review" ? "⚠️" : "❌";
-  return state.policy_verdicts.map((v) => `- ${mark(v)} \`${v.check}\`: ${v.detail}`).join("\n");
+  // A detail that quotes a manifest's text (tag values) is made inert; the others are the policy's own words.
+  return state.policy_verdicts
+    .map((v) => `- ${mark(v)} ${codeSpan(v.check)}: ${v.quotes_data ? inert(v.detail) : v.detail}`)
+    .join("\n");
 }
 
 /** The confusion pairs that grew most, one sentence each; what a reviewer reads first. */

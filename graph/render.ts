@@ -19,9 +19,11 @@ import {
   tfliteTable,
   verdictList,
 } from "./render-tables.ts";
+import { judgedLine, shippedVsTfjsTable, slicesSection } from "./render-slices.ts";
 import type { MLOpsStateType, PromotionRef } from "./state.ts";
 
 export { renderRunReport, type ReportPlaces } from "./render-report.ts";
+export { judgedLine, shippedVsTfjsTable, slicesSection } from "./render-slices.ts";
 export {
   analystLine,
   confusionChangeList,
@@ -73,6 +75,9 @@ export function renderPullRequestBody(
   const m = state.candidate_metrics!;
   const t = state.training_summary!;
   const draft = state.deployment_decision === "HUMAN_REVIEW";
+  const judged = judgedLine(state);
+  const vsTfjs = shippedVsTfjsTable(state, cfg);
+  const slices = slicesSection(state);
   return `${draft ? "> **Needs a human review** before it ships: merge only if you agree with the analysis below.\n\n" : ""}## ${cfg.model_name} ${state.model_version}: ${state.deployment_decision}
 
 ${state.confusion_changes.length ? `### Confusions that grew\n${confusionChangeList(state)}\n\n` : ""}**Why:** ${inert(state.decision_reason ?? "")}
@@ -83,7 +88,7 @@ Merging this pull request moves \`${cfg.paths.registry}/${cfg.model_name}/produc
 
 ### Evaluation (frozen evaluation set, ${state.evaluation_set?.images ?? t.eval_images} images${evaluationSetLine(state)})
 ${comparisonTable(state)}
-${state.analysis_statistics ? `\n### Statistics\n${statisticsTable(state, cfg)}\n` : ""}
+${judged ? `\n${judged}\n` : ""}${vsTfjs ? `\n### Shipped file vs TF.js\n${vsTfjs}\n` : ""}${state.analysis_statistics ? `\n### Statistics\n${statisticsTable(state, cfg)}\n` : ""}${slices ? `\n### Slices\n${slices}\n` : ""}
 Candidate: accuracy **${pct(m.accuracy)}**, macro-F1 **${pct(m.macro_f1)}**, ${cfg.policy.critical_class} F1 **${pct(m.per_class[cfg.policy.critical_class]?.f1)}**.
 
 ${perClassTable(m)}

@@ -34,6 +34,15 @@ export interface Trainer {
     images: LabeledImage[],
     labels: string[],
   ): Promise<{ metrics: ClassificationMetrics; predictions: number[] }>;
+  /**
+   * Runs a shipped .tflite in LiteRT on `images` as the app would (the file's own metadata
+   * gives the preprocessing and the class names); predictions are indices into `labels`.
+   */
+  evaluateTflite(
+    file: string,
+    images: LabeledImage[],
+    labels: string[],
+  ): Promise<{ metrics: ClassificationMetrics; predictions: number[]; variant: string | null }>;
   /** Writes the .tflite variants of a trained model and proves each one in LiteRT on `evaluation`. */
   exportTflite(job: {
     modelDir: string;

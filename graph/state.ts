@@ -9,6 +9,8 @@ import type { ClassificationMetrics } from "../lib/metrics.ts";
 import type { ScoreBreakdown } from "../lib/quality/combine.ts";
 import type { ConfusionChange } from "../lib/analyst/confusions.ts";
 import type { PairedStatistics } from "../lib/analyst/stats.ts";
+import type { ShippedJudgement } from "../lib/analyst/shipped.ts";
+import type { SliceReport } from "../lib/analyst/slices.ts";
 
 /** The evaluation set as judged: its manifest, the manifest's sha256 and its size. */
 export interface EvaluationSetRef {
@@ -140,6 +142,10 @@ export const MLOpsState = Annotation.Root({
   analysis_statistics: value<PairedStatistics | null>(null),
   /** Class pairs the candidate confuses more often than production, largest growth first. */
   confusion_changes: value<ConfusionChange[]>([]),
+  /** Which file each model was judged as (its shipped .tflite in LiteRT, or TF.js and why). */
+  judged_as_shipped: value<ShippedJudgement | null>(null),
+  /** Both models per tag value (farm, camera, lighting...) of the evaluation set. */
+  slices: value<SliceReport | null>(null),
   /** Which analyst decided, whether the guardrails overrode the LLM, where the evidence is. */
   analyst_trace: value<AnalystTrace | null>(null),
   /** What went wrong and what to do, for a halted run. */

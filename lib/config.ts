@@ -57,6 +57,22 @@ export const PolicySchema = z.strictObject({
       seed: z.number().int().default(20_260_101),
     })
     .prefault({}),
+  /**
+   * Per-slice evaluation: each tag value of the evaluation manifest (`images[].tags`) is a
+   * slice; a slice with fewer than `min_images` images is listed as too few to judge.
+   */
+  slices: z
+    .strictObject({
+      /** Fewest images a slice needs to be judged. */
+      min_images: z.number().int().min(1).default(30),
+      /** Fewest critical-class images a slice needs for its critical recall and F1 to be shown. */
+      min_critical_images: z.number().int().min(1).default(10),
+      /** Largest allowed accuracy fall on any judged slice; unset = slices are only reported. */
+      max_accuracy_drop: z.number().min(0).max(1).optional(),
+      /** What a slice beyond the allowed drop means: REJECT, or HUMAN_REVIEW (a person decides). */
+      severity: z.enum(["reject", "review"]).default("reject"),
+    })
+    .prefault({}),
   /** Gates of the .tflite export the app ships; skipped (and said so) when none was checked. */
   tflite: z
     .strictObject({

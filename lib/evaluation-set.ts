@@ -1,7 +1,8 @@
 /**
  * The frozen evaluation set: the one evaluation manifest both models are judged on, its
  * images fetched through the verified cache. Training evaluates the candidate on it and
- * analyze_performance re-judges both models on it, so both load it here.
+ * analyze_performance re-judges both models on it, so both load it here. Each image keeps
+ * its manifest tags, the slices the analysis reports the set by.
  */
 import { resolve } from "node:path";
 import type { MlopsConfig } from "./config.ts";
@@ -9,9 +10,14 @@ import { type LabeledImage, materializeManifest } from "./dataset.ts";
 import { manifestSha256, readManifest } from "./manifest-file.ts";
 import type { HashCache, ObjectStore } from "./storage/index.ts";
 
+/** An evaluation image with the manifest's tags (`{}` when it has none): its slices. */
+export interface EvaluationImage extends LabeledImage {
+  tags: Record<string, string>;
+}
+
 /** The evaluation set as loaded: local images, the manifest's repo path and its sha256. */
 export interface EvaluationSet {
-  images: LabeledImage[];
+  images: EvaluationImage[];
   path: string;
   sha256: string;
 }
@@ -38,5 +44,14 @@ export async function loadEvaluationSet(opts: {
       `${path}: $.labels has ${unknown.join(", ")}, not classes of this model (fix: align it with mlops.config.json labels)`,
     );
   const local = await materializeManifest(manifest, opts.openStore(manifest.base_uri), opts.cache);
-  return { images: local.eval, path, sha256: await manifestSha256(abs) };
+  // An evaluation manifest holds only "eval" images, fetched in manifest order.
+  const images = local.eval.map((img, i): EvaluationImage => {
+    const entry = manifest.images[i];
+    if (entry?.sha256 !== img.sha256)
+      throw new Error(
+        `${path}: $.images[${i}] (sha256 ${entry?.sha256.slice(0, 12)}…) does not match the image fetched for it (${img.sha256.slice(0, 12)}…), so its tags cannot be matched (fix: every image of an evaluation manifest must have split "eval")`,
+      );
+    return { ...img, tags: { ...entry.tags } };
+  });
+  return { images, path, sha256: await manifestSha256(abs) };
 }

@@ -13,8 +13,44 @@ import { jsonPathOf } from "./json-keys.ts";
 /** The manifest format version this code reads and writes. */
 export const MANIFEST_SCHEMA_VERSION = 1;
 
+// C0 controls, DEL and the 8-bit C1 controls (a terminal takes U+009B as CSI).
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this finds
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const SHA256 = /^[0-9a-f]{64}$/;
 const LABEL = /^[a-z][a-z0-9_]*$/;
+
+/** Tag keys: lowercase words, like labels (`farm`, `camera`, `lighting`). */
+const TAG_KEY = /^[a-z][a-z0-9_]{0,31}$/;
+const TAG_KEY_MESSAGE =
+  "tag keys are lowercase words: a-z first, then a-z, 0-9 or '_', 32 characters at most";
+/** Most tags one image may carry. */
+export const MAX_IMAGE_TAGS = 16;
+/** Longest tag value, in characters. */
+export const MAX_TAG_VALUE_LENGTH = 64;
+
+/**
+ * What an image was taken under (`{"farm": "farm-a", "lighting": "shade"}`): the slices
+ * analyze_performance reports the evaluation set by. Keys are short lowercase words; values
+ * short text on one line, without control characters or surrounding spaces.
+ */
+export const ImageTagsSchema = z
+  .record(
+    z.string().regex(TAG_KEY, TAG_KEY_MESSAGE),
+    z
+      .string()
+      .min(1, "a tag value cannot be empty")
+      .max(MAX_TAG_VALUE_LENGTH, `tag values are ${MAX_TAG_VALUE_LENGTH} characters at most`)
+      .refine(
+        (v) => !CONTROL.test(v) && !/[\u2028\u2029]/.test(v),
+        "tag values are one line of text without control characters",
+      )
+      .refine((v) => v.trim() === v, "tag values cannot start or end with a space"),
+    { error: (issue) => (issue.code === "invalid_key" ? TAG_KEY_MESSAGE : undefined) },
+  )
+  .refine(
+    (t) => Object.keys(t).length <= MAX_IMAGE_TAGS,
+    `an image has ${MAX_IMAGE_TAGS} tags at most`,
+  );
 
 /** One image of a manifest. `key` is relative to the manifest's `base_uri`. */
 export const ManifestImageSchema = z.strictObject({
@@ -24,6 +60,8 @@ export const ManifestImageSchema = z.strictObject({
     .string()
     .regex(SHA256, "must be 64 lowercase hex characters (sha256 of the file's bytes)"),
   split: z.enum(["train", "val", "eval"]),
+  /** Optional slices of the evaluation set (farm, camera, lighting, or any key of yours). */
+  tags: ImageTagsSchema.optional(),
 });
 
 /** A dataset manifest as committed under `data-manifests/`. */
@@ -82,16 +120,14 @@ const FIELD_FIXES: Record<string, string> = {
   label: "use one of the names in $.labels",
   sha256: "compute it with `sha256sum FILE` and paste the 64 hex characters",
   split: 'use "train" or "val" in a training manifest, "eval" in an evaluation manifest',
+  tags: 'give short tags such as {"farm": "farm-a", "lighting": "shade"}',
 };
 
 function fixFor(path: ReadonlyArray<PropertyKey>): string {
+  if (path.includes("tags")) return FIELD_FIXES.tags!;
   const last = [...path].reverse().find((p) => typeof p === "string");
   return (last && FIELD_FIXES[String(last)]) ?? "see data-manifests/README.md for the format";
 }
-
-// C0 controls, DEL and the 8-bit C1 controls (a terminal takes U+009B as CSI).
-// eslint-disable-next-line no-control-regex -- control characters are exactly what this finds
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**
  * A key or URI as a message quotes it: JSON text, with DEL, the C1 controls and the line

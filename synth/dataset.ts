@@ -44,6 +44,11 @@ export interface SynthesizeOptions {
    */
   relabel?: Relabel[];
   description?: string;
+  /**
+   * Tag each image with the scene it was drawn with (`background`, `lighting`): the slices
+   * of an evaluation set. Default: for evaluation sets only.
+   */
+  tagScenes?: boolean;
 }
 
 /** One kind of label mistake: a share of the photos of `from` recorded as `to`. */
@@ -202,6 +207,7 @@ export async function synthesizeDataset(opts: SynthesizeOptions): Promise<Manife
   }
   checkRelabel(opts.relabel ?? [], classes);
   const plan = planPhotos(classes, counts, opts.relabel ?? [], opts.seed);
+  const tagScenes = opts.tagScenes ?? opts.kind === "evaluation";
   const images: ManifestImage[] = [];
   for (const label of classes) {
     const photos = plan.get(label)!;
@@ -220,6 +226,7 @@ export async function synthesizeDataset(opts: SynthesizeOptions): Promise<Manife
         label,
         sha256: "",
         split: opts.kind === "evaluation" ? "eval" : val.has(i) ? "val" : "train",
+        ...(tagScenes ? { tags: { ...raw.scene } } : {}),
       };
       images.push(entry);
       inFlight = encodeJpeg(raw).then(async (jpeg) => {

@@ -4,7 +4,7 @@
  * JPEG with fixed settings so the same seed always gives the same bytes.
  */
 import sharp from "sharp";
-import { paintBackground } from "./background.ts";
+import { type BackgroundKind, paintBackground } from "./background.ts";
 import { paintLeaf } from "./leaf.ts";
 import { createLight } from "./light.ts";
 import { paintMango } from "./mango.ts";
@@ -26,17 +26,40 @@ export interface RawImage {
   readonly data: Uint8Array;
 }
 
+/** What a photo was really drawn with: the conditions a manifest can tag it by. */
+export interface Scene {
+  /** The surface under the fruit. */
+  background: BackgroundKind;
+  /** The light's colour: warm lamps, neutral, cool daylight (thirds of its range). */
+  lighting: "warm" | "neutral" | "cool";
+}
+
+/** A rendered photo and the scene it shows. */
+export interface RenderedPhoto extends RawImage {
+  readonly scene: Scene;
+}
+
+/** Warmth (the light's red minus 1) beyond which a light counts as warm, or below minus it as cool. */
+const WARMTH_THIRD = 0.05 / 3;
+
 /**
  * Renders one photo of `label` as raw RGB. All randomness comes from `rng`, so the caller
  * decides what a picture depends on (see `photoRng`).
  */
-export function renderPhoto(label: Label, rng: Rng, size = 224): RawImage {
+export function renderPhoto(label: Label, rng: Rng, size = 224): RenderedPhoto {
   const canvas = createCanvas(size, size);
-  paintBackground(canvas, rng);
+  const background = paintBackground(canvas, rng);
   const light = createLight(rng);
   if (label === "hoja") paintLeaf(canvas, rng, light);
   else paintMango(canvas, rng, label, light);
-  return { width: size, height: size, data: finishLikeACamera(canvas.px, size, size, rng) };
+  const warmth = light.r - 1;
+  const lighting = warmth > WARMTH_THIRD ? "warm" : warmth < -WARMTH_THIRD ? "cool" : "neutral";
+  return {
+    width: size,
+    height: size,
+    data: finishLikeACamera(canvas.px, size, size, rng),
+    scene: { background, lighting },
+  };
 }
 
 /** The random stream for image `index` of `label` under `seed`: independent of all others. */

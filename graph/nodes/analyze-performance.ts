@@ -1,17 +1,21 @@
 /**
  * analyze_performance: a fair comparison. At decision time both models are judged on the
- * frozen evaluation set as it is now, in four steps (analyze-performance/):
- * 1. predictions.ts: both models' predictions (training's for the candidate when they
+ * frozen evaluation set as it is now, as shipped, in four steps (analyze-performance/):
+ * 1. predictions.ts: both models' predictions: their shipped .tflite in LiteRT (the ones
+ *    compared) and their TF.js models (kept beside: training's for the candidate when they
  *    cover exactly these images, else re-evaluated; production re-evaluated from its
  *    registered artifact, sha256-checked);
- * 2. compare.ts: metrics, paired statistics, policy verdicts and confusions;
+ * 2. compare.ts: metrics, paired statistics, slices, policy verdicts and confusions;
  * 3. decide.ts: the rules, and the LLM analyst's proposal (when one is configured, asked
  *    here) inside the guardrails, pure;
  * 4. files.ts: analysis.json, prompt.md and llm-answer.json in the run folder.
  */
 import { mkdir } from "node:fs/promises";
 import type { LlmOutcome } from "../../lib/analyst/llm.ts";
+import { judgeModel } from "../../lib/analyst/shipped.ts";
+import { computeSlices } from "../../lib/analyst/slices.ts";
 import { loadEvaluationSet } from "../../lib/evaluation-set.ts";
+import { toLabelIndices } from "../../lib/metrics.ts";
 import { type NodeConfig, servicesOf } from "../services.ts";
 import { type MLOpsStateType, type MLOpsUpdate, step } from "../state.ts";
 import { compareModels } from "./analyze-performance/compare.ts";
@@ -20,6 +24,7 @@ import {
   decideFirstModel,
   decideWithoutBaseline,
   type NodeOutcome,
+  rejectUnjudgedTflite,
   rejectUnprovenTflite,
 } from "./analyze-performance/decide.ts";
 import {
@@ -28,7 +33,12 @@ import {
   writeLlmAnswer,
   writePrompt,
 } from "./analyze-performance/files.ts";
-import { candidatePredictions, productionPredictions } from "./analyze-performance/predictions.ts";
+import {
+  candidatePredictions,
+  candidateShipped,
+  productionPredictions,
+  type ShippedPredictions,
+} from "./analyze-performance/predictions.ts";
 import { runFolder } from "../../lib/run-folder.ts";
 
 export { shippedTflite } from "./analyze-performance/decide.ts";
@@ -61,30 +71,63 @@ export async function analyzePerformance(
   const unproven = rejectUnprovenTflite(state, production?.version ?? null, ctx);
   if (unproven) return done(unproven);
 
-  if (!production) {
-    const llmConfigured = "ask" in services.analyst;
-    const first = decideFirstModel(state, cfg.policy, { ...ctx, llmConfigured });
-    await writeFirstModelAnalysis(analysisDir, {
-      evaluation_set: ctx.evaluation_set,
-      candidate_version: state.model_version,
-      analysis: first.analysis,
+  // 1. The candidate on today's evaluation set: its shipped file in LiteRT, and as TF.js.
+  const { labels, policy } = cfg;
+  const truth = toLabelIndices(evaluation.images, labels);
+  const judge = (version: string, tfjs: number[], shipped: ShippedPredictions) =>
+    judgeModel({
+      version,
+      truth,
+      labels,
+      criticalClass: policy.critical_class,
+      keys: evaluation.images.map((i) => i.sha256),
+      tfjs,
+      shipped,
     });
-    return done(first);
-  }
-
-  // 1. Both models' predictions on today's evaluation set.
-  const candidate = await candidatePredictions(
+  const candidateTfjs = await candidatePredictions(
     state.candidate_model_path!,
     services,
     evaluation.images,
   );
-  let productionPreds: number[];
+  let candidateFile: ShippedPredictions;
+  try {
+    candidateFile = await candidateShipped(state, services, evaluation.images);
+  } catch (err) {
+    const error = (err as Error).message;
+    return done(rejectUnjudgedTflite(state, production?.version ?? null, error, ctx));
+  }
+  const candidate = judge(state.model_version!, candidateTfjs.predictions, candidateFile);
+  if (candidate.judged.fallback) log(`analyze_performance: ${candidate.judged.fallback}`);
+  const tags = evaluation.images.map((i) => i.tags);
+
+  if (!production) {
+    const llmConfigured = "ask" in services.analyst;
+    const judged = { candidate: candidate.judged, production: null };
+    const slices = computeSlices({ truth, candidate: candidate.predictions, tags, labels, policy });
+    const shipped = { metrics: candidate.metrics, judged, slices };
+    const first = decideFirstModel(state, policy, { ...ctx, llmConfigured }, shipped);
+    await writeFirstModelAnalysis(analysisDir, {
+      evaluation_set: ctx.evaluation_set,
+      candidate_version: state.model_version,
+      analysis: first.analysis,
+      candidate_predictions: candidateTfjs.source,
+      judged_as_shipped: judged,
+      slices,
+    });
+    return done(first);
+  }
+
+  // Production from its registered artifact: its shipped file, and its TF.js model.
+  let productionPreds: Awaited<ReturnType<typeof productionPredictions>>;
   try {
     productionPreds = await productionPredictions(production, services, runDir, evaluation.images);
   } catch (err) {
     const message = (err as Error).message;
     return done(decideWithoutBaseline(state.model_version!, production.version, message, ctx));
   }
+  const productionJudged = judge(production.version, productionPreds.tfjs, productionPreds.shipped);
+  if (productionJudged.judged.fallback)
+    log(`analyze_performance: ${productionJudged.judged.fallback}`);
 
   // 2. The comparison, and what an LLM analyst would be told.
   const started = performance.now();
@@ -94,8 +137,9 @@ export async function analyzePerformance(
     images: evaluation.images,
     evaluation_set: ctx.evaluation_set,
     candidate: candidate.predictions,
-    production: productionPreds,
+    production: productionJudged.predictions,
     productionVersion: production.version,
+    judged: { candidate: candidate.judged, production: productionJudged.judged },
   });
   const deterministicMs = Math.round(performance.now() - started);
 
@@ -111,7 +155,7 @@ export async function analyzePerformance(
   // 4. The evidence.
   await writeAnalysis(analysisDir, {
     compared,
-    candidate,
+    candidate: candidateTfjs,
     deterministicMs,
     llm,
     final: decided.final,

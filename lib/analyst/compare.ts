@@ -9,6 +9,7 @@ import type { ClassificationMetrics } from "../metrics.ts";
 import { type ConfusionChange, growingConfusions } from "./confusions.ts";
 import type { TfliteMetrics } from "./policy.ts";
 import { type Analysis, analyzeWithRules } from "./rules.ts";
+import { computeSlices, type SliceReport } from "./slices.ts";
 import { type PairedStatistics, pairedStatistics } from "./stats.ts";
 
 /** Both models judged on the same images. */
@@ -18,8 +19,10 @@ export interface Comparison {
   statistics: PairedStatistics;
   /** The pairs whose confusion grew most, largest first. */
   confusions: ConfusionChange[];
-  /** The rule-based analyst's decision under the policy, statistics included. */
+  /** The rule-based analyst's decision under the policy, statistics and slices included. */
   analysis: Analysis;
+  /** Both models per slice of the evaluation set; absent when no tags were given. */
+  slices?: SliceReport;
 }
 
 /**
@@ -35,8 +38,22 @@ export function compareOnEvaluationSet(input: {
   candidateVersion: string;
   productionVersion: string;
   tflite?: TfliteMetrics | TfliteMetrics[];
+  /** The TF.js candidate's accuracy, when the predictions are its .tflite file's (rules.ts). */
+  referenceAccuracy?: number;
+  /** Each image's tags (same order as `truth`): the slices. */
+  tags?: ReadonlyArray<Readonly<Record<string, string>> | undefined>;
 }): Comparison {
   const { truth, labels, policy } = input;
+  const slices = input.tags
+    ? computeSlices({
+        truth,
+        candidate: input.candidatePredictions,
+        production: input.productionPredictions,
+        tags: input.tags,
+        labels,
+        policy,
+      })
+    : undefined;
   const candidate = computeMetrics(truth, input.candidatePredictions, labels);
   const production = computeMetrics(truth, input.productionPredictions, labels);
   const statistics = pairedStatistics({
@@ -53,6 +70,8 @@ export function compareOnEvaluationSet(input: {
     statistics,
     policy,
     tflite: input.tflite,
+    referenceAccuracy: input.referenceAccuracy,
+    slices,
     candidateVersion: input.candidateVersion,
     productionVersion: input.productionVersion,
   });
@@ -62,5 +81,6 @@ export function compareOnEvaluationSet(input: {
     statistics,
     confusions: growingConfusions(production, candidate),
     analysis,
+    ...(slices ? { slices } : {}),
   };
 }

@@ -90,7 +90,7 @@ export function applyGuardrails(input: {
       analyst: "rules",
       fallback: null,
       llm: proposal,
-      override: `The LLM answered APPROVE, but the statistics do not support it (${unsupported.map((v) => v.check).join(", ")}): a person decides.`,
+      override: `The LLM answered APPROVE, but ${unsupported.every((v) => v.check.startsWith("statistics.")) ? "the statistics do not support it" : "the policy's review checks failed"} (${unsupported.map((v) => v.check).join(", ")}): a person decides.`,
     };
   }
   if (a.decision !== rules.decision) {

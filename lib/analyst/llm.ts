@@ -10,6 +10,8 @@ import type { ClassificationMetrics } from "../metrics.ts";
 import type { AnalystSettings } from "../config.ts";
 import type { ConfusionChange } from "./confusions.ts";
 import type { MetricDelta, PolicyVerdict } from "./policy.ts";
+import type { ShippedJudgement } from "./shipped.ts";
+import { sliceName, type SliceReport } from "./slices.ts";
 import type { PairedStatistics } from "./stats.ts";
 
 /** What the LLM must answer; validated by zod before anyone reads it. */
@@ -45,6 +47,10 @@ export interface AnalystFacts {
   verdicts: PolicyVerdict[];
   statistics: PairedStatistics;
   confusion_changes: ConfusionChange[];
+  /** Which file each model was judged as (its shipped .tflite, or TF.js and why). */
+  judged_as_shipped?: ShippedJudgement;
+  /** Both models per tag value of the evaluation set. */
+  slices?: SliceReport;
 }
 
 /** The two messages sent, kept for `analysis/prompt.md`. */
@@ -66,6 +72,7 @@ export function metricKeys(f: AnalystFacts): string[] {
     "statistics.mcnemar",
     ...f.statistics.intervals.map((i) => `statistics.${i.metric}`),
     ...f.verdicts.map((v) => `policy.${v.check}`),
+    ...(f.slices?.rows ?? []).filter((r) => r.judged).map((r) => `slices.${sliceName(r)}`),
   ];
 }
 
@@ -94,6 +101,17 @@ export function buildAnalystPrompt(facts: AnalystFacts): AnalystPrompt {
     "- APPROVE needs every check passed and at least one clear win with no clear loss. If the gain is not clear (small evaluation set, wide interval), answer HUMAN_REVIEW.",
     "- If nothing improves, REJECT: an equal model is not worth a release.",
     "",
+    ...(facts.judged_as_shipped
+      ? [
+          "The metrics are each model's shipped .tflite file run in LiteRT, as the phone runs it; judged_as_shipped says which file, where its TF.js model predicts differently, and any model judged as TF.js instead and why.",
+        ]
+      : []),
+    ...(facts.slices
+      ? [
+          "slices: accuracy per tag value of the evaluation set (farm, camera, lighting...). Only rows with judged=true have enough images to weigh; their note gives the 95% half-width. A slice that falls while the whole set rises is a trade-off to name.",
+        ]
+      : []),
+    ...(facts.judged_as_shipped || facts.slices ? [""] : []),
     "Explain the trade-off in plain words: which metrics rose, which fell, which confusions grew (confusion_changes), and whether the statistics support it.",
     "Answer only with the structured output. In relied_on, list the keys from metric_keys your decision rests on.",
     "",

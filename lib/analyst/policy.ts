@@ -22,6 +22,8 @@ export interface PolicyVerdict {
   severity?: "reject" | "review";
   /** The check could not run (e.g. no .tflite export yet) and says so in `detail`. */
   skipped?: boolean;
+  /** `detail` quotes text from a manifest (tag values): renderers make it inert. */
+  quotes_data?: boolean;
 }
 
 /** Change of one metric from production to candidate. */

@@ -23,6 +23,7 @@ import {
   tfliteVerdicts,
   valueVerdicts,
 } from "./policy.ts";
+import { type SliceReport, sliceVerdicts } from "./slices.ts";
 import type { PairedStatistics } from "./stats.ts";
 
 export { metricDeltas };
@@ -47,6 +48,8 @@ export interface Analysis {
  *   .tflite gates): REJECT, naming the checks;
  * - nothing improves accuracy, macro-F1 or the critical F1 by `min_improvement`: REJECT
  *   (shipping an equal model only adds risk);
+ * - a failed `review` check other than the statistics' (a slice beyond its allowed drop,
+ *   when the policy says a person decides): HUMAN_REVIEW;
  * - an improvement the statistics do not call a clear win (its interval straddles
  *   +min_improvement): HUMAN_REVIEW, because the evaluation set cannot tell it from noise;
  * - otherwise APPROVE, naming the trade-off when a metric fell.
@@ -60,11 +63,18 @@ export function analyzeWithRules(input: {
   policy: Policy;
   statistics?: PairedStatistics;
   tflite?: TfliteMetrics | TfliteMetrics[];
+  /**
+   * The TF.js model's accuracy, which the compressed .tflite variants are held to; default
+   * the candidate's (when the candidate's metrics are the TF.js model's own).
+   */
+  referenceAccuracy?: number;
+  /** The evaluation set's slices (lib/analyst/slices.ts). */
+  slices?: SliceReport;
 }): Analysis {
   const { candidate, production, policy, statistics } = input;
   const verdicts = [
     ...valueVerdicts(candidate, policy),
-    ...tfliteVerdicts(input.tflite, candidate.accuracy, policy),
+    ...tfliteVerdicts(input.tflite, input.referenceAccuracy ?? candidate.accuracy, policy),
   ];
   const result = (decision: Decision, reason: string, deltas: MetricDelta[]): Analysis => ({
     decision,
@@ -90,6 +100,7 @@ export function analyzeWithRules(input: {
   const deltas = metricDeltas(candidate, production);
   verdicts.push(...changeVerdicts(deltas, policy));
   if (statistics) verdicts.push(...statisticsVerdicts(statistics, policy));
+  verdicts.push(...sliceVerdicts(input.slices, policy));
   const vs = `${input.candidateVersion} vs production ${input.productionVersion ?? ""}`.trim();
   const failed = rejectingFailures(verdicts);
   if (failed.length)
@@ -124,6 +135,13 @@ export function analyzeWithRules(input: {
         .join(", ")}.`
     : "";
   const unsupported = reviewFailures(verdicts);
+  const flagged = unsupported.filter((v) => !v.check.startsWith("statistics."));
+  if (flagged.length)
+    return result(
+      "HUMAN_REVIEW",
+      `${vs}: improves ${gains.map((g) => `${g.metric} ${pts(g.delta)}`).join(", ")} and passes every rejecting check, but ${flagged.map((v) => `${v.check} (${v.detail})`).join("; ")}: a person decides.${tradeOff}`,
+      deltas,
+    );
   if (statistics && unsupported.length) {
     return result(
       "HUMAN_REVIEW",

@@ -168,6 +168,8 @@ export function approvedState(): MLOpsStateType {
       },
     ],
     analyst: "rules",
+    judged_as_shipped: null,
+    slices: null,
     evaluation_set: {
       path: "data-manifests/eval/evaluation.json",
       sha256: "e".repeat(64),

@@ -8,10 +8,13 @@ import {
   decide,
   decideFirstModel,
   decideWithoutBaseline,
+  rejectUnjudgedTflite,
   rejectUnprovenTflite,
 } from "../../graph/nodes/analyze-performance/decide.ts";
 import type { TfliteSummary } from "../../graph/state.ts";
 import type { LlmOutcome } from "../../lib/analyst/llm.ts";
+import type { JudgedModel } from "../../lib/analyst/shipped.ts";
+import type { SliceReport } from "../../lib/analyst/slices.ts";
 import { PolicySchema } from "../../lib/config.ts";
 import type { LabeledImage } from "../../lib/dataset.ts";
 import type { ClassificationMetrics } from "../../lib/metrics.ts";
@@ -55,6 +58,25 @@ function compared(production: number[], candidate: number[]) {
 }
 
 const PRODUCTION = [90, 88, 90, 90, 90];
+const judgedCandidate: JudgedModel = {
+  version: "v3",
+  source: "tflite",
+  file: "mango_model_v3.tflite",
+  variant: "float32",
+  fallback: null,
+  tfjs: { accuracy: 0.9, macro_f1: 0.9, critical_f1: 0.9 },
+  tflite: { accuracy: 0.9, macro_f1: 0.9, critical_f1: 0.9 },
+  differing: 0,
+  examples: [],
+};
+const emptySlices: SliceReport = {
+  min_images: 30,
+  max_accuracy_drop: null,
+  critical_class: "maduro",
+  untagged: 500,
+  rows: [],
+  omitted: [],
+};
 /** Every class but the critical one gains; maduro falls 15 points. */
 const regression = () => compared(PRODUCTION, [97, 97, 75, 97, 97]);
 /** Every class gains clearly, maduro most. */
@@ -187,6 +209,41 @@ describe("decide: before any comparison", () => {
     });
     expect(first(false).update.analyst_trace?.fallback).toBeNull();
     expect(first(true).update.analyst_trace?.fallback).toMatch(/LLM analyst was not asked/);
+  });
+
+  it("a shipped file LiteRT cannot run at decision time is REJECT: what would ship is unknown", () => {
+    const proven = { ...unproven, shipped: { variant: "float16", file: "m.tflite" } };
+    const out = rejectUnjudgedTflite(
+      { tflite: proven },
+      "v2",
+      "v3's shipped m.tflite could not be run in LiteRT at decision time: ENOENT",
+      ctx,
+    );
+    expect(out.update).toMatchObject({
+      deployment_decision: "REJECT",
+      policy_verdicts: [{ check: "tflite.float16.judged", passed: false }],
+    });
+    expect(out.update.decision_reason).toMatch(
+      /ENOENT\. The app runs that file, so it cannot ship/,
+    );
+    expect(out.note).toBe("REJECT: shipped .tflite not judged");
+  });
+
+  it("a first model is judged on its shipped file's metrics when given, its slices kept", () => {
+    const tfjs = gain().comparison.candidate as ClassificationMetrics;
+    const shippedMetrics = regression().comparison.candidate as ClassificationMetrics;
+    const judged = { candidate: judgedCandidate, production: null };
+    const slices = { ...emptySlices };
+    const { update, analysis } = decideFirstModel(
+      { ...state, candidate_metrics: tfjs },
+      policy,
+      { ...ctx, llmConfigured: false },
+      { metrics: shippedMetrics, judged, slices },
+    );
+    expect(update.candidate_metrics).toBe(shippedMetrics);
+    expect(update.judged_as_shipped).toBe(judged);
+    expect(update.slices).toBe(slices);
+    expect(analysis.reason).toContain(`accuracy ${(shippedMetrics.accuracy * 100).toFixed(1)}%`);
   });
 
   it("without a production baseline a person compares", () => {

@@ -125,4 +125,21 @@ describe("the rule-based analyst", () => {
     ]);
     expect(a.deltas[0]!.delta).toBeCloseTo(0.05);
   });
+
+  it("holds a shipped int8 file to the TF.js model's accuracy, not to its own", () => {
+    // Judged as shipped, the candidate's metrics are the int8 file's: 85%, where TF.js had 90%.
+    const shipped = metrics(0.85, { verde: 0.85, maduro: 0.85 });
+    const int8 = { variant: "int8", bytes: 1_000_000, argmax_agreement: 0.995, accuracy: 0.85 };
+    const judge = (referenceAccuracy?: number) =>
+      analyzeWithRules({
+        candidate: shipped,
+        candidateVersion: "v1",
+        policy,
+        tflite: int8,
+        referenceAccuracy,
+      }).verdicts.find((v) => v.check === "tflite.int8.accuracy_drop")!;
+    expect(judge(0.9)).toMatchObject({ passed: false });
+    expect(judge(0.9).detail).toBe("int8 accuracy 85.0% vs TF.js 90.0% (allowed drop 1.0 pts)");
+    expect(judge().passed).toBe(true);
+  });
 });

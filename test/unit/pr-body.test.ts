@@ -3,6 +3,7 @@
  * training): compared whole with a snapshot, checked section by section, and its tables
  * held to one cell count per row, pipes in labels and reasons included; its plots are PNG
  * images by URL of the commit's file on GitHub, by repository path on a local branch.
+ * Its Slices and "Shipped file vs TF.js" sections: slices-pr-body.test.ts.
  */
 import { marked, type Tokens } from "marked";
 import { describe, expect, it } from "vitest";

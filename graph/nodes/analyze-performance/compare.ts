@@ -1,7 +1,8 @@
 /**
  * analyze_performance, step 2: the comparison of both models on the same images (metrics,
- * paired statistics, policy verdicts, growing confusions: lib/analyst/compare.ts) and the
- * facts and prompt an LLM analyst would see. Pure.
+ * paired statistics, slices, policy verdicts, growing confusions: lib/analyst/compare.ts)
+ * and the facts and prompt an LLM analyst would see. The predictions compared are the
+ * shipped files' (judged_as_shipped says where a model was judged as TF.js). Pure.
  */
 import { type Comparison, compareOnEvaluationSet } from "../../../lib/analyst/compare.ts";
 import {
@@ -9,6 +10,7 @@ import {
   type AnalystPrompt,
   buildAnalystPrompt,
 } from "../../../lib/analyst/llm.ts";
+import type { ShippedJudgement } from "../../../lib/analyst/shipped.ts";
 import type { MlopsConfig } from "../../../lib/config.ts";
 import type { LabeledImage } from "../../../lib/dataset.ts";
 import { toLabelIndices } from "../../../lib/metrics.ts";
@@ -20,17 +22,29 @@ export interface Compared {
   comparison: Comparison;
   facts: AnalystFacts;
   prompt: AnalystPrompt;
+  /** Which file each model was judged as; absent when the caller compared bare predictions. */
+  judged?: ShippedJudgement;
+}
+
+/** The judgement as the LLM reads it: the differing images' hashes stay in analysis.json. */
+function forPrompt(j: ShippedJudgement): ShippedJudgement {
+  return {
+    candidate: { ...j.candidate, examples: [] },
+    production: j.production && { ...j.production, examples: [] },
+  };
 }
 
 /** Compares candidate and production predictions (class indices, image by image) on `images`. */
 export function compareModels(input: {
   state: Pick<MLOpsStateType, "model_version" | "training_summary" | "tflite">;
   config: Pick<MlopsConfig, "labels" | "policy" | "model_name">;
-  images: LabeledImage[];
+  /** The evaluation images; their `tags` (when any image has some) are the slices. */
+  images: (LabeledImage & { tags?: Record<string, string> })[];
   evaluation_set: EvaluationSetRef;
   candidate: number[];
   production: number[];
   productionVersion: string;
+  judged?: ShippedJudgement;
 }): Compared {
   const { state, config: cfg } = input;
   const comparison = compareOnEvaluationSet({
@@ -42,6 +56,8 @@ export function compareModels(input: {
     candidateVersion: state.model_version!,
     productionVersion: input.productionVersion,
     tflite: shippedTflite(state),
+    referenceAccuracy: input.judged?.candidate.tfjs.accuracy,
+    tags: input.images.map((i) => i.tags),
   });
   const facts: AnalystFacts = {
     model_name: cfg.model_name,
@@ -60,6 +76,13 @@ export function compareModels(input: {
     verdicts: comparison.analysis.verdicts,
     statistics: comparison.statistics,
     confusion_changes: comparison.confusions,
+    ...(input.judged ? { judged_as_shipped: forPrompt(input.judged) } : {}),
+    ...(comparison.slices?.rows.length ? { slices: comparison.slices } : {}),
   };
-  return { comparison, facts, prompt: buildAnalystPrompt(facts) };
+  return {
+    comparison,
+    facts,
+    prompt: buildAnalystPrompt(facts),
+    ...(input.judged ? { judged: input.judged } : {}),
+  };
 }

@@ -8,7 +8,10 @@ import { applyGuardrails, type GuardedDecision } from "../../../lib/analyst/guar
 import type { LlmOutcome } from "../../../lib/analyst/llm.ts";
 import type { TfliteMetrics } from "../../../lib/analyst/policy.ts";
 import { type Analysis, analyzeWithRules } from "../../../lib/analyst/rules.ts";
+import type { ShippedJudgement } from "../../../lib/analyst/shipped.ts";
+import type { SliceReport } from "../../../lib/analyst/slices.ts";
 import type { Policy } from "../../../lib/config.ts";
+import type { ClassificationMetrics } from "../../../lib/metrics.ts";
 import type { AnalystTrace, EvaluationSetRef, MLOpsStateType } from "../../state.ts";
 import type { Compared } from "./compare.ts";
 
@@ -55,6 +58,30 @@ export function shippedTflite(state: Pick<MLOpsStateType, "tflite">): TfliteMetr
   };
 }
 
+/** A REJECT because the shipped file cannot be what the app runs. */
+function rejectShipped(
+  productionVersion: string | null,
+  ctx: DecisionContext,
+  check: string,
+  reason: string,
+  note: string,
+): NodeOutcome {
+  return {
+    update: {
+      evaluation_set: ctx.evaluation_set,
+      production_version: productionVersion,
+      deployment_decision: "REJECT",
+      decision_reason: reason,
+      analyst: "rules",
+      analyst_trace: baseTrace(ctx),
+      policy_verdicts: [{ check, passed: false, detail: reason }],
+      failure_analysis_report: reason,
+    },
+    note,
+    log: `analyze_performance: REJECT: ${reason}`,
+  };
+}
+
 /** The app runs the .tflite: a candidate whose shipped file was not proven is no candidate (null: it was). */
 export function rejectUnprovenTflite(
   state: Pick<MLOpsStateType, "tflite" | "model_version">,
@@ -65,20 +92,37 @@ export function rejectUnprovenTflite(
   if (!t || t.shipped) return null;
   const failed = t.variants.find((v) => v.variant === t.ship);
   const reason = `${state.model_version}'s ${t.ship} .tflite did not pass its proof in LiteRT, so it is not a candidate: ${failed?.reasons.join("; ") || "no file was written"}.`;
-  return {
-    update: {
-      evaluation_set: ctx.evaluation_set,
-      production_version: productionVersion,
-      deployment_decision: "REJECT",
-      decision_reason: reason,
-      analyst: "rules",
-      analyst_trace: baseTrace(ctx),
-      policy_verdicts: [{ check: `tflite.${t.ship}.proven`, passed: false, detail: reason }],
-      failure_analysis_report: reason,
-    },
-    note: "REJECT: .tflite not proven",
-    log: `analyze_performance: REJECT: ${reason}`,
-  };
+  return rejectShipped(
+    productionVersion,
+    ctx,
+    `tflite.${t.ship}.proven`,
+    reason,
+    "REJECT: .tflite not proven",
+  );
+}
+
+/** The shipped file could not be judged at decision time: what would ship is unknown. */
+export function rejectUnjudgedTflite(
+  state: Pick<MLOpsStateType, "tflite">,
+  productionVersion: string | null,
+  error: string,
+  ctx: DecisionContext,
+): NodeOutcome {
+  const reason = `${error}. The app runs that file, so it cannot ship unjudged (fix: re-run training to export it again).`;
+  return rejectShipped(
+    productionVersion,
+    ctx,
+    `tflite.${state.tflite?.ship ?? "shipped"}.judged`,
+    reason,
+    "REJECT: shipped .tflite not judged",
+  );
+}
+
+/** What a first model was judged as, when its shipped file was run (else training's TF.js metrics). */
+export interface FirstModelJudgement {
+  metrics: ClassificationMetrics;
+  judged: ShippedJudgement;
+  slices: SliceReport;
 }
 
 /** No production model yet: the rules decide the first version (the policy's bootstrap decision). */
@@ -86,17 +130,26 @@ export function decideFirstModel(
   state: Pick<MLOpsStateType, "candidate_metrics" | "model_version" | "tflite">,
   policy: Policy,
   ctx: DecisionContext & { llmConfigured: boolean },
+  shipped?: FirstModelJudgement,
 ): NodeOutcome & { analysis: Analysis } {
   const analysis = analyzeWithRules({
-    candidate: state.candidate_metrics!,
+    candidate: shipped?.metrics ?? state.candidate_metrics!,
     candidateVersion: state.model_version!,
     policy,
     tflite: shippedTflite(state),
+    referenceAccuracy: state.candidate_metrics?.accuracy,
   });
   return {
     analysis,
     update: {
       evaluation_set: ctx.evaluation_set,
+      ...(shipped
+        ? {
+            candidate_metrics: shipped.metrics,
+            judged_as_shipped: shipped.judged,
+            slices: shipped.slices,
+          }
+        : {}),
       production_version: null,
       production_metrics: null,
       deployment_decision: analysis.decision,
@@ -165,6 +218,8 @@ export function decide(
       metric_deltas: comparison.analysis.deltas,
       analysis_statistics: comparison.statistics,
       confusion_changes: comparison.confusions,
+      judged_as_shipped: compared.judged ?? null,
+      slices: comparison.slices ?? null,
       analyst: final.analyst,
       analyst_trace: {
         ...baseTrace(ctx),

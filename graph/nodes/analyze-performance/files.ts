@@ -1,6 +1,7 @@
 /**
  * analyze_performance, step 4: the evidence in the run folder's `analysis/`: analysis.json
- * (the facts, the rules' decision, the LLM's outcome and the final decision), prompt.md
+ * (the facts, which file each model was judged as and where its TF.js model differs, the
+ * slices, the rules' decision, the LLM's outcome and the final decision), prompt.md
  * (the model asked and the exact messages sent) and llm-answer.json (its raw answer).
  */
 import { writeFile } from "node:fs/promises";
@@ -13,6 +14,8 @@ import {
   renderPromptFile,
 } from "../../../lib/analyst/llm.ts";
 import type { Analysis } from "../../../lib/analyst/rules.ts";
+import type { ShippedJudgement } from "../../../lib/analyst/shipped.ts";
+import type { SliceReport } from "../../../lib/analyst/slices.ts";
 import type { EvaluationSetRef } from "../../state.ts";
 import type { Compared } from "./compare.ts";
 import type { CandidatePredictions } from "./predictions.ts";
@@ -29,6 +32,9 @@ export async function writeFirstModelAnalysis(
     evaluation_set: EvaluationSetRef;
     candidate_version: string | null;
     analysis: Analysis;
+    candidate_predictions: CandidatePredictions["source"];
+    judged_as_shipped: ShippedJudgement;
+    slices: SliceReport;
   },
 ): Promise<void> {
   const { analysis } = record;
@@ -36,6 +42,9 @@ export async function writeFirstModelAnalysis(
     evaluation_set: record.evaluation_set,
     candidate_version: record.candidate_version,
     production_version: null,
+    candidate_predictions: record.candidate_predictions,
+    judged_as_shipped: record.judged_as_shipped,
+    slices: record.slices,
     rules: analysis,
     final: { decision: analysis.decision, reason: analysis.reason, analyst: "rules" },
   });
@@ -73,6 +82,9 @@ export async function writeAnalysis(
   const rules = compared.comparison.analysis;
   await writeJson(join(dir, ANALYSIS_FILES.analysis), {
     ...compared.facts,
+    // Both sources: the shipped files' predictions are compared, the TF.js ones kept beside.
+    judged_as_shipped: compared.judged ?? null,
+    slices: compared.comparison.slices ?? null,
     candidate_predictions: record.candidate.source,
     deterministic_ms: record.deterministicMs,
     rules: { decision: rules.decision, reason: rules.reason },
