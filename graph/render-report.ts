@@ -145,7 +145,7 @@ export function renderRunReport(
     state.policy_verdicts.length ? `## Policy checks\n\n${verdictList(state)}\n` : "",
     trainingSection(state, places),
     state.quality_report_path
-      ? `Data quality details: [${QUALITY_FILES.markdown}](${QUALITY_FILES.markdown}) (the images it flagged: [contact sheet](${QUALITY_FILES.contactSheet}) when there were any).\n`
+      ? `Data quality details: [${QUALITY_FILES.markdown}](${QUALITY_FILES.markdown}) (the images it flagged, or a sample of a clean batch: [contact sheet](${QUALITY_FILES.contactSheet})).\n`
       : "",
     "## Steps",
     "",

@@ -58,8 +58,8 @@ export function plotImages(
   if (!shown.length && !plots.contactSheet) return "";
   shown.push(
     plots.contactSheet
-      ? `![Contact sheet: the new batch's images the data gate flagged, worst first](${destination(plots.contactSheet)})`
-      : "_No contact sheet: the data gate draws one only when it flags images of the batch._",
+      ? `![Contact sheet: the images of the new batch the data gate flagged, worst first, or a sample of each label when it flagged none](${destination(plots.contactSheet)})`
+      : "_No contact sheet: the data gate could not draw one for this batch (its log says why)._",
   );
   return shown.join("\n\n");
 }

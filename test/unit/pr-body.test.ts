@@ -242,7 +242,7 @@ describe("the plots in the PR body and the model card", () => {
       "models/mango-ripeness/v3/training-curves.png",
       "models/mango-ripeness/v3/confusion-matrix.png",
     ]);
-    expect(body).toContain("_No contact sheet: the data gate draws one only when it flags images");
+    expect(body).toContain("_No contact sheet: the data gate could not draw one for this batch");
   });
 
   it("has no Plots section when nothing was drawn, and a path with spaces stays one link", () => {

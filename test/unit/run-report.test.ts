@@ -126,7 +126,7 @@ describe("the run report", () => {
 
       ![confusion matrix](candidate/confusion-matrix.svg)
 
-      Data quality details: [quality.md](quality.md) (the images it flagged: [contact sheet](contact-sheet.jpg) when there were any).
+      Data quality details: [quality.md](quality.md) (the images it flagged, or a sample of a clean batch: [contact sheet](contact-sheet.jpg)).
 
       ## Steps
 
