@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: the project's benchmarks, one JSON object per line. Numbers to report,
- * not timed tests. `--only train,infer,quality,analysis,demo` picks some; the demo is the slowest.
+ * not timed tests. `--only train,infer,tflite,quality,analysis,demo` picks some; the demo is
+ * the slowest. The peer comparisons (train, infer, tflite) need PEER_PYTHON.
  */
 import { execFile } from "node:child_process";
 import { join, resolve } from "node:path";
@@ -14,7 +15,7 @@ import { parseFlags, runIfMain, UsageError } from "../cli/main.ts";
 const exec = promisify(execFile);
 const projectDir = resolve(fileURLToPath(import.meta.url), "../..");
 
-const ALL = ["train", "infer", "quality", "analysis", "demo"] as const;
+const ALL = ["train", "infer", "tflite", "quality", "analysis", "demo"] as const;
 type Bench = (typeof ALL)[number];
 
 const USAGE = `usage: npm run bench [-- --only ${ALL.join(",")}]   (default: all; one JSON object per line)`;
@@ -39,6 +40,16 @@ async function main(): Promise<void> {
     const { benchTrainInfer } = await import("./train-infer.ts");
     for (const r of await benchTrainInfer({ alpha: 0.35, size: 96, batch: 32, steps: 5 }))
       if (want.has(r.bench)) emit(r);
+  }
+  if (want.has("tflite")) {
+    // Ours against TensorFlow's converter in its interpreter; LiteRT figures come with it.
+    const { benchTfliteVsConverter } = await import("./tflite-vs-converter.ts");
+    const { benchTflite } = await import("./tflite.ts");
+    const vs = await benchTfliteVsConverter();
+    if ("why" in vs) {
+      emit({ bench: "tflite_vs_converter", skipped: vs.why });
+      for (const r of await benchTflite()) emit(r);
+    } else for (const r of vs) emit(r);
   }
   if (want.has("quality")) {
     // BENCH_QUALITY_SIZES=10000 skips the 100,000-image run (about 8 minutes on 2 cores).

@@ -5,6 +5,8 @@
  * random colour images (so BN folding is exercised); no training, so accuracy is not
  * measured here. Run directly: `npx tsx bench/tflite.ts [runs]`.
  */
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ensureNativeBackend } from "../worker/backend.ts";
 import { describePreprocessing } from "../worker/images.ts";
@@ -34,8 +36,14 @@ export interface TfliteBenchResult {
   logit_scale: number;
 }
 
-/** Benchmarks every variant; `runs` images are timed per variant. */
-export async function benchTflite(runs = 30): Promise<TfliteBenchResult[]> {
+/**
+ * Benchmarks every variant; `runs` images are timed per variant. With `outDir`, each file is
+ * also written there as `ours_<variant>.tflite` (for timing in other runtimes).
+ */
+export async function benchTflite(
+  runs = 30,
+  opts: { outDir?: string } = {},
+): Promise<TfliteBenchResult[]> {
   const tf = await ensureNativeBackend();
   const [alpha, size, classes] = [0.35, 96, 5];
   const model = buildMobileNetV2({ alpha, inputSize: size, numClasses: classes, seed: 3 });
@@ -73,6 +81,7 @@ export async function benchTflite(runs = 30): Promise<TfliteBenchResult[]> {
         calibration: ranges,
       });
       const export_ms = graphMs + performance.now() - t1;
+      if (opts.outDir) await writeFile(join(opts.outDir, `ours_${variant}.tflite`), bytes);
       const session = await openTflite(bytes);
       let maxDiff = 0;
       const times: number[] = [];
