@@ -3,6 +3,7 @@
  * when the data gate fails, when the analyst rejects, and after a draft proposal that
  * needs review. The alert is data (lib/notify/alert.ts); each channel renders it.
  */
+import { isAbsolute, relative } from "node:path";
 import { describeConfusion } from "../../lib/analyst/confusions.ts";
 import type { AlertEvidence, AlertFact, AlertLink } from "../../lib/notify/index.ts";
 import { type AlertMessage, type NodeConfig, servicesOf } from "../services.ts";
@@ -50,11 +51,16 @@ function linksOf(state: MLOpsStateType): AlertLink[] {
   return pr?.pr_url ? [{ label: `Pull request #${pr.pr_number}`, url: pr.pr_url }] : [];
 }
 
-/** The alert for the state the run is in; pure. */
+/**
+ * The alert for the state the run is in; pure. `shown` writes a file's path as a reader
+ * elsewhere can follow it (relative to the run folder or the repository, never a runner's
+ * absolute path); by default paths are kept as they are.
+ */
 export function composeAlert(
   state: MLOpsStateType,
   threshold: number,
   model: string,
+  shown: (path: string) => string = (p) => p,
 ): AlertMessage {
   const common = {
     runId: state.run_id,
@@ -74,7 +80,7 @@ export function composeAlert(
       evidence: [
         ...confusionsThatGrew(state),
         ...analystNotes(state),
-        `the draft proposal on branch ${branch} (${commit.slice(0, 10)}); its pull request body is ${pr_body_path}.`,
+        `the draft proposal on branch ${branch} (${commit.slice(0, 10)}); its pull request body is ${shown(pr_body_path)}.`,
       ],
       nextStep: `read the analysis; merge the proposal to ship ${state.model_version}, or close it. Production is unchanged until then.`,
     };
@@ -92,7 +98,7 @@ export function composeAlert(
         ...analystNotes(state),
         ...(trace
           ? [
-              `Analysis: ${trace.analysis_dir} (analysis.json${trace.llm_model ? ", prompt.md, llm-answer.json" : ""}).`,
+              `Analysis: ${shown(trace.analysis_dir)} (analysis.json${trace.llm_model ? ", prompt.md, llm-answer.json" : ""}).`,
             ]
           : []),
         ...(state.metric_deltas.length > 0
@@ -120,17 +126,41 @@ export function composeAlert(
       `the batch's quality score ${score} / 10 is below the gate's ${threshold}.`,
     evidence: state.quality_report_path
       ? [
-          `the quality report ${state.quality_report_path} (per-image findings) and quality.md beside it.`,
+          `the quality report ${shown(state.quality_report_path)} (per-image findings) and quality.md beside it.`,
         ]
       : [],
     nextStep: `fix or remove the listed files, update the manifest, and push it again.`,
   };
 }
 
+/**
+ * A path as a reader of the alert elsewhere can follow it: in the run folder (kept with the
+ * workflow run as an artifact), else in the repository, else as it is.
+ */
+export function readablePath(
+  path: string,
+  where: { runDir: string; repoDir: string; runId: string },
+): string {
+  const inside = (from: string) => {
+    const r = relative(from, path);
+    return r && !r.startsWith("..") && !isAbsolute(r) ? r : undefined;
+  };
+  const inRun = inside(where.runDir);
+  if (inRun) return `${inRun} in the run folder of ${where.runId}`;
+  return inside(where.repoDir) ?? path;
+}
+
 /** The node. */
 export async function alertHuman(state: MLOpsStateType, config: NodeConfig): Promise<MLOpsUpdate> {
   const services = servicesOf(config);
-  let alert = composeAlert(state, services.config.quality.threshold, services.config.model_name);
+  const where = { runDir: services.runDir(state.run_id), repoDir: services.repoDir };
+  const shown = (p: string) => readablePath(p, { ...where, runId: state.run_id });
+  let alert = composeAlert(
+    state,
+    services.config.quality.threshold,
+    services.config.model_name,
+    shown,
+  );
   const halted = state.deployment_decision !== "HUMAN_REVIEW";
   if (halted && state.new_data_path && state.manifest_sha256) {
     const ref = await services.registry.recordRejection(

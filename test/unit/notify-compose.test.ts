@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { verificationAlert } from "../../app/promote.ts";
-import { composeAlert } from "../../graph/nodes/alert-human.ts";
+import { composeAlert, readablePath } from "../../graph/nodes/alert-human.ts";
 import type { MLOpsStateType } from "../../graph/state.ts";
 import { PromotionVerificationError } from "../../lib/github/promote.ts";
 
@@ -141,6 +141,34 @@ describe("composeAlert", () => {
     );
     expect(bare.why).toBe("the batch's quality score ? / 10 is below the gate's 7.");
     expect(bare.evidence).toEqual([]);
+  });
+
+  it("names files as a reader elsewhere finds them: in the run folder or the repository, never a runner's path", () => {
+    const where = {
+      runDir: "/home/runner/work/r/r/.mlops/runs/run-42",
+      repoDir: "/home/runner/work/r/r",
+      runId: "run-42",
+    };
+    expect(readablePath(`${where.runDir}/quality.json`, where)).toBe(
+      "quality.json in the run folder of run-42",
+    );
+    expect(readablePath(`${where.repoDir}/data-manifests/a.json`, where)).toBe(
+      "data-manifests/a.json",
+    );
+    expect(readablePath("/elsewhere/x.json", where)).toBe("/elsewhere/x.json");
+    const alert = composeAlert(
+      stateOf({
+        deployment_decision: null,
+        quality_score: 4.2,
+        quality_report_path: `${where.runDir}/quality.json`,
+      }),
+      7,
+      "m",
+      (p) => readablePath(p, where),
+    );
+    expect(alert.evidence).toEqual([
+      "the quality report quality.json in the run folder of run-42 (per-image findings) and quality.md beside it.",
+    ]);
   });
 });
 
