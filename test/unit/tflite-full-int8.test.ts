@@ -15,6 +15,7 @@ import {
 } from "../../worker/tflite/quantize.ts";
 import { TensorType } from "../../worker/tflite/schema.ts";
 import { encodeVariant } from "../../worker/tflite/variants.ts";
+import { irTensorMakers } from "../helpers/ir-fixtures.ts";
 
 const f32 = Math.fround;
 
@@ -118,17 +119,7 @@ describe("the calibration sample", () => {
 });
 
 // conv (RELU6) -> 1x1 conv -> ADD (residual) -> MEAN -> fully connected -> SOFTMAX
-let seed = 3;
-const random = (n: number) =>
-  Float32Array.from({ length: n }, () => (seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5);
-const constant = (name: string, shape: number[], channelAxis?: number): IrTensor => ({
-  name,
-  shape,
-  dtype: "float32",
-  data: random(shape.reduce((a, d) => a * d, 1)),
-  ...(channelAxis === undefined ? {} : { channelAxis }),
-});
-const act = (name: string, shape: number[]): IrTensor => ({ name, shape, dtype: "float32" });
+const { constant, activation: act } = irTensorMakers(3);
 const conv = { kind: "conv", padding: "SAME", strideH: 1, strideW: 1, dilationH: 1, dilationW: 1 };
 
 function graph(): IrGraph {

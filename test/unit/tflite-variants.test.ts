@@ -8,21 +8,12 @@ import {
   INT8_MIN_WEIGHT_ELEMENTS,
   type EncodedGraph,
 } from "../../worker/tflite/variants.ts";
+import { irTensorMakers } from "../helpers/ir-fixtures.ts";
 
 // A small graph in the writer's IR: a 96-element 1x1 conv, a depthwise, a 512-element 1x1
 // conv, MEAN and a 640-element fully connected head. The int8 threshold (400) falls
 // between them, so one graph shows both of the int8 variant's encodings.
-let seed = 1;
-const random = (n: number) =>
-  Float32Array.from({ length: n }, () => (seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5);
-const constant = (name: string, shape: number[], channelAxis?: number): IrTensor => ({
-  name,
-  shape,
-  dtype: "float32",
-  data: random(shape.reduce((a, d) => a * d, 1)),
-  ...(channelAxis === undefined ? {} : { channelAxis }),
-});
-const activation = (name: string, shape: number[]): IrTensor => ({ name, shape, dtype: "float32" });
+const { constant, activation } = irTensorMakers(1);
 
 function graph(): IrGraph {
   const t: IrTensor[] = [
