@@ -2,11 +2,8 @@
  * The DL worker in this process, as the graph's `Trainer` service: MobileNetV2 on
  * tfjs-node's native backend. The worker's modules load on first use, so a run that never
  * trains (no new data, a refused batch) never loads TensorFlow. The full-integer .tflite is
- * calibrated on a seeded, class-stratified sample of the images a model was trained on,
- * which the trainer keeps per model folder from `train` to `exportTflite`.
+ * calibrated on a seeded, class-stratified sample of the images the model was trained on.
  */
-import { resolve } from "node:path";
-import type { LabeledImage } from "../lib/dataset.ts";
 import type { MlopsConfig } from "../lib/config.ts";
 import type { Trainer } from "../graph/services.ts";
 import type { TfliteSummary } from "../graph/state.ts";
@@ -16,18 +13,13 @@ import type { ExportResult } from "../worker/tflite/export.ts";
 /** The DL worker in this process: MobileNetV2 on tfjs-node's native backend. */
 export function createLocalTrainer(config: MlopsConfig): Trainer {
   const t = config.training;
-  /** Model folder -> the training images its int8_full file is calibrated on. */
-  const calibration = new Map<string, LabeledImage[]>();
   return {
     async train(job) {
       const { trainModel } = await import("../worker/train.ts");
-      const { calibrationSample } = await import("../worker/tflite/calibrate.ts");
-      const result = await trainModel({
+      return trainModel({
         ...job,
         config: trainConfigOf(config.training),
       });
-      calibration.set(resolve(result.modelDir), calibrationSample(job.train, undefined, t.seed));
-      return result;
     },
     async exportTflite(job) {
       const { exportVariants } = await import("../worker/tflite/export.ts");
@@ -38,8 +30,9 @@ export function createLocalTrainer(config: MlopsConfig): Trainer {
         minArgmaxAgreement: p.int8_min_argmax_agreement,
         maxAccuracyDrop: p.int8_max_accuracy_drop,
       };
-      // A model this trainer did not train has no sample: int8_full says so and is not written.
-      const sample = calibration.get(resolve(job.modelDir)) ?? [];
+      const { calibrationSample } = await import("../worker/tflite/calibrate.ts");
+      // Without training images int8_full says so and is not written.
+      const sample = calibrationSample(job.training, undefined, t.seed);
       const result = await exportVariants({
         model: job.modelDir,
         outDir: job.outDir,

@@ -50,6 +50,8 @@ export interface Trainer {
     version: number;
     labels: string[];
     evaluation: LabeledImage[];
+    /** The images the model was trained on: the full-integer file is calibrated on a sample. */
+    training: LabeledImage[];
     runId: string;
   }): Promise<TfliteSummary>;
 }

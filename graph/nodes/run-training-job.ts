@@ -156,6 +156,7 @@ export async function runTrainingJob(
     version: Number(version.slice(1)),
     labels: cfg.labels,
     evaluation: evaluation.images,
+    training: train,
     runId: state.run_id,
   });
   await recordTflite(join(outDir, TRAINING_FILES.metrics), tflite);
